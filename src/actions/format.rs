@@ -1,0 +1,197 @@
+//! Output encoding family: `format` (spec §4.15) and `quality` (spec §4.14).
+//!
+//! `format,f_<jpg|png|bmp|webp|gif|heic|avif|auto>` picks the output format;
+//! without it the output keeps the source format (CLONE DECISION, spec §3).
+//! `f_auto` picks WebP when the request's `Accept` lists `image/webp`, else the
+//! source format, and the response carries `Vary: Accept`.
+//!
+//! `quality` applies to lossy outputs (JPEG, WebP; HEIC later) and is ignored for
+//! lossless ones. `q_<1-100>` is relative to the source's estimated quality N
+//! (N × q %), `Q_<1-100>` absolute, gated by `c_<le|ge|any>` (default `le`:
+//! only lower, never raise). When both are given `Q` wins ([OSS]/[OBS]).
+//! N is estimated from a JPEG source's quantisation tables and taken as 100 for
+//! other sources. Without a `quality` action the output uses
+//! min([`DEFAULT_QUALITY`], N).
+
+use crate::codec::ImageFormat;
+use crate::command::Params;
+use crate::error::{ProcessError, Result};
+
+/// Quality used for lossy output when the command does not say (1–100).
+pub const DEFAULT_QUALITY: u8 = 85;
+
+/// What `f_` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatTarget {
+    /// A fixed output format.
+    Fixed(ImageFormat),
+    /// `f_auto`: negotiated from `Accept`.
+    Auto,
+}
+
+/// A validated `format` action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormatSpec {
+    pub target: FormatTarget,
+}
+
+impl FormatSpec {
+    pub fn parse(params: &mut Params<'_>) -> Result<FormatSpec> {
+        let target = params
+            .take_enum(
+                "f",
+                &[
+                    ("jpg", FormatTarget::Fixed(ImageFormat::Jpeg)),
+                    ("png", FormatTarget::Fixed(ImageFormat::Png)),
+                    ("bmp", FormatTarget::Fixed(ImageFormat::Bmp)),
+                    ("webp", FormatTarget::Fixed(ImageFormat::Webp)),
+                    ("gif", FormatTarget::Fixed(ImageFormat::Gif)),
+                    ("heic", FormatTarget::Fixed(ImageFormat::Heic)),
+                    ("avif", FormatTarget::Fixed(ImageFormat::Avif)),
+                    ("auto", FormatTarget::Auto),
+                ],
+            )?
+            .ok_or_else(|| ProcessError::missing(format!("{}: needs f", params.action())))?;
+        Ok(FormatSpec { target })
+    }
+
+    /// The output format for a source of format `source`, given the request's `Accept`.
+    pub fn resolve(&self, source: ImageFormat, accept: Option<&str>) -> ImageFormat {
+        match self.target {
+            FormatTarget::Fixed(f) => f,
+            FormatTarget::Auto if accepts_webp(accept) => ImageFormat::Webp,
+            FormatTarget::Auto => source,
+        }
+    }
+}
+
+/// Whether an `Accept` header value lists `image/webp` with a non-zero q.
+pub fn accepts_webp(accept: Option<&str>) -> bool {
+    accept.is_some_and(|a| {
+        a.split(',').any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let is_webp = parts.next().is_some_and(|m| m.eq_ignore_ascii_case("image/webp"));
+            let zero_q = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            is_webp && !zero_q
+        })
+    })
+}
+
+/// Condition for applying an absolute quality `Q`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QualityCondition {
+    /// Apply only when Q < N (never raise quality). Default.
+    Le,
+    /// Apply only when Q > N.
+    Ge,
+    /// Always apply.
+    Any,
+}
+
+/// A validated `quality` action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QualitySpec {
+    /// `q`: relative quality in percent of the source's, 1–100.
+    pub relative: Option<u8>,
+    /// `Q`: absolute quality, 1–100.
+    pub absolute: Option<u8>,
+    /// `c`: when `Q` applies.
+    pub condition: QualityCondition,
+}
+
+impl QualitySpec {
+    pub fn parse(params: &mut Params<'_>) -> Result<QualitySpec> {
+        let relative = params.take_int("q", 1, 100)?.map(|v| v as u8);
+        let absolute = params.take_int("Q", 1, 100)?.map(|v| v as u8);
+        let condition = params
+            .take_enum(
+                "c",
+                &[
+                    ("le", QualityCondition::Le),
+                    ("ge", QualityCondition::Ge),
+                    ("any", QualityCondition::Any),
+                ],
+            )?
+            .unwrap_or(QualityCondition::Le);
+        if relative.is_none() && absolute.is_none() {
+            return Err(ProcessError::missing(format!(
+                "{}: needs q or Q",
+                params.action()
+            )));
+        }
+        Ok(QualitySpec {
+            relative,
+            absolute,
+            condition,
+        })
+    }
+}
+
+/// The encoder quality (1–100) for a lossy output, given the command's `quality`
+/// action (if any) and the source's estimated quality N (if known).
+pub fn resolve_quality(spec: Option<&QualitySpec>, source_quality: Option<u8>) -> u8 {
+    let n = source_quality.unwrap_or(100).clamp(1, 100);
+    let Some(spec) = spec else {
+        return DEFAULT_QUALITY.min(n);
+    };
+    if let Some(q) = spec.absolute {
+        let apply = match spec.condition {
+            QualityCondition::Le => q < n,
+            QualityCondition::Ge => q > n,
+            QualityCondition::Any => true,
+        };
+        return if apply { q } else { n };
+    }
+    let rel = spec.relative.unwrap_or(100);
+    let v = (u32::from(n) * u32::from(rel) + 50) / 100;
+    v.clamp(1, 100) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::{Command, Styles};
+
+    fn quality(cmd: &str) -> QualitySpec {
+        *Command::parse(&format!("image/{cmd}"), &Styles::new()).unwrap().quality().unwrap()
+    }
+
+    #[test]
+    fn quality_rules() {
+        // (command, source quality, expected)
+        let cases: &[(Option<&str>, Option<u8>, u8)] = &[
+            (None, Some(95), 85),
+            (None, Some(70), 70),
+            (None, None, 85),
+            (Some("quality,q_50"), Some(90), 45),
+            (Some("quality,q_50"), None, 50),
+            (Some("quality,Q_75"), Some(90), 75),
+            (Some("quality,Q_75"), Some(60), 60),
+            (Some("quality,Q_75,c_le"), Some(60), 60),
+            (Some("quality,Q_75,c_ge"), Some(60), 75),
+            (Some("quality,Q_75,c_ge"), Some(90), 90),
+            (Some("quality,Q_75,c_any"), Some(60), 75),
+            (Some("quality,q_10,Q_75,c_any"), Some(60), 75),
+        ];
+        for (cmd, n, want) in cases {
+            let spec = cmd.map(quality);
+            assert_eq!(resolve_quality(spec.as_ref(), *n), *want, "{cmd:?} N={n:?}");
+        }
+    }
+
+    #[test]
+    fn accept_negotiation() {
+        assert!(accepts_webp(Some("image/avif,image/webp,*/*")));
+        assert!(accepts_webp(Some("image/WebP;q=0.8")));
+        assert!(!accepts_webp(Some("image/webp;q=0")));
+        assert!(!accepts_webp(Some("image/png,*/*")));
+        assert!(!accepts_webp(None));
+        let auto = FormatSpec { target: FormatTarget::Auto };
+        assert_eq!(auto.resolve(ImageFormat::Jpeg, Some("image/webp")), ImageFormat::Webp);
+        assert_eq!(auto.resolve(ImageFormat::Jpeg, Some("*/*")), ImageFormat::Jpeg);
+    }
+}

@@ -1,0 +1,219 @@
+//! JPEG (ITU T.81 / JFIF): decoding with shrink-on-load and encoding.
+//!
+//! Decoding uses `jpeg-decoder`, the pure-Rust decoder that scales in the IDCT
+//! (1/2, 1/4, 1/8): a 12 MP photo bound for a 200 px thumbnail is decoded at
+//! 1/8 scale, which is several times faster and needs far less memory than a
+//! full decode. Encoding uses `jpeg-encoder` (baseline, 4:2:0).
+
+use super::{decode_error, ImageFormat, SourceInfo};
+use crate::error::{ProcessError, Result};
+use crate::raster::{PixelLayout, Raster};
+use jpeg_decoder::{Decoder, PixelFormat};
+
+/// Reads size and estimated quality from the header.
+pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
+    let mut decoder = Decoder::new(bytes);
+    decoder
+        .read_info()
+        .map_err(|e| decode_error(ImageFormat::Jpeg, e))?;
+    let info = decoder
+        .info()
+        .ok_or_else(|| decode_error(ImageFormat::Jpeg, "no frame header"))?;
+    Ok(SourceInfo {
+        format: ImageFormat::Jpeg,
+        width: u32::from(info.width),
+        height: u32::from(info.height),
+        frames: 1,
+        quality: estimate_quality(bytes),
+        has_alpha: false,
+    })
+}
+
+/// The IDCT scale (numerator over 8) to decode at so that both sides still
+/// cover `min_size`: 1, 2, 4 or 8.
+pub fn shrink_numerator(full: (u32, u32), min_size: (u32, u32)) -> u32 {
+    for num in [1u32, 2, 4] {
+        let scaled = |len: u32| (len * num).div_ceil(8);
+        if scaled(full.0) >= min_size.0 && scaled(full.1) >= min_size.1 {
+            return num;
+        }
+    }
+    8
+}
+
+/// Decodes to RGB, at a reduced scale when `min_size` allows.
+pub fn decode(bytes: &[u8], info: &SourceInfo, min_size: Option<(u32, u32)>) -> Result<Raster> {
+    let mut decoder = Decoder::new(bytes);
+    if let Some(min) = min_size {
+        let num = shrink_numerator((info.width, info.height), min);
+        if num < 8 {
+            // jpeg-decoder picks the smallest scale whose width OR height reaches
+            // the request, so asking for the exact scaled size selects `num`.
+            let w = (info.width * num).div_ceil(8).min(u32::from(u16::MAX)) as u16;
+            let h = (info.height * num).div_ceil(8).min(u32::from(u16::MAX)) as u16;
+            decoder
+                .scale(w, h)
+                .map_err(|e| decode_error(ImageFormat::Jpeg, e))?;
+        }
+    }
+    let pixels = decoder
+        .decode()
+        .map_err(|e| decode_error(ImageFormat::Jpeg, e))?;
+    let meta = decoder
+        .info()
+        .ok_or_else(|| decode_error(ImageFormat::Jpeg, "no frame header"))?;
+    let (w, h) = (u32::from(meta.width), u32::from(meta.height));
+    let rgb = match meta.pixel_format {
+        PixelFormat::RGB24 => pixels,
+        PixelFormat::L8 => pixels.iter().flat_map(|&l| [l, l, l]).collect(),
+        PixelFormat::L16 => pixels
+            .chunks_exact(2)
+            .flat_map(|c| [c[0], c[0], c[0]])
+            .collect(),
+        // jpeg-decoder returns CMYK as stored; Adobe files store it inverted.
+        // Full ICC-based CMYK conversion comes with the colour-management work.
+        PixelFormat::CMYK32 => pixels
+            .chunks_exact(4)
+            .flat_map(|c| {
+                let k = u32::from(c[3]);
+                [c[0], c[1], c[2]].map(|v| ((u32::from(v) * k + 127) / 255) as u8)
+            })
+            .collect(),
+    };
+    Raster::new(w, h, PixelLayout::Rgb8, rgb)
+}
+
+/// Encodes as baseline JPEG at `quality` (1–100); alpha is composited over white.
+pub fn encode(raster: &Raster, quality: u8) -> Result<Vec<u8>> {
+    let rgb = raster.flatten([255, 255, 255]);
+    let (w, h) = (
+        u16::try_from(rgb.width).map_err(|_| ProcessError::too_large("JPEG side over 65535 px"))?,
+        u16::try_from(rgb.height).map_err(|_| ProcessError::too_large("JPEG side over 65535 px"))?,
+    );
+    let mut out = Vec::with_capacity(rgb.data.len() / 8);
+    let encoder = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
+    encoder
+        .encode(&rgb.data, w, h, jpeg_encoder::ColorType::Rgb)
+        .map_err(|e| ProcessError::internal(format!("JPEG encoder: {e}")))?;
+    Ok(out)
+}
+
+/// The IJG standard luminance quantisation table (T.81 Annex K), in zig-zag order
+/// as it appears in a DQT segment.
+const STD_LUMA_ZIGZAG: [u16; 64] = [
+    16, 11, 12, 14, 12, 10, 16, 14, 13, 14, 18, 17, 16, 19, 24, 40, 26, 24, 22, 22, 24, 49, 35,
+    37, 29, 40, 58, 51, 61, 60, 57, 51, 56, 55, 64, 72, 92, 78, 64, 68, 87, 69, 55, 56, 80, 109,
+    81, 87, 95, 98, 103, 104, 103, 62, 77, 113, 121, 112, 100, 120, 92, 101, 103, 99,
+];
+
+/// Estimates the IJG quality (1–100) a JPEG was saved with, from its first
+/// luminance quantisation table. `None` when the table cannot be found.
+///
+/// IJG scales the standard table by `s = 5000/q` (q < 50) or `200 − 2q`; the
+/// ratio of table sums gives `s` back.
+pub fn estimate_quality(bytes: &[u8]) -> Option<u8> {
+    let table = first_quant_table(bytes)?;
+    let sum: u32 = table.iter().map(|&v| u32::from(v)).sum();
+    let std_sum: u32 = STD_LUMA_ZIGZAG.iter().map(|&v| u32::from(v)).sum();
+    let scale = f64::from(sum) * 100.0 / f64::from(std_sum);
+    let q = if scale <= 100.0 {
+        (200.0 - scale) / 2.0
+    } else {
+        5000.0 / scale
+    };
+    Some(q.round().clamp(1.0, 100.0) as u8)
+}
+
+/// The 64 values of quantisation table 0, from the first DQT segment.
+fn first_quant_table(bytes: &[u8]) -> Option<[u16; 64]> {
+    let mut pos = 2; // after SOI
+    while pos + 4 <= bytes.len() {
+        if bytes[pos] != 0xFF {
+            return None;
+        }
+        let marker = bytes[pos + 1];
+        if marker == 0xFF {
+            pos += 1;
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[pos + 2], bytes[pos + 3]]));
+        let seg_end = (pos + 2 + len).min(bytes.len());
+        if marker == 0xDA || len < 2 {
+            return None; // start of scan: no DQT before it
+        }
+        if marker == 0xDB {
+            let mut p = pos + 4;
+            while p < seg_end {
+                let pq = bytes[p] >> 4;
+                let tq = bytes[p] & 0x0F;
+                let size = if pq == 0 { 64 } else { 128 };
+                let body = bytes.get(p + 1..p + 1 + size)?;
+                if tq == 0 {
+                    let mut out = [0u16; 64];
+                    for (i, v) in out.iter_mut().enumerate() {
+                        *v = if pq == 0 {
+                            u16::from(body[i])
+                        } else {
+                            u16::from_be_bytes([body[2 * i], body[2 * i + 1]])
+                        };
+                    }
+                    return Some(out);
+                }
+                p += 1 + size;
+            }
+        }
+        pos += 2 + len;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(w: u32, h: u32, q: u8) -> Vec<u8> {
+        let mut data = Vec::new();
+        for y in 0..h {
+            for x in 0..w {
+                data.extend_from_slice(&[(x % 256) as u8, (y % 256) as u8, 90]);
+            }
+        }
+        encode(&Raster::new(w, h, PixelLayout::Rgb8, data).unwrap(), q).unwrap()
+    }
+
+    #[test]
+    fn quality_estimate_round_trips() {
+        for q in [30u8, 50, 75, 85, 95] {
+            let est = estimate_quality(&sample(16, 16, q)).unwrap();
+            assert!((i32::from(est) - i32::from(q)).abs() <= 2, "q={q} est={est}");
+        }
+    }
+
+    #[test]
+    fn shrink_keeps_both_sides_covered() {
+        assert_eq!(shrink_numerator((4608, 2592), (400, 226)), 1);
+        assert_eq!(shrink_numerator((4608, 2592), (600, 226)), 2);
+        assert_eq!(shrink_numerator((4608, 2592), (4608, 2592)), 8);
+        // A tall box must not be satisfied by the width alone.
+        assert_eq!(shrink_numerator((1000, 1000), (100, 900)), 8);
+    }
+
+    #[test]
+    fn decodes_at_reduced_scale() {
+        let bytes = sample(64, 32, 90);
+        let info = probe(&bytes).unwrap();
+        assert_eq!((info.width, info.height), (64, 32));
+        let full = decode(&bytes, &info, None).unwrap();
+        assert_eq!(full.size(), (64, 32));
+        let eighth = decode(&bytes, &info, Some((8, 4))).unwrap();
+        assert_eq!(eighth.size(), (8, 4));
+        let half = decode(&bytes, &info, Some((30, 10))).unwrap();
+        assert_eq!(half.size(), (32, 16));
+    }
+
+    #[test]
+    fn truncated_data_is_an_error() {
+        let bytes = sample(64, 32, 90);
+        assert!(probe(&bytes[..20]).is_err());
+    }
+}

@@ -1,0 +1,404 @@
+//! The `x-bce-process` command language: grammar, styles and validation.
+//!
+//! Accepted forms of the (already percent-decoded) value:
+//!
+//! ```text
+//! image/resize,m_lfit,w_200,h_100/format,f_webp   inline command
+//! style/thumb                                      a style from the plugin config
+//! ```
+//!
+//! Grammar (spec §1.2): the part after `image/` is split on `/` into actions;
+//! each action on `,` into its name and parameters; each parameter at its
+//! **first** `_` into key and value (values may contain `_` and `=`, as URL-safe
+//! Base64 does). Keys are case-sensitive (`q` and `Q` differ).
+//!
+//! Limits enforced here, before anything is fetched: at most
+//! [`MAX_ACTIONS`] actions, no repeated key inside one action, no unknown action
+//! or key, every value in its documented range.
+
+pub mod query;
+
+use crate::actions::format::{FormatSpec, QualitySpec};
+use crate::actions::resize::ResizeSpec;
+use crate::error::{ErrorCode, ProcessError, Result};
+use std::collections::BTreeMap;
+
+/// At most this many actions in one command (spec §1.3).
+pub const MAX_ACTIONS: usize = 16;
+
+/// One validated action, in command order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Resize(ResizeSpec),
+    Format(FormatSpec),
+    Quality(QualitySpec),
+    /// `info`: answer with the image's description as JSON (must be the only action).
+    Info,
+}
+
+/// A parsed, validated command: what the request asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Command {
+    /// Actions in the order they run.
+    pub actions: Vec<Action>,
+    /// A canonical spelling (keys sorted inside each action), used to derive ETags:
+    /// two spellings of the same command give the same string.
+    pub normalized: String,
+}
+
+/// Named styles from the plugin config: name → command (with or without `image/`).
+pub type Styles = BTreeMap<String, String>;
+
+/// Actions of the BOS V2 language that this build recognises but does not run yet.
+const NOT_YET_BUILT: &[&str] = &[
+    "crop",
+    "circle",
+    "rounded-corners",
+    "indexcrop",
+    "rotate",
+    "auto-orient",
+    "blur",
+    "bright",
+    "contrast",
+    "sharpen",
+    "grayscale",
+    "interlace",
+    "strip",
+    "detect",
+    "watermark",
+    "blind-watermark",
+    "ignore-error",
+];
+
+impl Command {
+    /// Parses an `x-bce-process` value (already percent-decoded).
+    pub fn parse(value: &str, styles: &Styles) -> Result<Command> {
+        if let Some(rest) = value.strip_prefix("image/") {
+            return Self::parse_actions(rest);
+        }
+        if let Some(name) = value.strip_prefix("style/") {
+            return Self::parse_style(name, styles);
+        }
+        let kind = value.split('/').next().unwrap_or_default();
+        Err(ProcessError::invalid(format!(
+            "x-bce-process must start with 'image/' or 'style/', got '{kind}'"
+        )))
+    }
+
+    fn parse_style(name: &str, styles: &Styles) -> Result<Command> {
+        if !is_valid_style_name(name) {
+            return Err(ProcessError::invalid(format!(
+                "style name '{name}' must be 1-64 characters of [0-9A-Za-z_] not starting with '_'"
+            )));
+        }
+        let body = styles.get(name).ok_or_else(|| {
+            ProcessError::new(ErrorCode::NoSuchStyle, format!("style '{name}' does not exist"))
+        })?;
+        Self::parse_actions(body.strip_prefix("image/").unwrap_or(body))
+    }
+
+    /// Parses the action list that follows `image/`.
+    pub fn parse_actions(text: &str) -> Result<Command> {
+        let parts: Vec<&str> = text.split('/').filter(|p| !p.is_empty()).collect();
+        if parts.is_empty() {
+            return Err(ProcessError::missing("x-bce-process names no action after 'image/'"));
+        }
+        if parts.len() > MAX_ACTIONS {
+            return Err(ProcessError::invalid(format!(
+                "{} actions given, at most {MAX_ACTIONS} are allowed",
+                parts.len()
+            )));
+        }
+        let mut actions = Vec::with_capacity(parts.len());
+        let mut normalized = Vec::with_capacity(parts.len());
+        for part in parts {
+            let raw = RawAction::split(part)?;
+            normalized.push(raw.normalized());
+            actions.push(raw.into_action()?);
+        }
+        Ok(Command {
+            actions,
+            normalized: format!("image/{}", normalized.join("/")),
+        })
+    }
+
+    /// The `format` action that decides the output, if any (the last one wins).
+    pub fn format(&self) -> Option<&FormatSpec> {
+        self.actions.iter().rev().find_map(|a| match a {
+            Action::Format(f) => Some(f),
+            _ => None,
+        })
+    }
+
+    /// The `quality` action, if any (the last one wins).
+    pub fn quality(&self) -> Option<&QualitySpec> {
+        self.actions.iter().rev().find_map(|a| match a {
+            Action::Quality(q) => Some(q),
+            _ => None,
+        })
+    }
+}
+
+/// Style names: `[0-9A-Za-z_]`, not starting with `_`, 1–64 characters (spec §1.3).
+pub fn is_valid_style_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// One action split into its name and `key_value` parameters, before typing.
+#[derive(Debug)]
+struct RawAction<'a> {
+    name: &'a str,
+    params: BTreeMap<&'a str, &'a str>,
+}
+
+impl<'a> RawAction<'a> {
+    fn split(part: &'a str) -> Result<Self> {
+        let mut tokens = part.split(',');
+        let name = tokens.next().unwrap_or_default();
+        if name.is_empty() {
+            return Err(ProcessError::invalid(format!("action '{part}' has no name")));
+        }
+        let mut params = BTreeMap::new();
+        for token in tokens {
+            let (key, value) = token.split_once('_').ok_or_else(|| {
+                ProcessError::invalid(format!(
+                    "{name}: parameter '{token}' is not of the form key_value"
+                ))
+            })?;
+            if key.is_empty() {
+                return Err(ProcessError::invalid(format!(
+                    "{name}: parameter '{token}' has an empty key"
+                )));
+            }
+            if params.insert(key, value).is_some() {
+                return Err(ProcessError::invalid(format!(
+                    "{name}: key '{key}' is given more than once"
+                )));
+            }
+        }
+        Ok(RawAction { name, params })
+    }
+
+    fn normalized(&self) -> String {
+        let mut s = self.name.to_string();
+        for (k, v) in &self.params {
+            s.push(',');
+            s.push_str(k);
+            s.push('_');
+            s.push_str(v);
+        }
+        s
+    }
+
+    fn into_action(self) -> Result<Action> {
+        let mut params = Params {
+            action: self.name,
+            map: self.params,
+        };
+        let action = match self.name {
+            // CLONE DECISION (spec §4.2): pxresize is an alias of resize.
+            "resize" | "pxresize" => Action::Resize(ResizeSpec::parse(&mut params)?),
+            "format" => Action::Format(FormatSpec::parse(&mut params)?),
+            "quality" => Action::Quality(QualitySpec::parse(&mut params)?),
+            "info" => Action::Info,
+            other if NOT_YET_BUILT.contains(&other) => {
+                return Err(ProcessError::not_implemented(format!(
+                    "action '{other}' is part of the BOS language but not implemented in this build"
+                )))
+            }
+            other => {
+                return Err(ProcessError::invalid(format!("unknown action '{other}'")));
+            }
+        };
+        params.finish()?;
+        Ok(action)
+    }
+}
+
+/// The parameters of one action, consumed key by key by the action's parser.
+/// Whatever is left at the end is an unknown key.
+#[derive(Debug)]
+pub struct Params<'a> {
+    action: &'a str,
+    map: BTreeMap<&'a str, &'a str>,
+}
+
+impl<'a> Params<'a> {
+    /// The action's name, for error messages.
+    pub fn action(&self) -> &'a str {
+        self.action
+    }
+
+    /// Takes a raw value.
+    pub fn take(&mut self, key: &str) -> Option<&'a str> {
+        self.map.remove(key)
+    }
+
+    /// Takes an integer in `min..=max`.
+    pub fn take_int(&mut self, key: &str, min: i64, max: i64) -> Result<Option<i64>> {
+        let Some(raw) = self.take(key) else {
+            return Ok(None);
+        };
+        let value: i64 = raw.parse().map_err(|_| {
+            ProcessError::invalid(format!(
+                "{}: {key}_{raw} is not an integer (expected {min}-{max})",
+                self.action
+            ))
+        })?;
+        if !(min..=max).contains(&value) {
+            return Err(ProcessError::invalid(format!(
+                "{}: {key}_{raw} is out of range (expected {min}-{max})",
+                self.action
+            )));
+        }
+        Ok(Some(value))
+    }
+
+    /// Takes one of a fixed set of words.
+    pub fn take_enum<T: Copy>(&mut self, key: &str, choices: &[(&str, T)]) -> Result<Option<T>> {
+        let Some(raw) = self.take(key) else {
+            return Ok(None);
+        };
+        choices
+            .iter()
+            .find(|(name, _)| *name == raw)
+            .map(|(_, v)| Some(*v))
+            .ok_or_else(|| {
+                let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+                ProcessError::invalid(format!(
+                    "{}: {key}_{raw} is not allowed (expected one of {})",
+                    self.action,
+                    names.join(", ")
+                ))
+            })
+    }
+
+    /// Fails if a key was given that this build knows but does not implement yet.
+    pub fn reject_unbuilt(&mut self, keys: &[&str]) -> Result<()> {
+        for key in keys {
+            if self.map.contains_key(key) {
+                return Err(ProcessError::not_implemented(format!(
+                    "{}: key '{key}' is not implemented in this build",
+                    self.action
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<()> {
+        match self.map.keys().next() {
+            None => Ok(()),
+            Some(key) => Err(ProcessError::invalid(format!(
+                "{}: unknown key '{key}'",
+                self.action
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::format::FormatTarget;
+    use crate::codec::ImageFormat;
+    use crate::actions::resize::ResizeMode;
+
+    fn parse(s: &str) -> Result<Command> {
+        Command::parse(s, &Styles::new())
+    }
+
+    #[test]
+    fn parses_the_spec_example() {
+        let c = parse("image/resize,m_lfit,w_200,h_100/format,f_webp").unwrap();
+        assert_eq!(c.actions.len(), 2);
+        match &c.actions[0] {
+            Action::Resize(r) => {
+                assert_eq!(r.mode, ResizeMode::Lfit);
+                assert_eq!((r.w, r.h), (Some(200), Some(100)));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(c.format().unwrap().target, FormatTarget::Fixed(ImageFormat::Webp));
+    }
+
+    #[test]
+    fn normalized_form_ignores_key_order() {
+        let a = parse("image/resize,w_200,m_lfit,h_100").unwrap();
+        let b = parse("image/resize,h_100,m_lfit,w_200").unwrap();
+        assert_eq!(a.normalized, b.normalized);
+        assert_eq!(a.normalized, "image/resize,h_100,m_lfit,w_200");
+    }
+
+    #[test]
+    fn errors_name_action_and_key() {
+        let cases: &[(&str, ErrorCode, &str)] = &[
+            ("image/resize,w_0", ErrorCode::InvalidArgument, "resize: w_0 is out of range"),
+            ("image/resize,w_abc", ErrorCode::InvalidArgument, "resize: w_abc is not an integer"),
+            ("image/resize,w_10,w_20", ErrorCode::InvalidArgument, "resize: key 'w' is given more than once"),
+            ("image/resize,w_10,zz_1", ErrorCode::InvalidArgument, "resize: unknown key 'zz'"),
+            ("image/resize,m_huge,w_1", ErrorCode::InvalidArgument, "resize: m_huge is not allowed"),
+            ("image/resize,m_fixed,w_10", ErrorCode::MissingArgument, "resize: m_fixed needs both w and h"),
+            ("image/resize", ErrorCode::MissingArgument, "resize: needs"),
+            ("image/frobnicate,x_1", ErrorCode::InvalidArgument, "unknown action 'frobnicate'"),
+            ("image/format,f_tiff", ErrorCode::InvalidArgument, "format: f_tiff is not allowed"),
+            ("image/format", ErrorCode::MissingArgument, "format: needs f"),
+            ("image/quality,q_101", ErrorCode::InvalidArgument, "quality: q_101 is out of range"),
+            ("image/quality,c_le", ErrorCode::MissingArgument, "quality: needs q or Q"),
+            ("image/resize,w10", ErrorCode::InvalidArgument, "resize: parameter 'w10' is not of the form key_value"),
+            ("image/", ErrorCode::MissingArgument, "names no action"),
+            ("video/snapshot", ErrorCode::InvalidArgument, "must start with 'image/' or 'style/'"),
+            ("image/crop,w_10", ErrorCode::NotImplemented, "action 'crop'"),
+        ];
+        for (cmd, code, needle) in cases {
+            let err = parse(cmd).expect_err(cmd);
+            assert_eq!(err.code, *code, "{cmd}: {err}");
+            assert!(err.message.contains(needle), "{cmd}: '{}' lacks '{needle}'", err.message);
+        }
+    }
+
+    #[test]
+    fn at_most_sixteen_actions() {
+        let ok = vec!["quality,q_90"; 16].join("/");
+        assert!(parse(&format!("image/{ok}")).is_ok());
+        let too_many = vec!["quality,q_90"; 17].join("/");
+        let err = parse(&format!("image/{too_many}")).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidArgument);
+        assert!(err.message.contains("17 actions"));
+    }
+
+    #[test]
+    fn values_may_hold_underscores_and_padding() {
+        let raw = RawAction::split("watermark,text_aGVsbG8_d29y==,t_50").unwrap();
+        assert_eq!(raw.params["text"], "aGVsbG8_d29y==");
+        assert_eq!(raw.params["t"], "50");
+    }
+
+    #[test]
+    fn styles_resolve_from_config() {
+        let mut styles = Styles::new();
+        styles.insert("thumb".into(), "image/resize,m_lfit,w_200,h_200".into());
+        styles.insert("bare".into(), "resize,w_10".into());
+        let c = Command::parse("style/thumb", &styles).unwrap();
+        assert_eq!(c.normalized, "image/resize,h_200,m_lfit,w_200");
+        assert!(Command::parse("style/bare", &styles).is_ok());
+        let err = Command::parse("style/nope", &styles).unwrap_err();
+        assert_eq!(err.code, ErrorCode::NoSuchStyle);
+        assert_eq!(err.http_status(), 404);
+        let err = Command::parse("style/_bad", &styles).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidArgument);
+    }
+
+    #[test]
+    fn style_names() {
+        assert!(is_valid_style_name("thumb_200"));
+        assert!(!is_valid_style_name("_x"));
+        assert!(!is_valid_style_name(""));
+        assert!(!is_valid_style_name("a-b"));
+        assert!(!is_valid_style_name(&"a".repeat(65)));
+        assert!(is_valid_style_name(&"a".repeat(64)));
+    }
+}

@@ -1,0 +1,158 @@
+//! Typed errors and their BOS-style rendering.
+//!
+//! Every failure the filter can report to a client is a [`ProcessError`]: an
+//! [`ErrorCode`] (which fixes the HTTP status and the `code` field of the body)
+//! plus a message that names the action and key at fault. The filter and the
+//! `imgproc` CLI print the same code and message for the same input.
+//!
+//! The body follows the BCE common error format:
+//! `{"code":"InvalidArgument","message":"...","requestId":"..."}`.
+
+use std::fmt;
+
+/// What went wrong, split by who is at fault. Each code maps to one HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// 400: an action, key or value the grammar or a range does not allow,
+    /// a repeated key, or more than 16 actions.
+    InvalidArgument,
+    /// 400: an action lacks a key it needs (e.g. `resize,m_fixed,w_10` without `h`).
+    MissingArgument,
+    /// 404: `style/<name>` names no configured style.
+    NoSuchStyle,
+    /// 400: the source or a result breaks a size limit (bytes, sides, pixels).
+    ImageTooLarge,
+    /// 400: the body is not an image we can decode (unknown magic, corrupt data).
+    InvalidImage,
+    /// 400: a valid format name this build cannot decode or encode.
+    UnsupportedFormat,
+    /// 501: an action or key of the BOS language that this build does not implement yet.
+    NotImplemented,
+    /// 500: an encoder or the host failed in a way the request could not cause.
+    InternalError,
+}
+
+impl ErrorCode {
+    /// The HTTP status sent with this error.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidArgument
+            | ErrorCode::MissingArgument
+            | ErrorCode::ImageTooLarge
+            | ErrorCode::InvalidImage
+            | ErrorCode::UnsupportedFormat => 400,
+            ErrorCode::NoSuchStyle => 404,
+            ErrorCode::NotImplemented => 501,
+            ErrorCode::InternalError => 500,
+        }
+    }
+
+    /// The `code` field of the JSON body.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidArgument => "InvalidArgument",
+            ErrorCode::MissingArgument => "MissingArgument",
+            ErrorCode::NoSuchStyle => "NoSuchStyle",
+            ErrorCode::ImageTooLarge => "ImageTooLarge",
+            ErrorCode::InvalidImage => "InvalidImage",
+            ErrorCode::UnsupportedFormat => "UnsupportedFormat",
+            ErrorCode::NotImplemented => "NotImplemented",
+            ErrorCode::InternalError => "InternalError",
+        }
+    }
+}
+
+/// An error with its code and a message meant for the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ProcessError {
+    #[cold]
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ProcessError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    #[cold]
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidArgument, message)
+    }
+
+    #[cold]
+    pub fn missing(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::MissingArgument, message)
+    }
+
+    #[cold]
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::ImageTooLarge, message)
+    }
+
+    #[cold]
+    pub fn bad_image(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidImage, message)
+    }
+
+    #[cold]
+    pub fn not_implemented(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::NotImplemented, message)
+    }
+
+    #[cold]
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InternalError, message)
+    }
+
+    pub fn http_status(&self) -> u16 {
+        self.code.http_status()
+    }
+
+    /// The BCE-style JSON body. `request_id` is the proxy's request id, or empty.
+    pub fn to_json(&self, request_id: &str) -> String {
+        serde_json::json!({
+            "code": self.code.as_str(),
+            "message": self.message,
+            "requestId": request_id,
+        })
+        .to_string()
+    }
+}
+
+impl fmt::Display for ProcessError {
+    /// One line: `<Code>: <message>`, as `imgproc` prints it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl std::error::Error for ProcessError {}
+
+pub type Result<T> = std::result::Result<T, ProcessError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_body_has_bce_fields() {
+        let e = ProcessError::invalid("resize: unknown key 'q'");
+        let v: serde_json::Value = serde_json::from_str(&e.to_json("abc")).unwrap();
+        assert_eq!(v["code"], "InvalidArgument");
+        assert_eq!(v["message"], "resize: unknown key 'q'");
+        assert_eq!(v["requestId"], "abc");
+        assert_eq!(e.http_status(), 400);
+    }
+
+    #[test]
+    fn statuses_follow_codes() {
+        assert_eq!(ErrorCode::NoSuchStyle.http_status(), 404);
+        assert_eq!(ErrorCode::NotImplemented.http_status(), 501);
+        assert_eq!(ErrorCode::InternalError.http_status(), 500);
+        assert_eq!(ErrorCode::ImageTooLarge.http_status(), 400);
+    }
+}

@@ -1,0 +1,378 @@
+//! HTTP rules of the filter, host-free: which requests and responses are ours,
+//! what goes upstream, and which response headers must change so they describe
+//! the new body.
+//!
+//! The proxy-wasm glue asks these functions and applies their answers; it makes
+//! no decision of its own.
+
+use crate::actions::format::FormatTarget;
+use crate::codec::ImageFormat;
+use crate::command::query;
+use crate::command::{Action, Command, Styles};
+use crate::error::{ProcessError, Result};
+use crate::pipeline::Processed;
+use base64::Engine;
+use md5::{Digest, Md5};
+
+/// Request headers removed from the upstream request when we process the
+/// response: a partial or conditional answer from upstream would be wrong for
+/// the processed body (our ETag is not the upstream's).
+pub const STRIP_REQUEST_HEADERS: &[&str] = &["range", "if-range", "if-none-match", "if-match"];
+
+/// Response headers that describe the original body and become false once it
+/// is replaced.
+pub const STALE_RESPONSE_HEADERS: &[&str] = &[
+    "accept-ranges",
+    "content-range",
+    "content-md5",
+    "x-bce-content-crc32",
+    "x-bce-content-crc64ecma",
+    "x-amz-checksum-crc32",
+    "x-amz-checksum-crc32c",
+    "x-amz-checksum-crc64nvme",
+    "x-amz-checksum-sha1",
+    "x-amz-checksum-sha256",
+    "x-amz-checksum-type",
+];
+
+/// What to do with a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RequestDecision {
+    /// Not ours: forward unchanged, and leave the response alone.
+    PassThrough,
+    /// A bad command: answer with this error at once, without contacting upstream.
+    Reject(ProcessError),
+    /// Process the response: send `upstream_path` upstream.
+    Process {
+        command: Command,
+        upstream_path: String,
+    },
+}
+
+/// Decides from the request line. Only GET is processed; HEAD and the rest pass
+/// through untouched.
+pub fn decide_request(method: &str, path: &str, styles: &Styles) -> RequestDecision {
+    if !method.eq_ignore_ascii_case("GET") {
+        return RequestDecision::PassThrough;
+    }
+    match query::extract(path) {
+        Ok(None) => RequestDecision::PassThrough,
+        Err(e) => RequestDecision::Reject(e),
+        Ok(Some(q)) => match Command::parse(&q.command, styles) {
+            Ok(command) => RequestDecision::Process {
+                command,
+                upstream_path: q.upstream_path,
+            },
+            Err(e) => RequestDecision::Reject(e),
+        },
+    }
+}
+
+/// The upstream response headers that decide whether we process.
+#[derive(Debug, Clone, Default)]
+pub struct UpstreamHead<'a> {
+    pub status: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+    pub content_length: Option<&'a str>,
+    pub content_encoding: Option<&'a str>,
+}
+
+/// Whether a response is processed, or passed through and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    Process,
+    PassThrough(&'static str),
+}
+
+/// Decides from the upstream response headers, before any body byte is buffered.
+/// `max_body_bytes` is the largest body the filter will buffer.
+pub fn gate_response(head: &UpstreamHead<'_>, max_body_bytes: usize) -> Gate {
+    if head.status != Some("200") {
+        return Gate::PassThrough("status is not 200");
+    }
+    if head
+        .content_encoding
+        .is_some_and(|e| !e.trim().eq_ignore_ascii_case("identity"))
+    {
+        return Gate::PassThrough("body is content-encoded");
+    }
+    if let Some(ct) = head.content_type {
+        let mime = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let maybe_image = mime.starts_with("image/")
+            || mime == "application/octet-stream"
+            || mime == "binary/octet-stream"
+            || mime.is_empty();
+        if !maybe_image {
+            return Gate::PassThrough("content-type is not an image");
+        }
+    }
+    match head.content_length.map(|v| v.trim().parse::<u64>()) {
+        Some(Ok(len)) if len > max_body_bytes as u64 => Gate::PassThrough("body is over the size limit"),
+        Some(Err(_)) => Gate::PassThrough("content-length is not a number"),
+        _ => Gate::Process,
+    }
+}
+
+/// A header change: set to `Some(value)` or remove with `None`.
+pub type HeaderEdit = (&'static str, Option<String>);
+
+/// The output `Content-Type` a command will produce, when it can be known before
+/// the body is seen: from the `format` action, or from the upstream type.
+pub fn predicted_content_type(
+    command: &Command,
+    upstream_content_type: Option<&str>,
+    accept: Option<&str>,
+) -> Option<&'static str> {
+    if command.actions.iter().any(|a| matches!(a, Action::Info)) {
+        return Some("application/json");
+    }
+    let source = upstream_content_type.and_then(ImageFormat::from_mime);
+    match command.format() {
+        Some(f) => match (f.target, source) {
+            (FormatTarget::Fixed(out), _) => Some(out.mime()),
+            (FormatTarget::Auto, Some(src)) => Some(f.resolve(src, accept).mime()),
+            (FormatTarget::Auto, None) => None,
+        },
+        None => source.map(ImageFormat::mime),
+    }
+}
+
+/// Whether the response depends on `Accept` (`format,f_auto`).
+pub fn varies_on_accept(command: &Command) -> bool {
+    command.format().is_some_and(|f| f.target == FormatTarget::Auto)
+}
+
+/// The ETag of a processed response: a strong tag derived from the upstream
+/// ETag, the normalized command, the output type and this build's version, so it
+/// changes whenever any of them does. `None` when upstream sent no ETag.
+pub fn derived_etag(upstream_etag: Option<&str>, normalized: &str, content_type: &str) -> Option<String> {
+    let etag = upstream_etag?.trim();
+    if etag.is_empty() {
+        return None;
+    }
+    let mut h = Md5::new();
+    for part in [etag, normalized, content_type, env!("CARGO_PKG_VERSION")] {
+        h.update(part.as_bytes());
+        h.update(b"\n");
+    }
+    Some(format!("\"{}\"", hex(&h.finalize())))
+}
+
+/// `Content-MD5`: Base64 of the MD5 of the body.
+pub fn content_md5(body: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Md5::digest(body))
+}
+
+/// `x-bce-image-info`: `width=W; height=H` of the output image.
+pub fn image_info_header(width: u32, height: u32) -> String {
+    format!("width={width}; height={height}")
+}
+
+/// Adds `Accept` to an existing `Vary` value.
+pub fn vary_with_accept(existing: Option<&str>) -> String {
+    match existing.map(str::trim).filter(|v| !v.is_empty()) {
+        None => "Accept".to_string(),
+        Some(v) if v.split(',').any(|t| t.trim().eq_ignore_ascii_case("accept") || t.trim() == "*") => {
+            v.to_string()
+        }
+        Some(v) => format!("{v}, Accept"),
+    }
+}
+
+/// Facts about the exchange that header rules need.
+#[derive(Debug, Clone, Default)]
+pub struct ExchangeFacts<'a> {
+    pub upstream_etag: Option<&'a str>,
+    pub upstream_vary: Option<&'a str>,
+    pub accept: Option<&'a str>,
+}
+
+/// Header edits for a response whose body was replaced by `processed`
+/// (held-headers mode: everything is exact).
+pub fn processed_header_edits(
+    command: &Command,
+    processed: &Processed,
+    facts: &ExchangeFacts<'_>,
+) -> Vec<HeaderEdit> {
+    let mut edits: Vec<HeaderEdit> = STALE_RESPONSE_HEADERS.iter().map(|h| (*h, None)).collect();
+    edits.push(("content-type", Some(processed.content_type.to_string())));
+    edits.push(("content-length", Some(processed.body.len().to_string())));
+    edits.push(("content-md5", Some(content_md5(&processed.body))));
+    edits.push((
+        "etag",
+        derived_etag(facts.upstream_etag, &command.normalized, processed.content_type),
+    ));
+    edits.push((
+        "x-bce-image-info",
+        processed.size.map(|(w, h)| image_info_header(w, h)),
+    ));
+    if varies_on_accept(command) {
+        edits.push(("vary", Some(vary_with_accept(facts.upstream_vary))));
+    }
+    edits
+}
+
+/// Header edits made in the response-headers phase when headers cannot be held
+/// (early mode): only what is known before the body. Content-Length and
+/// Content-MD5 are removed (the response goes out chunked).
+pub fn early_header_edits(
+    command: &Command,
+    upstream_content_type: Option<&str>,
+    facts: &ExchangeFacts<'_>,
+) -> Vec<HeaderEdit> {
+    let mut edits: Vec<HeaderEdit> = STALE_RESPONSE_HEADERS.iter().map(|h| (*h, None)).collect();
+    edits.push(("content-length", None));
+    let predicted = predicted_content_type(command, upstream_content_type, facts.accept);
+    if let Some(ct) = predicted {
+        edits.push(("content-type", Some(ct.to_string())));
+    }
+    edits.push((
+        "etag",
+        predicted.and_then(|ct| derived_etag(facts.upstream_etag, &command.normalized, ct)),
+    ));
+    if varies_on_accept(command) {
+        edits.push(("vary", Some(vary_with_accept(facts.upstream_vary))));
+    }
+    edits
+}
+
+/// An error answer replacing an upstream response whose headers are still held.
+pub fn error_header_edits(error: &ProcessError, body: &str) -> Vec<HeaderEdit> {
+    let mut edits: Vec<HeaderEdit> = STALE_RESPONSE_HEADERS.iter().map(|h| (*h, None)).collect();
+    edits.extend([
+        (":status", Some(error.http_status().to_string())),
+        ("content-type", Some("application/json".to_string())),
+        ("content-length", Some(body.len().to_string())),
+        ("etag", None),
+        ("last-modified", None),
+        ("x-bce-image-info", None),
+        ("cache-control", Some("no-store".to_string())),
+    ]);
+    edits
+}
+
+/// The headers of a locally generated error response.
+pub fn error_response_headers() -> Vec<(&'static str, &'static str)> {
+    vec![("content-type", "application/json"), ("cache-control", "no-store")]
+}
+
+/// Checks a buffered body length against the limit while it streams in.
+pub fn check_buffered_size(len: usize, max_body_bytes: usize) -> Result<()> {
+    if len > max_body_bytes {
+        return Err(ProcessError::too_large(format!(
+            "the object is over {max_body_bytes} bytes, the most that can be processed"
+        )));
+    }
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(s: &str) -> Command {
+        Command::parse(s, &Styles::new()).unwrap()
+    }
+
+    #[test]
+    fn requests() {
+        let styles = Styles::new();
+        assert_eq!(decide_request("GET", "/demo/a.jpg", &styles), RequestDecision::PassThrough);
+        assert_eq!(
+            decide_request("HEAD", "/demo/a.jpg?x-bce-process=image/resize,w_1", &styles),
+            RequestDecision::PassThrough
+        );
+        match decide_request("GET", "/demo/a.jpg?x-bce-process=image/resize,w_10&v=1", &styles) {
+            RequestDecision::Process { upstream_path, .. } => assert_eq!(upstream_path, "/demo/a.jpg?v=1"),
+            other => panic!("{other:?}"),
+        }
+        match decide_request("GET", "/demo/a.jpg?x-bce-process=image/resize,w_0", &styles) {
+            RequestDecision::Reject(e) => assert_eq!(e.http_status(), 400),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn gate() {
+        let ok = UpstreamHead {
+            status: Some("200"),
+            content_type: Some("image/jpeg"),
+            content_length: Some("1000"),
+            content_encoding: None,
+        };
+        assert_eq!(gate_response(&ok, 2000), Gate::Process);
+        assert!(matches!(gate_response(&ok, 999), Gate::PassThrough(_)));
+        let cases = [
+            UpstreamHead { status: Some("404"), ..ok.clone() },
+            UpstreamHead { status: Some("304"), ..ok.clone() },
+            UpstreamHead { status: Some("206"), ..ok.clone() },
+            UpstreamHead { content_type: Some("text/html"), ..ok.clone() },
+            UpstreamHead { content_encoding: Some("gzip"), ..ok.clone() },
+            UpstreamHead { content_length: Some("x"), ..ok.clone() },
+        ];
+        for head in cases {
+            assert!(matches!(gate_response(&head, 2000), Gate::PassThrough(_)), "{head:?}");
+        }
+        let octet = UpstreamHead { content_type: Some("application/octet-stream"), ..ok.clone() };
+        assert_eq!(gate_response(&octet, 2000), Gate::Process);
+        let chunked = UpstreamHead { content_length: None, ..ok };
+        assert_eq!(gate_response(&chunked, 2000), Gate::Process);
+    }
+
+    #[test]
+    fn etag_depends_on_source_command_and_type() {
+        let a = derived_etag(Some("\"abc\""), "image/resize,w_1", "image/jpeg").unwrap();
+        assert!(a.starts_with('"') && a.ends_with('"') && a.len() == 34);
+        assert_eq!(Some(a.clone()), derived_etag(Some("\"abc\""), "image/resize,w_1", "image/jpeg"));
+        assert_ne!(Some(a.clone()), derived_etag(Some("\"abd\""), "image/resize,w_1", "image/jpeg"));
+        assert_ne!(Some(a.clone()), derived_etag(Some("\"abc\""), "image/resize,w_2", "image/jpeg"));
+        assert_ne!(Some(a), derived_etag(Some("\"abc\""), "image/resize,w_1", "image/webp"));
+        assert_eq!(derived_etag(None, "x", "image/jpeg"), None);
+    }
+
+    #[test]
+    fn content_md5_is_base64_md5() {
+        // RFC 1864 example-style check: MD5("") = d41d8cd98f00b204e9800998ecf8427e.
+        assert_eq!(content_md5(b""), "1B2M2Y8AsgTpgAmY7PhCfg==");
+    }
+
+    #[test]
+    fn predicted_types() {
+        let c = cmd("image/resize,w_10/format,f_webp");
+        assert_eq!(predicted_content_type(&c, Some("image/jpeg"), None), Some("image/webp"));
+        let c = cmd("image/resize,w_10");
+        assert_eq!(predicted_content_type(&c, Some("image/png"), None), Some("image/png"));
+        assert_eq!(predicted_content_type(&c, Some("application/octet-stream"), None), None);
+        let c = cmd("image/format,f_auto");
+        assert_eq!(predicted_content_type(&c, Some("image/png"), Some("image/webp")), Some("image/webp"));
+        assert_eq!(predicted_content_type(&c, Some("image/png"), Some("*/*")), Some("image/png"));
+        assert!(varies_on_accept(&c));
+        assert_eq!(predicted_content_type(&cmd("image/info"), Some("image/png"), None), Some("application/json"));
+    }
+
+    #[test]
+    fn vary_merges() {
+        assert_eq!(vary_with_accept(None), "Accept");
+        assert_eq!(vary_with_accept(Some("Origin")), "Origin, Accept");
+        assert_eq!(vary_with_accept(Some("accept")), "accept");
+    }
+
+    #[test]
+    fn processed_edits_describe_the_new_body() {
+        let c = cmd("image/resize,w_10");
+        let p = Processed { body: b"abc".to_vec(), content_type: "image/jpeg", size: Some((10, 7)) };
+        let facts = ExchangeFacts { upstream_etag: Some("\"e\""), ..Default::default() };
+        let edits = processed_header_edits(&c, &p, &facts);
+        let get = |k: &str| edits.iter().rev().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+        assert_eq!(get("content-length"), Some(Some("3".into())));
+        assert_eq!(get("content-md5"), Some(Some(content_md5(b"abc"))));
+        assert_eq!(get("x-bce-image-info"), Some(Some("width=10; height=7".into())));
+        assert_eq!(get("accept-ranges"), Some(None));
+        assert!(get("etag").unwrap().is_some());
+        assert_eq!(get("vary"), None);
+    }
+}

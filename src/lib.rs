@@ -1,0 +1,28 @@
+//! image-process-filter: the BOS `x-bce-process` image-processing language as a
+//! proxy-wasm filter.
+//!
+//! The crate is host-free except for [`filter`] (compiled for `wasm32` only),
+//! which is the thin proxy-wasm glue. Everything else is plain Rust:
+//!
+//! - [`command`]: the grammar, styles and validation of `x-bce-process`;
+//! - [`actions`]: one module per action family (parameters and geometry);
+//! - [`pipeline`]: planning from the image header and execution;
+//! - [`codec`] and [`raster`]: formats and pixels;
+//! - [`exchange`]: which requests and responses are ours and how headers change;
+//! - [`config`]: the plugin configuration.
+
+pub mod actions;
+pub mod codec;
+pub mod command;
+pub mod config;
+pub mod error;
+pub mod exchange;
+pub mod pipeline;
+pub mod raster;
+
+#[cfg(target_arch = "wasm32")]
+mod filter;
+
+pub use command::Command;
+pub use error::{ErrorCode, ProcessError};
+pub use pipeline::{process, Processed, RequestContext};
