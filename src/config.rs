@@ -60,8 +60,8 @@ impl FilterConfig {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(FilterConfig::default());
         }
-        let config: FilterConfig =
-            serde_json::from_slice(bytes).map_err(|e| format!("invalid plugin configuration: {e}"))?;
+        let config: FilterConfig = serde_json::from_slice(bytes)
+            .map_err(|e| format!("invalid plugin configuration: {e}"))?;
         if config.max_body_bytes == 0 || config.max_body_bytes > MAX_SOURCE_BYTES {
             return Err(format!(
                 "max_body_bytes must be between 1 and {MAX_SOURCE_BYTES}, got {}",
@@ -85,7 +85,10 @@ mod tests {
 
     #[test]
     fn defaults_and_full_config() {
-        assert_eq!(FilterConfig::from_json(b"").unwrap(), FilterConfig::default());
+        assert_eq!(
+            FilterConfig::from_json(b"").unwrap(),
+            FilterConfig::default()
+        );
         let c = FilterConfig::from_json(
             br#"{"header_mode":"early","max_body_bytes":1000,"styles":{"thumb":"image/resize,w_200"}}"#,
         )
@@ -106,7 +109,11 @@ mod tests {
             br#"{"unknown":1}"#,
             b"{",
         ] {
-            assert!(FilterConfig::from_json(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+            assert!(
+                FilterConfig::from_json(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

@@ -97,7 +97,12 @@ pub fn gate_response(head: &UpstreamHead<'_>, max_body_bytes: usize) -> Gate {
         return Gate::PassThrough("body is content-encoded");
     }
     if let Some(ct) = head.content_type {
-        let mime = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let mime = ct
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
         let maybe_image = mime.starts_with("image/")
             || mime == "application/octet-stream"
             || mime == "binary/octet-stream"
@@ -107,7 +112,9 @@ pub fn gate_response(head: &UpstreamHead<'_>, max_body_bytes: usize) -> Gate {
         }
     }
     match head.content_length.map(|v| v.trim().parse::<u64>()) {
-        Some(Ok(len)) if len > max_body_bytes as u64 => Gate::PassThrough("body is over the size limit"),
+        Some(Ok(len)) if len > max_body_bytes as u64 => {
+            Gate::PassThrough("body is over the size limit")
+        }
         Some(Err(_)) => Gate::PassThrough("content-length is not a number"),
         _ => Gate::Process,
     }
@@ -139,13 +146,19 @@ pub fn predicted_content_type(
 
 /// Whether the response depends on `Accept` (`format,f_auto`).
 pub fn varies_on_accept(command: &Command) -> bool {
-    command.format().is_some_and(|f| f.target == FormatTarget::Auto)
+    command
+        .format()
+        .is_some_and(|f| f.target == FormatTarget::Auto)
 }
 
 /// The ETag of a processed response: a strong tag derived from the upstream
 /// ETag, the normalized command, the output type and this build's version, so it
 /// changes whenever any of them does. `None` when upstream sent no ETag.
-pub fn derived_etag(upstream_etag: Option<&str>, normalized: &str, content_type: &str) -> Option<String> {
+pub fn derived_etag(
+    upstream_etag: Option<&str>,
+    normalized: &str,
+    content_type: &str,
+) -> Option<String> {
     let etag = upstream_etag?.trim();
     if etag.is_empty() {
         return None;
@@ -172,7 +185,10 @@ pub fn image_info_header(width: u32, height: u32) -> String {
 pub fn vary_with_accept(existing: Option<&str>) -> String {
     match existing.map(str::trim).filter(|v| !v.is_empty()) {
         None => "Accept".to_string(),
-        Some(v) if v.split(',').any(|t| t.trim().eq_ignore_ascii_case("accept") || t.trim() == "*") => {
+        Some(v)
+            if v.split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("accept") || t.trim() == "*") =>
+        {
             v.to_string()
         }
         Some(v) => format!("{v}, Accept"),
@@ -200,7 +216,11 @@ pub fn processed_header_edits(
     edits.push(("content-md5", Some(content_md5(&processed.body))));
     edits.push((
         "etag",
-        derived_etag(facts.upstream_etag, &command.normalized, processed.content_type),
+        derived_etag(
+            facts.upstream_etag,
+            &command.normalized,
+            processed.content_type,
+        ),
     ));
     edits.push((
         "x-bce-image-info",
@@ -253,7 +273,17 @@ pub fn error_header_edits(error: &ProcessError, body: &str) -> Vec<HeaderEdit> {
 
 /// The headers of a locally generated error response.
 pub fn error_response_headers() -> Vec<(&'static str, &'static str)> {
-    vec![("content-type", "application/json"), ("cache-control", "no-store")]
+    vec![
+        ("content-type", "application/json"),
+        ("cache-control", "no-store"),
+    ]
+}
+
+/// Whether a buffered body starts like an image of a known format. Bodies that
+/// do not are passed through untouched; ones that do but fail to decode get an
+/// `InvalidImage` error.
+pub fn is_image_body(body: &[u8]) -> bool {
+    ImageFormat::sniff(body).is_some()
 }
 
 /// Checks a buffered body length against the limit while it streams in.
@@ -281,13 +311,26 @@ mod tests {
     #[test]
     fn requests() {
         let styles = Styles::new();
-        assert_eq!(decide_request("GET", "/demo/a.jpg", &styles), RequestDecision::PassThrough);
         assert_eq!(
-            decide_request("HEAD", "/demo/a.jpg?x-bce-process=image/resize,w_1", &styles),
+            decide_request("GET", "/demo/a.jpg", &styles),
             RequestDecision::PassThrough
         );
-        match decide_request("GET", "/demo/a.jpg?x-bce-process=image/resize,w_10&v=1", &styles) {
-            RequestDecision::Process { upstream_path, .. } => assert_eq!(upstream_path, "/demo/a.jpg?v=1"),
+        assert_eq!(
+            decide_request(
+                "HEAD",
+                "/demo/a.jpg?x-bce-process=image/resize,w_1",
+                &styles
+            ),
+            RequestDecision::PassThrough
+        );
+        match decide_request(
+            "GET",
+            "/demo/a.jpg?x-bce-process=image/resize,w_10&v=1",
+            &styles,
+        ) {
+            RequestDecision::Process { upstream_path, .. } => {
+                assert_eq!(upstream_path, "/demo/a.jpg?v=1")
+            }
             other => panic!("{other:?}"),
         }
         match decide_request("GET", "/demo/a.jpg?x-bce-process=image/resize,w_0", &styles) {
@@ -307,19 +350,46 @@ mod tests {
         assert_eq!(gate_response(&ok, 2000), Gate::Process);
         assert!(matches!(gate_response(&ok, 999), Gate::PassThrough(_)));
         let cases = [
-            UpstreamHead { status: Some("404"), ..ok.clone() },
-            UpstreamHead { status: Some("304"), ..ok.clone() },
-            UpstreamHead { status: Some("206"), ..ok.clone() },
-            UpstreamHead { content_type: Some("text/html"), ..ok.clone() },
-            UpstreamHead { content_encoding: Some("gzip"), ..ok.clone() },
-            UpstreamHead { content_length: Some("x"), ..ok.clone() },
+            UpstreamHead {
+                status: Some("404"),
+                ..ok.clone()
+            },
+            UpstreamHead {
+                status: Some("304"),
+                ..ok.clone()
+            },
+            UpstreamHead {
+                status: Some("206"),
+                ..ok.clone()
+            },
+            UpstreamHead {
+                content_type: Some("text/html"),
+                ..ok.clone()
+            },
+            UpstreamHead {
+                content_encoding: Some("gzip"),
+                ..ok.clone()
+            },
+            UpstreamHead {
+                content_length: Some("x"),
+                ..ok.clone()
+            },
         ];
         for head in cases {
-            assert!(matches!(gate_response(&head, 2000), Gate::PassThrough(_)), "{head:?}");
+            assert!(
+                matches!(gate_response(&head, 2000), Gate::PassThrough(_)),
+                "{head:?}"
+            );
         }
-        let octet = UpstreamHead { content_type: Some("application/octet-stream"), ..ok.clone() };
+        let octet = UpstreamHead {
+            content_type: Some("application/octet-stream"),
+            ..ok.clone()
+        };
         assert_eq!(gate_response(&octet, 2000), Gate::Process);
-        let chunked = UpstreamHead { content_length: None, ..ok };
+        let chunked = UpstreamHead {
+            content_length: None,
+            ..ok
+        };
         assert_eq!(gate_response(&chunked, 2000), Gate::Process);
     }
 
@@ -327,10 +397,22 @@ mod tests {
     fn etag_depends_on_source_command_and_type() {
         let a = derived_etag(Some("\"abc\""), "image/resize,w_1", "image/jpeg").unwrap();
         assert!(a.starts_with('"') && a.ends_with('"') && a.len() == 34);
-        assert_eq!(Some(a.clone()), derived_etag(Some("\"abc\""), "image/resize,w_1", "image/jpeg"));
-        assert_ne!(Some(a.clone()), derived_etag(Some("\"abd\""), "image/resize,w_1", "image/jpeg"));
-        assert_ne!(Some(a.clone()), derived_etag(Some("\"abc\""), "image/resize,w_2", "image/jpeg"));
-        assert_ne!(Some(a), derived_etag(Some("\"abc\""), "image/resize,w_1", "image/webp"));
+        assert_eq!(
+            Some(a.clone()),
+            derived_etag(Some("\"abc\""), "image/resize,w_1", "image/jpeg")
+        );
+        assert_ne!(
+            Some(a.clone()),
+            derived_etag(Some("\"abd\""), "image/resize,w_1", "image/jpeg")
+        );
+        assert_ne!(
+            Some(a.clone()),
+            derived_etag(Some("\"abc\""), "image/resize,w_2", "image/jpeg")
+        );
+        assert_ne!(
+            Some(a),
+            derived_etag(Some("\"abc\""), "image/resize,w_1", "image/webp")
+        );
         assert_eq!(derived_etag(None, "x", "image/jpeg"), None);
     }
 
@@ -343,15 +425,33 @@ mod tests {
     #[test]
     fn predicted_types() {
         let c = cmd("image/resize,w_10/format,f_webp");
-        assert_eq!(predicted_content_type(&c, Some("image/jpeg"), None), Some("image/webp"));
+        assert_eq!(
+            predicted_content_type(&c, Some("image/jpeg"), None),
+            Some("image/webp")
+        );
         let c = cmd("image/resize,w_10");
-        assert_eq!(predicted_content_type(&c, Some("image/png"), None), Some("image/png"));
-        assert_eq!(predicted_content_type(&c, Some("application/octet-stream"), None), None);
+        assert_eq!(
+            predicted_content_type(&c, Some("image/png"), None),
+            Some("image/png")
+        );
+        assert_eq!(
+            predicted_content_type(&c, Some("application/octet-stream"), None),
+            None
+        );
         let c = cmd("image/format,f_auto");
-        assert_eq!(predicted_content_type(&c, Some("image/png"), Some("image/webp")), Some("image/webp"));
-        assert_eq!(predicted_content_type(&c, Some("image/png"), Some("*/*")), Some("image/png"));
+        assert_eq!(
+            predicted_content_type(&c, Some("image/png"), Some("image/webp")),
+            Some("image/webp")
+        );
+        assert_eq!(
+            predicted_content_type(&c, Some("image/png"), Some("*/*")),
+            Some("image/png")
+        );
         assert!(varies_on_accept(&c));
-        assert_eq!(predicted_content_type(&cmd("image/info"), Some("image/png"), None), Some("application/json"));
+        assert_eq!(
+            predicted_content_type(&cmd("image/info"), Some("image/png"), None),
+            Some("application/json")
+        );
     }
 
     #[test]
@@ -364,13 +464,29 @@ mod tests {
     #[test]
     fn processed_edits_describe_the_new_body() {
         let c = cmd("image/resize,w_10");
-        let p = Processed { body: b"abc".to_vec(), content_type: "image/jpeg", size: Some((10, 7)) };
-        let facts = ExchangeFacts { upstream_etag: Some("\"e\""), ..Default::default() };
+        let p = Processed {
+            body: b"abc".to_vec(),
+            content_type: "image/jpeg",
+            size: Some((10, 7)),
+        };
+        let facts = ExchangeFacts {
+            upstream_etag: Some("\"e\""),
+            ..Default::default()
+        };
         let edits = processed_header_edits(&c, &p, &facts);
-        let get = |k: &str| edits.iter().rev().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+        let get = |k: &str| {
+            edits
+                .iter()
+                .rev()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.clone())
+        };
         assert_eq!(get("content-length"), Some(Some("3".into())));
         assert_eq!(get("content-md5"), Some(Some(content_md5(b"abc"))));
-        assert_eq!(get("x-bce-image-info"), Some(Some("width=10; height=7".into())));
+        assert_eq!(
+            get("x-bce-image-info"),
+            Some(Some("width=10; height=7".into()))
+        );
         assert_eq!(get("accept-ranges"), Some(None));
         assert!(get("etag").unwrap().is_some());
         assert_eq!(get("vary"), None);

@@ -11,6 +11,12 @@
 //! - [`exchange`]: which requests and responses are ours and how headers change;
 //! - [`config`]: the plugin configuration.
 
+// No panics outside tests: in the filter a panic traps the VM.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod actions;
 pub mod codec;
 pub mod command;

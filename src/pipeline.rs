@@ -70,9 +70,9 @@ impl Plan {
     /// Plans `command` for a source whose header says `source`.
     pub fn new(command: &Command, source: SourceInfo, ctx: &RequestContext) -> Result<Plan> {
         check_source_limits(&source)?;
-        let output = command
-            .format()
-            .map_or(source.format, |f| f.resolve(source.format, ctx.accept.as_deref()));
+        let output = command.format().map_or(source.format, |f| {
+            f.resolve(source.format, ctx.accept.as_deref())
+        });
         let info_only = command.actions.iter().any(|a| matches!(a, Action::Info));
         if info_only && command.actions.len() > 1 {
             return Err(ProcessError::invalid(
@@ -82,7 +82,10 @@ impl Plan {
         if !info_only && !output.can_encode() {
             return Err(ProcessError::new(
                 crate::error::ErrorCode::UnsupportedFormat,
-                format!("format,f_{} output is not supported by this build", output.name()),
+                format!(
+                    "format,f_{} output is not supported by this build",
+                    output.name()
+                ),
             ));
         }
         let mut size = (source.width, source.height);
@@ -222,8 +225,12 @@ mod tests {
 
     fn jpeg(w: u32, h: u32) -> Vec<u8> {
         let data = (0..w * h * 3).map(|i| (i % 251) as u8).collect();
-        codec::encode(&Raster::new(w, h, PixelLayout::Rgb8, data).unwrap(), ImageFormat::Jpeg, 90)
-            .unwrap()
+        codec::encode(
+            &Raster::new(w, h, PixelLayout::Rgb8, data).unwrap(),
+            ImageFormat::Jpeg,
+            90,
+        )
+        .unwrap()
     }
 
     fn run(cmd: &str, input: &[u8]) -> Result<Processed> {
@@ -242,9 +249,21 @@ mod tests {
         let cases: &[(&str, &str, (u32, u32))] = &[
             ("image/resize,m_lfit,w_500,h_300", "image/jpeg", (450, 300)),
             ("image/resize,m_mfit,w_500,h_300", "image/jpeg", (500, 333)),
-            ("image/resize,m_fill,w_100,h_100/format,f_png", "image/png", (100, 100)),
-            ("image/resize,m_pad,w_100,h_100/format,f_webp", "image/webp", (100, 100)),
-            ("image/resize,m_fixed,w_50,h_70/quality,Q_50", "image/jpeg", (50, 70)),
+            (
+                "image/resize,m_fill,w_100,h_100/format,f_png",
+                "image/png",
+                (100, 100),
+            ),
+            (
+                "image/resize,m_pad,w_100,h_100/format,f_webp",
+                "image/webp",
+                (100, 100),
+            ),
+            (
+                "image/resize,m_fixed,w_50,h_70/quality,Q_50",
+                "image/jpeg",
+                (50, 70),
+            ),
             ("image/format,f_png", "image/png", (600, 400)),
         ];
         for (cmd, mime, size) in cases {
@@ -284,13 +303,31 @@ mod tests {
             quality: None,
             has_alpha: false,
         };
-        assert_eq!(check_source_limits(&src).unwrap_err().code, ErrorCode::ImageTooLarge);
-        let src = SourceInfo { width: 20_000, height: 20_000, ..src };
-        assert_eq!(check_source_limits(&src).unwrap_err().code, ErrorCode::ImageTooLarge);
-        let src = SourceInfo { width: 10_000, height: 20_000, ..src };
+        assert_eq!(
+            check_source_limits(&src).unwrap_err().code,
+            ErrorCode::ImageTooLarge
+        );
+        let src = SourceInfo {
+            width: 20_000,
+            height: 20_000,
+            ..src
+        };
+        assert_eq!(
+            check_source_limits(&src).unwrap_err().code,
+            ErrorCode::ImageTooLarge
+        );
+        let src = SourceInfo {
+            width: 10_000,
+            height: 20_000,
+            ..src
+        };
         assert!(check_source_limits(&src).is_ok());
         let c = Command::parse("image/resize,p_1000,limit_0", &Styles::new()).unwrap();
-        let src = SourceInfo { width: 1000, height: 1000, ..src };
+        let src = SourceInfo {
+            width: 1000,
+            height: 1000,
+            ..src
+        };
         let err = Plan::new(&c, src, &RequestContext::default()).unwrap_err();
         assert_eq!(err.code, ErrorCode::ImageTooLarge);
         assert!(err.message.contains("10000 px"), "{}", err.message);
@@ -314,13 +351,21 @@ mod tests {
 
     #[test]
     fn bad_bodies_are_client_errors() {
-        assert_eq!(run("image/resize,w_10", b"not an image").unwrap_err().code, ErrorCode::InvalidImage);
-        let src = jpeg(64, 64);
         assert_eq!(
-            run("image/resize,w_10", &src[..src.len() / 3]).unwrap_err().code,
+            run("image/resize,w_10", b"not an image").unwrap_err().code,
             ErrorCode::InvalidImage
         );
-        assert_eq!(run("image/format,f_gif", &src).unwrap_err().code, ErrorCode::UnsupportedFormat);
+        let src = jpeg(64, 64);
+        assert_eq!(
+            run("image/resize,w_10", &src[..src.len() / 3])
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidImage
+        );
+        assert_eq!(
+            run("image/format,f_gif", &src).unwrap_err().code,
+            ErrorCode::UnsupportedFormat
+        );
     }
 
     #[test]

@@ -1,1 +1,771 @@
-fn main(){}
+//! End-to-end: the built filter inside a real Envoy, in front of a real
+//! S3-compatible server (s3s-fs), driven by curl over HTTP/1.1 and HTTP/2.
+//!
+//! Run by `cargo xtask test`, which builds the `.wasm` and installs Envoy and
+//! s3s-fs, then passes their paths in `IPF_WASM`, `IPF_ENVOY`, `IPF_S3S_FS`.
+//! Without them every case is listed as ignored (plain `cargo test`).
+//!
+//! Two stacks run side by side: one in the default `held` header mode and one in
+//! `early` mode. Each has its own ports and `--base-id`.
+
+#[path = "support/stack.rs"]
+mod stack;
+
+use base64::Engine;
+use image_process_filter::codec::jpeg::estimate_quality;
+use libtest_mimic::{Arguments, Failed, Trial};
+use md5::{Digest, Md5};
+use stack::{Stack, StackOptions, Tools};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+type Check = Result<(), Failed>;
+
+/// The objects of the test bucket.
+const PHOTO: &str = "photo.jpg"; // 5312x2988 progressive JPEG
+const PHOTO_SIZE: (u32, u32) = (5312, 2988);
+
+struct Env {
+    held: Mutex<Stack>,
+    early: Mutex<Stack>,
+    held_port: u16,
+    early_port: u16,
+    storage_port: u16,
+    storage_log: PathBuf,
+    bucket: PathBuf,
+    scratch: PathBuf,
+}
+
+/// One HTTP response as curl saw it.
+#[derive(Debug)]
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Proto {
+    H1,
+    H2,
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+impl Env {
+    fn held_url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.held_port)
+    }
+
+    fn early_url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.early_port)
+    }
+
+    fn storage_url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.storage_port)
+    }
+
+    /// Runs curl and parses what it received.
+    fn curl(&self, proto: Proto, url: &str, extra: &[&str]) -> Result<Response, Failed> {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let body_file = self.scratch.join(format!("body-{n}"));
+        let head_file = self.scratch.join(format!("head-{n}"));
+        let mut cmd = Command::new("curl");
+        cmd.args(["-s", "-S", "--max-time", "60", "-o"])
+            .arg(&body_file)
+            .arg("-D")
+            .arg(&head_file)
+            .arg(match proto {
+                Proto::H1 => "--http1.1",
+                Proto::H2 => "--http2-prior-knowledge",
+            })
+            .args(extra)
+            .arg(url);
+        let out = cmd.output().map_err(|e| format!("curl: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "curl {url} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+            .into());
+        }
+        let head = std::fs::read_to_string(&head_file).map_err(|e| e.to_string())?;
+        let body = std::fs::read(&body_file).unwrap_or_default();
+        let _ = std::fs::remove_file(&body_file);
+        let _ = std::fs::remove_file(&head_file);
+        // The last block is the final response (skip any 100 Continue).
+        let block = head
+            .trim_end()
+            .rsplit("\r\n\r\n")
+            .next()
+            .unwrap_or_default();
+        let mut lines = block.lines();
+        let status_line = lines.next().unwrap_or_default();
+        let status = status_line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("no status in '{status_line}'"))?;
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn storage_log(&self) -> String {
+        std::fs::read_to_string(&self.storage_log).unwrap_or_default()
+    }
+
+    /// The request lines the storage server logged that contain `marker`.
+    fn upstream_requests_with(&self, marker: &str) -> Vec<String> {
+        self.storage_log()
+            .lines()
+            .filter(|l| l.contains("req: Request") && l.contains(marker))
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn object(&self, key: &str) -> Vec<u8> {
+        std::fs::read(self.bucket.join(key)).unwrap_or_default()
+    }
+}
+
+fn ensure(cond: bool, msg: impl FnOnce() -> String) -> Check {
+    if cond {
+        Ok(())
+    } else {
+        Err(msg().into())
+    }
+}
+
+fn eq<T: PartialEq + std::fmt::Debug>(what: &str, got: T, want: T) -> Check {
+    ensure(got == want, || {
+        format!("{what}: got {got:?}, want {want:?}")
+    })
+}
+
+fn md5_b64(body: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Md5::digest(body))
+}
+
+/// Decodes a body and returns (format, width, height).
+fn decode(body: &[u8]) -> Result<(image::ImageFormat, u32, u32), Failed> {
+    let format = image::guess_format(body).map_err(|e| format!("body is not an image: {e}"))?;
+    let img = image::load_from_memory(body).map_err(|e| format!("body does not decode: {e}"))?;
+    Ok((format, img.width(), img.height()))
+}
+
+/// Everything a processed image response must say about itself.
+fn check_processed(
+    r: &Response,
+    mime: &str,
+    format: image::ImageFormat,
+    size: (u32, u32),
+) -> Check {
+    eq("status", r.status, 200)?;
+    eq("content-type", r.header("content-type"), Some(mime))?;
+    let (f, w, h) = decode(&r.body)?;
+    eq("decoded format", f, format)?;
+    eq("decoded size", (w, h), size)?;
+    eq(
+        "content-length",
+        r.header("content-length"),
+        Some(r.body.len().to_string().as_str()),
+    )?;
+    eq(
+        "content-md5",
+        r.header("content-md5"),
+        Some(md5_b64(&r.body).as_str()),
+    )?;
+    eq(
+        "x-bce-image-info",
+        r.header("x-bce-image-info"),
+        Some(format!("width={}; height={}", size.0, size.1).as_str()),
+    )?;
+    ensure(r.header("etag").is_some_and(|e| e.starts_with('"')), || {
+        "no derived etag".into()
+    })?;
+    ensure(r.header("accept-ranges").is_none(), || {
+        "accept-ranges kept".into()
+    })
+}
+
+fn cases() -> Vec<(&'static str, fn(&Env) -> Check)> {
+    vec![
+        ("resize_lfit_to_webp_h1", |e| {
+            resize_lfit_to_webp(e, Proto::H1)
+        }),
+        ("resize_lfit_to_webp_h2", |e| {
+            resize_lfit_to_webp(e, Proto::H2)
+        }),
+        ("quality_absolute_jpeg_h1", |e| {
+            quality_absolute_jpeg(e, Proto::H1)
+        }),
+        ("quality_absolute_jpeg_h2", |e| {
+            quality_absolute_jpeg(e, Proto::H2)
+        }),
+        ("png_source_to_jpg", png_source_to_jpg),
+        ("webp_source_to_png_h2", webp_source_to_png),
+        ("same_bytes_as_imgproc", same_bytes_as_imgproc),
+        ("style_from_config", style_from_config),
+        ("etag_is_stable_and_differs_from_upstream", etag_is_stable),
+        (
+            "upstream_never_sees_command_or_range",
+            upstream_never_sees_command_or_range,
+        ),
+        ("bad_command_400_without_upstream_h1", |e| {
+            bad_command(e, Proto::H1)
+        }),
+        ("bad_command_400_without_upstream_h2", |e| {
+            bad_command(e, Proto::H2)
+        }),
+        ("unknown_style_404", unknown_style),
+        ("corrupt_image_400_error_body", corrupt_image),
+        ("passthrough_no_command_byte_identical_h1", |e| {
+            passthrough_no_command(e, Proto::H1)
+        }),
+        ("passthrough_no_command_byte_identical_h2", |e| {
+            passthrough_no_command(e, Proto::H2)
+        }),
+        ("passthrough_non_image", passthrough_non_image),
+        ("passthrough_404", passthrough_404),
+        ("passthrough_head", passthrough_head),
+        ("passthrough_304", passthrough_304),
+        ("passthrough_oversize_body", passthrough_oversize),
+        ("early_mode_streams_processed_image", early_mode),
+        ("info_json", info_json),
+    ]
+}
+
+fn resize_lfit_to_webp(e: &Env, proto: Proto) -> Check {
+    let r = e.curl(
+        proto,
+        &e.held_url("/demo/photo.jpg?x-bce-process=image/resize,m_lfit,w_200,h_100/format,f_webp"),
+        &[],
+    )?;
+    check_processed(&r, "image/webp", image::ImageFormat::WebP, (178, 100))
+}
+
+fn quality_absolute_jpeg(e: &Env, proto: Proto) -> Check {
+    let r = e.curl(
+        proto,
+        &e.held_url("/demo/photo.jpg?x-bce-process=image/resize,w_300/quality,Q_60"),
+        &[],
+    )?;
+    check_processed(&r, "image/jpeg", image::ImageFormat::Jpeg, (300, 169))?;
+    let q = estimate_quality(&r.body).ok_or("no quantisation table")?;
+    ensure((58..=62).contains(&q), || {
+        format!("encoded quality {q}, want about 60")
+    })
+}
+
+fn png_source_to_jpg(e: &Env) -> Check {
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/pngsuite.png?x-bce-process=image/resize,m_lfit,w_64/format,f_jpg"),
+        &[],
+    )?;
+    check_processed(&r, "image/jpeg", image::ImageFormat::Jpeg, (64, 64))
+}
+
+fn webp_source_to_png(e: &Env) -> Check {
+    let r = e.curl(
+        Proto::H2,
+        &e.held_url("/demo/flower.webp?x-bce-process=image/resize,m_fixed,w_100,h_50/format,f_png"),
+        &[],
+    )?;
+    check_processed(&r, "image/png", image::ImageFormat::Png, (100, 50))
+}
+
+fn same_bytes_as_imgproc(e: &Env) -> Check {
+    let cases = [
+        (PHOTO, "image/resize,m_lfit,w_200,h_100/format,f_webp"),
+        (PHOTO, "image/resize,m_fill,w_120,h_120/quality,Q_70"),
+        (
+            "pngsuite.png",
+            "image/resize,m_pad,w_100,h_60,color_FF0000/format,f_png",
+        ),
+        ("alpha.png", "image/resize,w_16/format,f_webp"),
+        ("flower.webp", "image/resize,p_50/format,f_jpg"),
+    ];
+    for (key, cmd) in cases {
+        let r = e.curl(
+            Proto::H1,
+            &e.held_url(&format!("/demo/{key}?x-bce-process={cmd}")),
+            &[],
+        )?;
+        eq("status", r.status, 200)?;
+        let out = e.scratch.join(format!(
+            "imgproc-{}",
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        let run = Command::new(env!("CARGO_BIN_EXE_imgproc"))
+            .arg("process")
+            .arg(e.bucket.join(key))
+            .arg(cmd)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .map_err(|err| format!("imgproc: {err}"))?;
+        ensure(run.status.success(), || {
+            format!("imgproc failed: {}", String::from_utf8_lossy(&run.stderr))
+        })?;
+        let cli = std::fs::read(&out).map_err(|err| err.to_string())?;
+        ensure(cli == r.body, || {
+            format!(
+                "{key} {cmd}: filter gave {} bytes, imgproc {} bytes, not identical",
+                r.body.len(),
+                cli.len()
+            )
+        })?;
+        eq(
+            "x-bce-image-info vs imgproc stderr",
+            r.header("x-bce-image-info").map(str::to_string),
+            Some(String::from_utf8_lossy(&run.stderr).trim().to_string()),
+        )?;
+    }
+    Ok(())
+}
+
+fn style_from_config(e: &Env) -> Check {
+    // envoy/envoy.yaml defines thumb = image/resize,m_lfit,w_200,h_200.
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/photo.jpg?x-bce-process=style/thumb"),
+        &[],
+    )?;
+    check_processed(&r, "image/jpeg", image::ImageFormat::Jpeg, (200, 113))
+}
+
+fn etag_is_stable(e: &Env) -> Check {
+    let url = e.held_url("/demo/pngsuite.png?x-bce-process=image/resize,w_32");
+    let a = e.curl(Proto::H1, &url, &[])?;
+    let b = e.curl(Proto::H2, &url, &[])?;
+    let upstream = e.curl(Proto::H1, &e.storage_url("/demo/pngsuite.png"), &[])?;
+    eq("etag across requests", a.header("etag"), b.header("etag"))?;
+    ensure(a.header("etag") != upstream.header("etag"), || {
+        "etag equals the original's".into()
+    })?;
+    let other = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/pngsuite.png?x-bce-process=image/resize,w_33"),
+        &[],
+    )?;
+    ensure(other.header("etag") != a.header("etag"), || {
+        "different commands share an etag".into()
+    })
+}
+
+fn upstream_never_sees_command_or_range(e: &Env) -> Check {
+    let marker = "marker=upstream-check";
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url(&format!(
+            "/demo/photo.jpg?{marker}&x-bce-process=image/resize,w_100"
+        )),
+        &["-H", "Range: bytes=0-99", "-H", "If-None-Match: \"zzz\""],
+    )?;
+    check_processed(&r, "image/jpeg", image::ImageFormat::Jpeg, (100, 56))?;
+    let seen = e.upstream_requests_with(marker);
+    eq("upstream requests with the marker", seen.len(), 1)?;
+    let line = &seen[0];
+    ensure(
+        line.contains(&format!("uri: /demo/photo.jpg?{marker},")),
+        || format!("upstream uri: {line}"),
+    )?;
+    ensure(!line.contains("x-bce-process"), || {
+        format!("upstream saw the command: {line}")
+    })?;
+    ensure(!line.contains("\"range\""), || {
+        format!("upstream saw Range: {line}")
+    })?;
+    ensure(!line.contains("if-none-match"), || {
+        format!("upstream saw If-None-Match: {line}")
+    })?;
+    ensure(!e.storage_log().contains("x-bce-process"), || {
+        "some upstream request carried x-bce-process".into()
+    })
+}
+
+fn bad_command(e: &Env, proto: Proto) -> Check {
+    let marker = format!("marker=bad-{proto:?}");
+    let r = e.curl(
+        proto,
+        &e.held_url(&format!(
+            "/demo/photo.jpg?{marker}&x-bce-process=image/resize,w_0"
+        )),
+        &[],
+    )?;
+    eq("status", r.status, 400)?;
+    eq(
+        "content-type",
+        r.header("content-type"),
+        Some("application/json"),
+    )?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&r.body).map_err(|err| format!("error body: {err}"))?;
+    eq("code", v["code"].as_str(), Some("InvalidArgument"))?;
+    ensure(
+        v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("resize") && m.contains("w_0")),
+        || format!("message does not name action and key: {v}"),
+    )?;
+    ensure(
+        v["requestId"].as_str().is_some_and(|id| !id.is_empty()),
+        || "no requestId".into(),
+    )?;
+    eq(
+        "upstream requests",
+        e.upstream_requests_with(&marker).len(),
+        0,
+    )
+}
+
+fn unknown_style(e: &Env) -> Check {
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/photo.jpg?x-bce-process=style/nosuch"),
+        &[],
+    )?;
+    eq("status", r.status, 404)?;
+    let v: serde_json::Value = serde_json::from_slice(&r.body).map_err(|err| err.to_string())?;
+    eq("code", v["code"].as_str(), Some("NoSuchStyle"))
+}
+
+fn corrupt_image(e: &Env) -> Check {
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/corrupt.jpg?x-bce-process=image/resize,w_10"),
+        &[],
+    )?;
+    eq("status", r.status, 400)?;
+    eq(
+        "content-type",
+        r.header("content-type"),
+        Some("application/json"),
+    )?;
+    eq(
+        "content-length",
+        r.header("content-length"),
+        Some(r.body.len().to_string().as_str()),
+    )?;
+    ensure(r.header("etag").is_none(), || {
+        "error carries an etag".into()
+    })?;
+    let v: serde_json::Value = serde_json::from_slice(&r.body).map_err(|err| err.to_string())?;
+    eq("code", v["code"].as_str(), Some("InvalidImage"))
+}
+
+fn passthrough_no_command(e: &Env, proto: Proto) -> Check {
+    let direct = e
+        .curl(proto, &e.storage_url("/demo/photo.jpg"), &[])
+        .or_else(|_| e.curl(Proto::H1, &e.storage_url("/demo/photo.jpg"), &[]))?;
+    let r = e.curl(proto, &e.held_url("/demo/photo.jpg"), &[])?;
+    eq("status", r.status, 200)?;
+    ensure(r.body == e.object(PHOTO), || {
+        "body differs from the object".into()
+    })?;
+    eq("etag", r.header("etag"), direct.header("etag"))?;
+    eq(
+        "content-length",
+        r.header("content-length"),
+        Some(e.object(PHOTO).len().to_string().as_str()),
+    )?;
+    ensure(r.header("x-bce-image-info").is_none(), || {
+        "image info on a pass-through".into()
+    })
+}
+
+fn passthrough_non_image(e: &Env) -> Check {
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/hello.txt?x-bce-process=image/resize,w_10"),
+        &[],
+    )?;
+    eq("status", r.status, 200)?;
+    ensure(r.body == e.object("hello.txt"), || {
+        "text body changed".into()
+    })?;
+    eq(
+        "content-length",
+        r.header("content-length"),
+        Some(e.object("hello.txt").len().to_string().as_str()),
+    )
+}
+
+fn passthrough_404(e: &Env) -> Check {
+    let direct = e.curl(Proto::H1, &e.storage_url("/demo/missing.jpg"), &[])?;
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/missing.jpg?x-bce-process=image/resize,w_10"),
+        &[],
+    )?;
+    eq("status", r.status, 404)?;
+    eq("status vs upstream", r.status, direct.status)?;
+    ensure(r.body == direct.body, || "404 body changed".into())
+}
+
+fn passthrough_head(e: &Env) -> Check {
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/photo.jpg?x-bce-process=image/resize,w_10"),
+        &["-I"],
+    )?;
+    eq("status", r.status, 200)?;
+    eq(
+        "content-length",
+        r.header("content-length"),
+        Some(e.object(PHOTO).len().to_string().as_str()),
+    )?;
+    ensure(r.header("x-bce-image-info").is_none(), || {
+        "HEAD was processed".into()
+    })
+}
+
+fn passthrough_304(e: &Env) -> Check {
+    let later = "Tue, 01 Jan 2999 00:00:00 GMT";
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/photo.jpg?x-bce-process=image/resize,w_10"),
+        &["-H", &format!("If-Modified-Since: {later}")],
+    )?;
+    eq("status", r.status, 304)?;
+    ensure(r.body.is_empty(), || "304 with a body".into())
+}
+
+fn passthrough_oversize(e: &Env) -> Check {
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/big.jpg?x-bce-process=image/resize,w_10"),
+        &[],
+    )?;
+    eq("status", r.status, 200)?;
+    let original = e.object("big.jpg");
+    eq("length", r.body.len(), original.len())?;
+    ensure(r.body == original, || "over-size body changed".into())
+}
+
+fn early_mode(e: &Env) -> Check {
+    let r = e.curl(
+        Proto::H1,
+        &e.early_url("/demo/photo.jpg?x-bce-process=image/resize,m_lfit,w_200,h_100/format,f_webp"),
+        &[],
+    )?;
+    eq("status", r.status, 200)?;
+    eq("content-type", r.header("content-type"), Some("image/webp"))?;
+    let (f, w, h) = decode(&r.body)?;
+    eq("decoded", (f, w, h), (image::ImageFormat::WebP, 178, 100))?;
+    ensure(r.header("content-length").is_none(), || {
+        "early mode kept a content-length".into()
+    })?;
+    eq(
+        "transfer-encoding",
+        r.header("transfer-encoding"),
+        Some("chunked"),
+    )?;
+    ensure(r.header("content-md5").is_none(), || {
+        "early mode sent content-md5".into()
+    })?;
+    ensure(r.header("etag").is_some(), || {
+        "early mode sent no etag".into()
+    })?;
+    // HTTP/2 too.
+    let r2 = e.curl(
+        Proto::H2,
+        &e.early_url("/demo/photo.jpg?x-bce-process=image/resize,m_lfit,w_200,h_100/format,f_webp"),
+        &[],
+    )?;
+    ensure(r2.body == r.body, || "HTTP/2 body differs".into())
+}
+
+fn info_json(e: &Env) -> Check {
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/photo.jpg?x-bce-process=image/info"),
+        &[],
+    )?;
+    eq("status", r.status, 200)?;
+    eq(
+        "content-type",
+        r.header("content-type"),
+        Some("application/json"),
+    )?;
+    let v: serde_json::Value = serde_json::from_slice(&r.body).map_err(|err| err.to_string())?;
+    eq(
+        "width",
+        v["imageWidth"]["value"].as_str(),
+        Some(PHOTO_SIZE.0.to_string().as_str()),
+    )?;
+    eq(
+        "height",
+        v["imageHeight"]["value"].as_str(),
+        Some(PHOTO_SIZE.1.to_string().as_str()),
+    )?;
+    eq("format", v["format"]["value"].as_str(), Some("JPEG"))?;
+    let cli = Command::new(env!("CARGO_BIN_EXE_imgproc"))
+        .arg("info")
+        .arg(e.bucket.join(PHOTO))
+        .output()
+        .map_err(|err| err.to_string())?;
+    eq(
+        "imgproc info",
+        String::from_utf8_lossy(&cli.stdout).trim().to_string(),
+        String::from_utf8_lossy(&r.body).to_string(),
+    )
+}
+
+/// Writes the test bucket: the samples plus files made for edge cases.
+fn make_bucket(dir: &Path) -> std::io::Result<()> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir)?;
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    for key in [
+        PHOTO,
+        "pngsuite.png",
+        "alpha.png",
+        "flower.webp",
+        "hello.txt",
+    ] {
+        std::fs::copy(samples.join(key), dir.join(key))?;
+    }
+    // JPEG magic, then nothing a decoder can use.
+    let mut corrupt = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+    corrupt.extend(std::iter::repeat_n(0x5A, 4000));
+    std::fs::write(dir.join("corrupt.jpg"), corrupt)?;
+    // 21 MB: over the 20 MB processing limit, so it must pass through untouched.
+    let mut big = std::fs::read(samples.join(PHOTO))?;
+    big.resize(21 * 1024 * 1024, 0xAB);
+    std::fs::write(dir.join("big.jpg"), big)
+}
+
+fn tools_from_env() -> Option<Tools> {
+    Some(Tools {
+        envoy: std::env::var_os("IPF_ENVOY")?.into(),
+        s3s_fs: std::env::var_os("IPF_S3S_FS")?.into(),
+        wasm: std::env::var_os("IPF_WASM")?.into(),
+    })
+}
+
+fn start(tools: &Tools) -> Result<Env, String> {
+    let work = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e");
+    let bucket = work.join("bucket");
+    make_bucket(&bucket).map_err(|e| format!("making the bucket: {e}"))?;
+    let scratch = work.join("scratch");
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("envoy/envoy.yaml");
+    let held = Stack::start(
+        tools,
+        &StackOptions {
+            envoy_template: template.clone(),
+            listen_port: 0,
+            bucket_dir: bucket.clone(),
+            work_dir: work.join("held"),
+            concurrency: 1,
+            replacements: Vec::new(),
+        },
+    )?;
+    let early = Stack::start(
+        tools,
+        &StackOptions {
+            envoy_template: template,
+            listen_port: 0,
+            bucket_dir: bucket.clone(),
+            work_dir: work.join("early"),
+            concurrency: 1,
+            replacements: vec![(
+                "\"header_mode\": \"held\"".into(),
+                "\"header_mode\": \"early\"".into(),
+            )],
+        },
+    )?;
+    Ok(Env {
+        held_port: held.listen_port,
+        early_port: early.listen_port,
+        storage_port: held.storage_port,
+        storage_log: held.storage_log.clone(),
+        held: Mutex::new(held),
+        early: Mutex::new(early),
+        bucket,
+        scratch,
+    })
+}
+
+fn main() {
+    let mut args = Arguments::from_args();
+    // One at a time, in order: the last case checks that nothing before it trapped.
+    args.test_threads = Some(1);
+    let Some(tools) = tools_from_env() else {
+        let trials = cases()
+            .into_iter()
+            .map(|(name, _)| Trial::test(name, || Ok(())).with_ignored_flag(true))
+            .collect();
+        eprintln!("envoy_e2e: IPF_ENVOY/IPF_S3S_FS/IPF_WASM not set; run `cargo xtask test`");
+        libtest_mimic::run(&args, trials).exit();
+    };
+    let env = match start(&tools) {
+        Ok(env) => Arc::new(env),
+        Err(e) => {
+            eprintln!("envoy_e2e: could not start the stack: {e}");
+            std::process::exit(1);
+        }
+    };
+    let mut trials: Vec<Trial> = cases()
+        .into_iter()
+        .map(|(name, f)| {
+            let env = Arc::clone(&env);
+            Trial::test(name, move || f(&env))
+        })
+        .collect();
+    let env_for_health = Arc::clone(&env);
+    trials.push(Trial::test(
+        "envoy_survives_and_vm_never_reloaded",
+        move || vm_health(&env_for_health),
+    ));
+    let conclusion = libtest_mimic::run(&args, trials);
+    if let Ok(mut s) = env.held.lock() {
+        s.stop();
+    }
+    if let Ok(mut s) = env.early.lock() {
+        s.stop();
+    }
+    conclusion.exit();
+}
+
+/// Envoy is still up, and no VM was reloaded (a reload would mean a trap).
+fn vm_health(e: &Env) -> Check {
+    for stack in [&e.held, &e.early] {
+        let mut s = stack.lock().map_err(|_| "lock")?;
+        ensure(s.all_running(), || "a process of the stack died".into())?;
+        let stats = s
+            .admin_get("/stats?filter=wasm")
+            .map_err(|err| err.to_string())?;
+        ensure(stats.contains("wasm.envoy.wasm.runtime.v8.active"), || {
+            format!("no wasm stats: {stats}")
+        })?;
+        for line in stats
+            .lines()
+            .filter(|l| l.contains("vm_reload") || l.contains("vm_failed"))
+        {
+            let value = line.rsplit(':').next().unwrap_or_default().trim();
+            ensure(value == "0", || format!("VM trouble: {line}"))?;
+        }
+    }
+    Ok(())
+}

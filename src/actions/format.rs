@@ -70,7 +70,9 @@ pub fn accepts_webp(accept: Option<&str>) -> bool {
     accept.is_some_and(|a| {
         a.split(',').any(|item| {
             let mut parts = item.split(';').map(str::trim);
-            let is_webp = parts.next().is_some_and(|m| m.eq_ignore_ascii_case("image/webp"));
+            let is_webp = parts
+                .next()
+                .is_some_and(|m| m.eq_ignore_ascii_case("image/webp"));
             let zero_q = parts.any(|p| {
                 p.strip_prefix("q=")
                     .and_then(|q| q.parse::<f32>().ok())
@@ -157,7 +159,10 @@ mod tests {
     use crate::command::{Command, Styles};
 
     fn quality(cmd: &str) -> QualitySpec {
-        *Command::parse(&format!("image/{cmd}"), &Styles::new()).unwrap().quality().unwrap()
+        *Command::parse(&format!("image/{cmd}"), &Styles::new())
+            .unwrap()
+            .quality()
+            .unwrap()
     }
 
     #[test]
@@ -190,8 +195,16 @@ mod tests {
         assert!(!accepts_webp(Some("image/webp;q=0")));
         assert!(!accepts_webp(Some("image/png,*/*")));
         assert!(!accepts_webp(None));
-        let auto = FormatSpec { target: FormatTarget::Auto };
-        assert_eq!(auto.resolve(ImageFormat::Jpeg, Some("image/webp")), ImageFormat::Webp);
-        assert_eq!(auto.resolve(ImageFormat::Jpeg, Some("*/*")), ImageFormat::Jpeg);
+        let auto = FormatSpec {
+            target: FormatTarget::Auto,
+        };
+        assert_eq!(
+            auto.resolve(ImageFormat::Jpeg, Some("image/webp")),
+            ImageFormat::Webp
+        );
+        assert_eq!(
+            auto.resolve(ImageFormat::Jpeg, Some("*/*")),
+            ImageFormat::Jpeg
+        );
     }
 }

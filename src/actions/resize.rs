@@ -64,9 +64,20 @@ pub enum ResizeOutcome {
     /// Scale to exactly `w`×`h`.
     Scale { w: u32, h: u32 },
     /// Scale to `w`×`h`, then keep the centred `crop_w`×`crop_h` part.
-    Fill { w: u32, h: u32, crop_w: u32, crop_h: u32 },
+    Fill {
+        w: u32,
+        h: u32,
+        crop_w: u32,
+        crop_h: u32,
+    },
     /// Scale to `w`×`h`, then centre on a `canvas_w`×`canvas_h` canvas of `color`.
-    Pad { w: u32, h: u32, canvas_w: u32, canvas_h: u32, color: [u8; 4] },
+    Pad {
+        w: u32,
+        h: u32,
+        canvas_w: u32,
+        canvas_h: u32,
+        color: [u8; 4],
+    },
 }
 
 impl ResizeOutcome {
@@ -76,7 +87,9 @@ impl ResizeOutcome {
             ResizeOutcome::Unchanged => src,
             ResizeOutcome::Scale { w, h } => (w, h),
             ResizeOutcome::Fill { crop_w, crop_h, .. } => (crop_w, crop_h),
-            ResizeOutcome::Pad { canvas_w, canvas_h, .. } => (canvas_w, canvas_h),
+            ResizeOutcome::Pad {
+                canvas_w, canvas_h, ..
+            } => (canvas_w, canvas_h),
         }
     }
 
@@ -85,9 +98,13 @@ impl ResizeOutcome {
         match *self {
             ResizeOutcome::Unchanged => src.0.max(src.1),
             ResizeOutcome::Scale { w, h } | ResizeOutcome::Fill { w, h, .. } => w.max(h),
-            ResizeOutcome::Pad { w, h, canvas_w, canvas_h, .. } => {
-                w.max(h).max(canvas_w).max(canvas_h)
-            }
+            ResizeOutcome::Pad {
+                w,
+                h,
+                canvas_w,
+                canvas_h,
+                ..
+            } => w.max(h).max(canvas_w).max(canvas_h),
         }
     }
 }
@@ -282,7 +299,11 @@ mod tests {
     use crate::command::{Action, Command, Styles};
 
     fn spec(cmd: &str) -> ResizeSpec {
-        match Command::parse(&format!("image/{cmd}"), &Styles::new()).unwrap().actions.remove(0) {
+        match Command::parse(&format!("image/{cmd}"), &Styles::new())
+            .unwrap()
+            .actions
+            .remove(0)
+        {
             Action::Resize(r) => r,
             other => panic!("{other:?}"),
         }
@@ -325,11 +346,22 @@ mod tests {
     fn fill_and_pad_geometry() {
         assert_eq!(
             spec("resize,m_fill,w_100,h_100").outcome(600, 400),
-            ResizeOutcome::Fill { w: 150, h: 100, crop_w: 100, crop_h: 100 }
+            ResizeOutcome::Fill {
+                w: 150,
+                h: 100,
+                crop_w: 100,
+                crop_h: 100
+            }
         );
         assert_eq!(
             spec("resize,m_pad,w_100,h_100,color_FF000080").outcome(600, 400),
-            ResizeOutcome::Pad { w: 100, h: 67, canvas_w: 100, canvas_h: 100, color: [255, 0, 0, 128] }
+            ResizeOutcome::Pad {
+                w: 100,
+                h: 67,
+                canvas_w: 100,
+                canvas_h: 100,
+                color: [255, 0, 0, 128]
+            }
         );
     }
 

@@ -88,7 +88,8 @@ pub fn encode(raster: &Raster, quality: u8) -> Result<Vec<u8>> {
     let rgb = raster.flatten([255, 255, 255]);
     let (w, h) = (
         u16::try_from(rgb.width).map_err(|_| ProcessError::too_large("JPEG side over 65535 px"))?,
-        u16::try_from(rgb.height).map_err(|_| ProcessError::too_large("JPEG side over 65535 px"))?,
+        u16::try_from(rgb.height)
+            .map_err(|_| ProcessError::too_large("JPEG side over 65535 px"))?,
     );
     let mut out = Vec::with_capacity(rgb.data.len() / 8);
     let encoder = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
@@ -101,9 +102,9 @@ pub fn encode(raster: &Raster, quality: u8) -> Result<Vec<u8>> {
 /// The IJG standard luminance quantisation table (T.81 Annex K), in zig-zag order
 /// as it appears in a DQT segment.
 const STD_LUMA_ZIGZAG: [u16; 64] = [
-    16, 11, 12, 14, 12, 10, 16, 14, 13, 14, 18, 17, 16, 19, 24, 40, 26, 24, 22, 22, 24, 49, 35,
-    37, 29, 40, 58, 51, 61, 60, 57, 51, 56, 55, 64, 72, 92, 78, 64, 68, 87, 69, 55, 56, 80, 109,
-    81, 87, 95, 98, 103, 104, 103, 62, 77, 113, 121, 112, 100, 120, 92, 101, 103, 99,
+    16, 11, 12, 14, 12, 10, 16, 14, 13, 14, 18, 17, 16, 19, 24, 40, 26, 24, 22, 22, 24, 49, 35, 37,
+    29, 40, 58, 51, 61, 60, 57, 51, 56, 55, 64, 72, 92, 78, 64, 68, 87, 69, 55, 56, 80, 109, 81,
+    87, 95, 98, 103, 104, 103, 62, 77, 113, 121, 112, 100, 120, 92, 101, 103, 99,
 ];
 
 /// Estimates the IJG quality (1–100) a JPEG was saved with, from its first
@@ -185,7 +186,10 @@ mod tests {
     fn quality_estimate_round_trips() {
         for q in [30u8, 50, 75, 85, 95] {
             let est = estimate_quality(&sample(16, 16, q)).unwrap();
-            assert!((i32::from(est) - i32::from(q)).abs() <= 2, "q={q} est={est}");
+            assert!(
+                (i32::from(est) - i32::from(q)).abs() <= 2,
+                "q={q} est={est}"
+            );
         }
     }
 

@@ -105,17 +105,26 @@ impl ImageFormat {
 
     /// Whether this build decodes the format.
     pub fn can_decode(self) -> bool {
-        matches!(self, ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Webp)
+        matches!(
+            self,
+            ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Webp
+        )
     }
 
     /// Whether this build encodes the format.
     pub fn can_encode(self) -> bool {
-        matches!(self, ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Webp)
+        matches!(
+            self,
+            ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Webp
+        )
     }
 
     /// Whether `quality` applies to this output format.
     pub fn is_lossy(self) -> bool {
-        matches!(self, ImageFormat::Jpeg | ImageFormat::Webp | ImageFormat::Heic | ImageFormat::Avif)
+        matches!(
+            self,
+            ImageFormat::Jpeg | ImageFormat::Webp | ImageFormat::Heic | ImageFormat::Avif
+        )
     }
 }
 
@@ -142,7 +151,10 @@ pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
     if !format.can_decode() {
         return Err(ProcessError::new(
             ErrorCode::UnsupportedFormat,
-            format!("decoding {} sources is not supported by this build", format.name()),
+            format!(
+                "decoding {} sources is not supported by this build",
+                format.name()
+            ),
         ));
     }
     match format {
@@ -163,7 +175,10 @@ pub fn decode(bytes: &[u8], info: &SourceInfo, min_size: Option<(u32, u32)>) -> 
         ImageFormat::Webp => webp::decode(bytes),
         other => Err(ProcessError::new(
             ErrorCode::UnsupportedFormat,
-            format!("decoding {} sources is not supported by this build", other.name()),
+            format!(
+                "decoding {} sources is not supported by this build",
+                other.name()
+            ),
         )),
     }
 }
@@ -176,14 +191,20 @@ pub fn encode(raster: &Raster, format: ImageFormat, quality: u8) -> Result<Vec<u
         ImageFormat::Webp => webp::encode(raster, quality),
         other => Err(ProcessError::new(
             ErrorCode::UnsupportedFormat,
-            format!("format,f_{} output is not supported by this build", other.name()),
+            format!(
+                "format,f_{} output is not supported by this build",
+                other.name()
+            ),
         )),
     }
 }
 
 /// Maps a decoder's error to a client error naming the format.
 pub(crate) fn decode_error(format: ImageFormat, err: impl std::fmt::Display) -> ProcessError {
-    ProcessError::bad_image(format!("the {} image cannot be decoded: {err}", format.name()))
+    ProcessError::bad_image(format!(
+        "the {} image cannot be decoded: {err}",
+        format.name()
+    ))
 }
 
 #[cfg(test)]
@@ -192,19 +213,37 @@ mod tests {
 
     #[test]
     fn sniffs_magic_bytes() {
-        assert_eq!(ImageFormat::sniff(b"\xFF\xD8\xFF\xE0"), Some(ImageFormat::Jpeg));
-        assert_eq!(ImageFormat::sniff(b"\x89PNG\r\n\x1a\n...."), Some(ImageFormat::Png));
-        assert_eq!(ImageFormat::sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(ImageFormat::Webp));
+        assert_eq!(
+            ImageFormat::sniff(b"\xFF\xD8\xFF\xE0"),
+            Some(ImageFormat::Jpeg)
+        );
+        assert_eq!(
+            ImageFormat::sniff(b"\x89PNG\r\n\x1a\n...."),
+            Some(ImageFormat::Png)
+        );
+        assert_eq!(
+            ImageFormat::sniff(b"RIFF\0\0\0\0WEBPVP8 "),
+            Some(ImageFormat::Webp)
+        );
         assert_eq!(ImageFormat::sniff(b"GIF89a"), Some(ImageFormat::Gif));
-        assert_eq!(ImageFormat::sniff(b"\0\0\0\x1cftypavif"), Some(ImageFormat::Avif));
-        assert_eq!(ImageFormat::sniff(b"\0\0\0\x18ftypheic"), Some(ImageFormat::Heic));
+        assert_eq!(
+            ImageFormat::sniff(b"\0\0\0\x1cftypavif"),
+            Some(ImageFormat::Avif)
+        );
+        assert_eq!(
+            ImageFormat::sniff(b"\0\0\0\x18ftypheic"),
+            Some(ImageFormat::Heic)
+        );
         assert_eq!(ImageFormat::sniff(b"<html>"), None);
         assert_eq!(ImageFormat::sniff(b""), None);
     }
 
     #[test]
     fn mime_types() {
-        assert_eq!(ImageFormat::from_mime("image/JPEG; charset=x"), Some(ImageFormat::Jpeg));
+        assert_eq!(
+            ImageFormat::from_mime("image/JPEG; charset=x"),
+            Some(ImageFormat::Jpeg)
+        );
         assert_eq!(ImageFormat::from_mime("text/html"), None);
         for f in [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Webp] {
             assert_eq!(ImageFormat::from_mime(f.mime()), Some(f));

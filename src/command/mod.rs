@@ -92,7 +92,10 @@ impl Command {
             )));
         }
         let body = styles.get(name).ok_or_else(|| {
-            ProcessError::new(ErrorCode::NoSuchStyle, format!("style '{name}' does not exist"))
+            ProcessError::new(
+                ErrorCode::NoSuchStyle,
+                format!("style '{name}' does not exist"),
+            )
         })?;
         Self::parse_actions(body.strip_prefix("image/").unwrap_or(body))
     }
@@ -101,7 +104,9 @@ impl Command {
     pub fn parse_actions(text: &str) -> Result<Command> {
         let parts: Vec<&str> = text.split('/').filter(|p| !p.is_empty()).collect();
         if parts.is_empty() {
-            return Err(ProcessError::missing("x-bce-process names no action after 'image/'"));
+            return Err(ProcessError::missing(
+                "x-bce-process names no action after 'image/'",
+            ));
         }
         if parts.len() > MAX_ACTIONS {
             return Err(ProcessError::invalid(format!(
@@ -159,7 +164,9 @@ impl<'a> RawAction<'a> {
         let mut tokens = part.split(',');
         let name = tokens.next().unwrap_or_default();
         if name.is_empty() {
-            return Err(ProcessError::invalid(format!("action '{part}' has no name")));
+            return Err(ProcessError::invalid(format!(
+                "action '{part}' has no name"
+            )));
         }
         let mut params = BTreeMap::new();
         for token in tokens {
@@ -304,8 +311,8 @@ impl<'a> Params<'a> {
 mod tests {
     use super::*;
     use crate::actions::format::FormatTarget;
-    use crate::codec::ImageFormat;
     use crate::actions::resize::ResizeMode;
+    use crate::codec::ImageFormat;
 
     fn parse(s: &str) -> Result<Command> {
         Command::parse(s, &Styles::new())
@@ -322,7 +329,10 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(c.format().unwrap().target, FormatTarget::Fixed(ImageFormat::Webp));
+        assert_eq!(
+            c.format().unwrap().target,
+            FormatTarget::Fixed(ImageFormat::Webp)
+        );
     }
 
     #[test]
@@ -336,27 +346,87 @@ mod tests {
     #[test]
     fn errors_name_action_and_key() {
         let cases: &[(&str, ErrorCode, &str)] = &[
-            ("image/resize,w_0", ErrorCode::InvalidArgument, "resize: w_0 is out of range"),
-            ("image/resize,w_abc", ErrorCode::InvalidArgument, "resize: w_abc is not an integer"),
-            ("image/resize,w_10,w_20", ErrorCode::InvalidArgument, "resize: key 'w' is given more than once"),
-            ("image/resize,w_10,zz_1", ErrorCode::InvalidArgument, "resize: unknown key 'zz'"),
-            ("image/resize,m_huge,w_1", ErrorCode::InvalidArgument, "resize: m_huge is not allowed"),
-            ("image/resize,m_fixed,w_10", ErrorCode::MissingArgument, "resize: m_fixed needs both w and h"),
+            (
+                "image/resize,w_0",
+                ErrorCode::InvalidArgument,
+                "resize: w_0 is out of range",
+            ),
+            (
+                "image/resize,w_abc",
+                ErrorCode::InvalidArgument,
+                "resize: w_abc is not an integer",
+            ),
+            (
+                "image/resize,w_10,w_20",
+                ErrorCode::InvalidArgument,
+                "resize: key 'w' is given more than once",
+            ),
+            (
+                "image/resize,w_10,zz_1",
+                ErrorCode::InvalidArgument,
+                "resize: unknown key 'zz'",
+            ),
+            (
+                "image/resize,m_huge,w_1",
+                ErrorCode::InvalidArgument,
+                "resize: m_huge is not allowed",
+            ),
+            (
+                "image/resize,m_fixed,w_10",
+                ErrorCode::MissingArgument,
+                "resize: m_fixed needs both w and h",
+            ),
             ("image/resize", ErrorCode::MissingArgument, "resize: needs"),
-            ("image/frobnicate,x_1", ErrorCode::InvalidArgument, "unknown action 'frobnicate'"),
-            ("image/format,f_tiff", ErrorCode::InvalidArgument, "format: f_tiff is not allowed"),
-            ("image/format", ErrorCode::MissingArgument, "format: needs f"),
-            ("image/quality,q_101", ErrorCode::InvalidArgument, "quality: q_101 is out of range"),
-            ("image/quality,c_le", ErrorCode::MissingArgument, "quality: needs q or Q"),
-            ("image/resize,w10", ErrorCode::InvalidArgument, "resize: parameter 'w10' is not of the form key_value"),
+            (
+                "image/frobnicate,x_1",
+                ErrorCode::InvalidArgument,
+                "unknown action 'frobnicate'",
+            ),
+            (
+                "image/format,f_tiff",
+                ErrorCode::InvalidArgument,
+                "format: f_tiff is not allowed",
+            ),
+            (
+                "image/format",
+                ErrorCode::MissingArgument,
+                "format: needs f",
+            ),
+            (
+                "image/quality,q_101",
+                ErrorCode::InvalidArgument,
+                "quality: q_101 is out of range",
+            ),
+            (
+                "image/quality,c_le",
+                ErrorCode::MissingArgument,
+                "quality: needs q or Q",
+            ),
+            (
+                "image/resize,w10",
+                ErrorCode::InvalidArgument,
+                "resize: parameter 'w10' is not of the form key_value",
+            ),
             ("image/", ErrorCode::MissingArgument, "names no action"),
-            ("video/snapshot", ErrorCode::InvalidArgument, "must start with 'image/' or 'style/'"),
-            ("image/crop,w_10", ErrorCode::NotImplemented, "action 'crop'"),
+            (
+                "video/snapshot",
+                ErrorCode::InvalidArgument,
+                "must start with 'image/' or 'style/'",
+            ),
+            (
+                "image/crop,w_10",
+                ErrorCode::NotImplemented,
+                "action 'crop'",
+            ),
         ];
         for (cmd, code, needle) in cases {
             let err = parse(cmd).expect_err(cmd);
             assert_eq!(err.code, *code, "{cmd}: {err}");
-            assert!(err.message.contains(needle), "{cmd}: '{}' lacks '{needle}'", err.message);
+            assert!(
+                err.message.contains(needle),
+                "{cmd}: '{}' lacks '{needle}'",
+                err.message
+            );
         }
     }
 

@@ -71,20 +71,26 @@ mod tests {
 
     #[test]
     fn strips_and_decodes() {
-        let q = extract("/demo/a.jpg?x-bce-process=image%2Fresize%2Cw_200").unwrap().unwrap();
+        let q = extract("/demo/a.jpg?x-bce-process=image%2Fresize%2Cw_200")
+            .unwrap()
+            .unwrap();
         assert_eq!(q.command, "image/resize,w_200");
         assert_eq!(q.upstream_path, "/demo/a.jpg");
     }
 
     #[test]
     fn keeps_other_parameters_verbatim() {
-        let q = extract("/demo/a.jpg?a=1&x-bce-process=image/resize,w_2&b=%2F").unwrap().unwrap();
+        let q = extract("/demo/a.jpg?a=1&x-bce-process=image/resize,w_2&b=%2F")
+            .unwrap()
+            .unwrap();
         assert_eq!(q.upstream_path, "/demo/a.jpg?a=1&b=%2F");
     }
 
     #[test]
     fn splits_at_first_equals_only() {
-        let q = extract("/k?x-bce-process=image/watermark,text_aGk==").unwrap().unwrap();
+        let q = extract("/k?x-bce-process=image/watermark,text_aGk==")
+            .unwrap()
+            .unwrap();
         assert_eq!(q.command, "image/watermark,text_aGk==");
     }
 

