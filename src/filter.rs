@@ -190,10 +190,9 @@ impl HttpContext for FilterStream {
             self.state = State::Buffering(pending);
             return Action::Pause;
         }
-        let body = match self.get_http_response_body(0, body_size) {
-            Some(body) => body,
-            None => Vec::new(),
-        };
+        let body = self
+            .get_http_response_body(0, body_size)
+            .unwrap_or_default();
         if !exchange::is_image_body(&body) {
             // Not an image after all (e.g. no or a generic Content-Type): untouched.
             debug!("#{} pass through: body is not an image", self.id);

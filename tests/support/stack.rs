@@ -234,13 +234,17 @@ fn wait_for_port(port: u16, limit: Duration) -> Result<(), String> {
     Err(format!("nothing listens on port {port} after {limit:?}"))
 }
 
-/// A minimal HTTP/1.0 GET to 127.0.0.1 (for readiness and admin checks only;
+/// A minimal HTTP/1.1 GET to 127.0.0.1 (for readiness and admin checks only;
 /// tests drive the filter with curl).
 fn http_get(port: u16, path: &str) -> Result<String, String> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
     s.set_read_timeout(Some(Duration::from_secs(5)))
         .map_err(|e| e.to_string())?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").map_err(|e| e.to_string())?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
     let mut out = String::new();
     s.read_to_string(&mut out).map_err(|e| e.to_string())?;
     match out.split_once("\r\n\r\n") {
