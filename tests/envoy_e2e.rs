@@ -747,9 +747,10 @@ fn vm_health(e: &Env) -> Check {
         let stats = s
             .admin_get("/stats?filter=wasm")
             .map_err(|err| err.to_string())?;
-        ensure(stats.contains("wasm.envoy.wasm.runtime.v8.active"), || {
-            format!("no wasm stats: {stats}")
-        })?;
+        ensure(
+            stats.contains("wasm.image_process_filter.vm_reload_success:"),
+            || format!("no reload stats for the plugin: {stats}"),
+        )?;
         for line in stats
             .lines()
             .filter(|l| l.contains("vm_reload") || l.contains("vm_failed"))
