@@ -49,10 +49,14 @@ fn resize_and_encode(c: &mut Criterion) {
         b.iter(|| raster.resize(200, 113).unwrap())
     });
     let small = raster.resize(400, 225).unwrap();
+    let opts = codec::EncodeOptions {
+        quality: 80,
+        progressive: false,
+    };
     let mut g = c.benchmark_group("encode_400x225");
     for format in [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Webp] {
         g.bench_function(format.name(), |b| {
-            b.iter(|| codec::encode(black_box(&small), format, 80).unwrap())
+            b.iter(|| codec::encode(black_box(&small), format, &opts).unwrap())
         });
     }
     g.finish();

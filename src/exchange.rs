@@ -8,7 +8,7 @@
 use crate::actions::format::FormatTarget;
 use crate::codec::ImageFormat;
 use crate::command::query;
-use crate::command::{Action, Command, Styles};
+use crate::command::{Command, Styles};
 use crate::error::{ProcessError, Result};
 use crate::pipeline::Processed;
 use base64::Engine;
@@ -130,7 +130,7 @@ pub fn predicted_content_type(
     upstream_content_type: Option<&str>,
     accept: Option<&str>,
 ) -> Option<&'static str> {
-    if command.actions.iter().any(|a| matches!(a, Action::Info)) {
+    if command.inspection().is_some() {
         return Some("application/json");
     }
     let source = upstream_content_type.and_then(ImageFormat::from_mime);

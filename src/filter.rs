@@ -78,6 +78,8 @@ enum State {
 struct Pending {
     command: Command,
     accept: Option<String>,
+    /// The object's path without the query, for `detect`'s suffix.
+    object_key: String,
     request_id: String,
     upstream_etag: Option<String>,
     upstream_vary: Option<String>,
@@ -121,6 +123,11 @@ impl HttpContext for FilterStream {
                 self.state = State::Pending(Box::new(Pending {
                     command,
                     accept: self.get_http_request_header("accept"),
+                    object_key: upstream_path
+                        .split('?')
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
                     request_id: self
                         .get_http_request_header("x-request-id")
                         .unwrap_or_default(),
@@ -200,6 +207,7 @@ impl HttpContext for FilterStream {
         }
         let ctx = RequestContext {
             accept: pending.accept.clone(),
+            object_key: Some(pending.object_key.clone()),
         };
         let facts = ExchangeFacts {
             upstream_etag: pending.upstream_etag.as_deref(),

@@ -12,11 +12,13 @@
 //! | every intermediate and output side | ≤ [`MAX_OUTPUT_SIDE`] (9 999 px) |
 
 use crate::actions::format::resolve_quality;
+use crate::actions::inspect;
 use crate::actions::resize::ResizeOutcome;
-use crate::codec::{self, ImageFormat, SourceInfo};
+use crate::actions::{plan_action, Op};
+use crate::codec::{self, EncodeOptions, ImageFormat, SourceInfo};
 use crate::command::{Action, Command};
-use crate::error::{ProcessError, Result};
-use crate::raster::Raster;
+use crate::error::{ErrorCode, ProcessError, Result};
+use crate::raster::{Orientation, Raster};
 
 /// Largest source body accepted, in bytes (20 MB).
 pub const MAX_SOURCE_BYTES: usize = 20 * 1024 * 1024;
@@ -27,11 +29,13 @@ pub const MAX_SOURCE_PIXELS: u64 = 200_000_000;
 /// Largest side of any result or intermediate result, in px.
 pub const MAX_OUTPUT_SIDE: u32 = 9_999;
 
-/// What the request adds to the command: facts from its headers.
+/// What the request adds to the command: facts from its headers and path.
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
     /// The request's `Accept` header, for `format,f_auto`.
     pub accept: Option<String>,
+    /// The object key (or file name), for `detect`'s `picSuffix`.
+    pub object_key: Option<String>,
 }
 
 /// The result of processing.
@@ -41,93 +45,132 @@ pub struct Processed {
     pub body: Vec<u8>,
     /// The body's `Content-Type`.
     pub content_type: &'static str,
-    /// The output image's size in px; `None` for JSON answers (`image/info`).
+    /// The output image's size in px; `None` for JSON answers (`info`, `detect`).
     pub size: Option<(u32, u32)>,
-}
-
-/// One step of a plan, with absolute sizes computed from the header.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Step {
-    Resize(ResizeOutcome),
 }
 
 /// A pipeline planned from the command and the source header.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     pub source: SourceInfo,
-    steps: Vec<Step>,
+    /// Applied right after decoding (auto-orientation).
+    pub orientation: Orientation,
+    /// Pixel operations in order, each with the size it produces.
+    ops: Vec<(Op, (u32, u32))>,
     /// Output format.
     pub output: ImageFormat,
-    /// Encoder quality, 1–100 (lossy outputs only).
-    pub quality: u8,
+    /// Encoder settings.
+    pub encode: EncodeOptions,
     /// Output size in px.
     pub output_size: (u32, u32),
-    /// `image/info`: answer with JSON instead of an image.
-    pub info_only: bool,
 }
 
 impl Plan {
-    /// Plans `command` for a source whose header says `source`.
+    /// Plans `command` for a source whose header says `source`, checking every
+    /// limit on the way.
     pub fn new(command: &Command, source: SourceInfo, ctx: &RequestContext) -> Result<Plan> {
         check_source_limits(&source)?;
         let output = command.format().map_or(source.format, |f| {
             f.resolve(source.format, ctx.accept.as_deref())
         });
-        let info_only = command.actions.iter().any(|a| matches!(a, Action::Info));
-        if info_only && command.actions.len() > 1 {
-            return Err(ProcessError::invalid(
-                "info: must be the only action of the command",
-            ));
-        }
-        if !info_only && !output.can_encode() {
+        if !output.can_encode() {
             return Err(ProcessError::new(
-                crate::error::ErrorCode::UnsupportedFormat,
+                ErrorCode::UnsupportedFormat,
                 format!(
                     "format,f_{} output is not supported by this build",
                     output.name()
                 ),
             ));
         }
-        let mut size = (source.width, source.height);
-        let mut steps = Vec::new();
+        let orientation = if command.auto_orients() {
+            Orientation::from_exif(source.orientation)
+        } else {
+            Orientation::Normal
+        };
+        let mut size = orientation.output_size((source.width, source.height));
+        let mut ops = Vec::new();
         for action in &command.actions {
-            if let Action::Resize(spec) = action {
-                let outcome = spec.outcome(size.0, size.1);
-                let largest = outcome.largest_side(size);
-                if largest > MAX_OUTPUT_SIDE {
-                    return Err(ProcessError::too_large(format!(
-                        "resize: the result would be {largest} px on a side, at most {MAX_OUTPUT_SIDE} are allowed"
-                    )));
-                }
-                size = outcome.output_size(size);
-                steps.push(Step::Resize(outcome));
+            let Some(op) = plan_action(action, size)? else {
+                continue;
+            };
+            let largest = op.largest_side(size);
+            if largest > MAX_OUTPUT_SIDE {
+                return Err(ProcessError::too_large(format!(
+                    "{}: the result would be {largest} px on a side, at most {MAX_OUTPUT_SIDE} are allowed",
+                    action_name(action)
+                )));
             }
+            size = op.output_size(size);
+            ops.push((op, size));
+        }
+        if size.0.max(size.1) > MAX_OUTPUT_SIDE {
+            return Err(ProcessError::too_large(format!(
+                "the output would be {}x{} px, at most {MAX_OUTPUT_SIDE} are allowed on a side",
+                size.0, size.1
+            )));
         }
         Ok(Plan {
             source,
-            steps,
+            orientation,
+            ops,
             output,
-            quality: resolve_quality(command.quality(), source.quality),
+            encode: EncodeOptions {
+                quality: resolve_quality(command.quality(), source.quality),
+                progressive: command.progressive(),
+            },
             output_size: size,
-            info_only,
         })
     }
 
-    /// The smallest decoded size that still serves the first step at full quality:
-    /// twice the first resize's scaled size (Lanczos needs headroom), or `None`
-    /// when the full image is needed.
+    /// The smallest decoded size (as stored, before orientation) that still
+    /// serves the first step at full quality: twice the first resize's scaled
+    /// size (Lanczos needs headroom), or `None` when the full image is needed.
     fn min_decode_size(&self) -> Option<(u32, u32)> {
-        match self.steps.first()? {
-            Step::Resize(ResizeOutcome::Unchanged) => None,
-            Step::Resize(
+        let (w, h) = match self.ops.first()?.0 {
+            Op::Resize(
                 ResizeOutcome::Scale { w, h }
                 | ResizeOutcome::Fill { w, h, .. }
                 | ResizeOutcome::Pad { w, h, .. },
-            ) => Some((
-                (w * 2).min(self.source.width),
-                (h * 2).min(self.source.height),
-            )),
+            ) => (w, h),
+            _ => return None,
+        };
+        let (w, h) = if self.orientation.swaps_axes() {
+            (h, w)
+        } else {
+            (w, h)
+        };
+        Some((
+            (w * 2).min(self.source.width),
+            (h * 2).min(self.source.height),
+        ))
+    }
+
+    /// Runs the plan on the decoded source.
+    fn execute(&self, decoded: Raster) -> Result<Raster> {
+        let mut raster = decoded.orient(self.orientation);
+        for (op, expected) in &self.ops {
+            raster = run_op(raster, op)?;
+            if raster.size() != *expected {
+                return Err(ProcessError::internal(format!(
+                    "{op:?} made {:?}, the plan said {expected:?}",
+                    raster.size()
+                )));
+            }
         }
+        Ok(raster)
+    }
+}
+
+/// The action's name in error messages.
+fn action_name(action: &Action) -> &'static str {
+    match action {
+        Action::Resize(_) => "resize",
+        Action::Crop(_) => "crop",
+        Action::Circle(_) => "circle",
+        Action::RoundedCorners(_) => "rounded-corners",
+        Action::IndexCrop(_) => "indexcrop",
+        Action::Rotate(_) => "rotate",
+        _ => "the command",
     }
 }
 
@@ -159,20 +202,25 @@ pub fn process(command: &Command, input: &[u8], ctx: &RequestContext) -> Result<
             input.len()
         )));
     }
-    let source = codec::probe(input)?;
-    let plan = Plan::new(command, source, ctx)?;
-    if plan.info_only {
+    if let Some(inspection) = command.inspection() {
+        let body = match inspection {
+            Action::Detect => {
+                let source = codec::probe(input).ok();
+                inspect::detect_json(input, ctx.object_key.as_deref(), source.as_ref())
+            }
+            _ => info(input)?,
+        };
         return Ok(Processed {
-            body: info_json(&source, input.len()).into_bytes(),
+            body: body.into_bytes(),
             content_type: "application/json",
             size: None,
         });
     }
-    let mut raster = codec::decode(input, &source, plan.min_decode_size())?;
-    for step in &plan.steps {
-        raster = run_step(raster, step)?;
-    }
-    let body = codec::encode(&raster, plan.output, plan.quality)?;
+    let source = codec::probe(input)?;
+    let plan = Plan::new(command, source, ctx)?;
+    let decoded = codec::decode(input, &source, plan.min_decode_size())?;
+    let raster = plan.execute(decoded)?;
+    let body = codec::encode(&raster, plan.output, &plan.encode)?;
     Ok(Processed {
         body,
         content_type: plan.output.mime(),
@@ -180,40 +228,37 @@ pub fn process(command: &Command, input: &[u8], ctx: &RequestContext) -> Result<
     })
 }
 
-fn run_step(raster: Raster, step: &Step) -> Result<Raster> {
-    match *step {
-        Step::Resize(ResizeOutcome::Unchanged) => Ok(raster),
-        Step::Resize(ResizeOutcome::Scale { w, h }) => raster.resize(w, h),
-        Step::Resize(ResizeOutcome::Fill { crop_w, crop_h, .. }) => {
-            raster.resize_fill(crop_w, crop_h)
+fn run_op(raster: Raster, op: &Op) -> Result<Raster> {
+    Ok(match *op {
+        Op::Resize(ResizeOutcome::Unchanged) => raster,
+        Op::Resize(ResizeOutcome::Scale { w, h }) => raster.resize(w, h)?,
+        Op::Resize(ResizeOutcome::Fill { crop_w, crop_h, .. }) => {
+            raster.resize_fill(crop_w, crop_h)?
         }
-        Step::Resize(ResizeOutcome::Pad {
+        Op::Resize(ResizeOutcome::Pad {
             w,
             h,
             canvas_w,
             canvas_h,
             color,
-        }) => Ok(raster.resize(w, h)?.pad(canvas_w, canvas_h, color)),
-    }
-}
-
-/// The `image/info` JSON for a source without EXIF (spec §4.19): every field an
-/// object holding a string value. EXIF-derived fields come with the EXIF work.
-pub fn info_json(source: &SourceInfo, size_bytes: usize) -> String {
-    let field = |v: String| serde_json::json!({ "value": v });
-    serde_json::json!({
-        "format": field(source.format.info_name().to_string()),
-        "imageHeight": field(source.height.to_string()),
-        "imageSize": field(size_bytes.to_string()),
-        "imageWidth": field(source.width.to_string()),
+        }) => raster.resize(w, h)?.pad(canvas_w, canvas_h, color),
+        Op::Crop { x, y, w, h } => raster.crop(x, y, w, h)?,
+        Op::Circle { r } => raster.circle(r)?,
+        Op::RoundedCorners { r } => raster.rounded_corners(r),
+        Op::Rotate { degrees } => raster.rotate(degrees, [255, 255, 255, 0]),
+        Op::Orient(o) => raster.orient(o),
+        Op::Blur { radius, sigma } => raster.gaussian_blur(radius, f64::from(sigma)),
+        Op::Sharpen { radius, sigma } => raster.sharpen(radius, f64::from(sigma)),
+        Op::Bright(b) => raster.brighten(b),
+        Op::Contrast(c) => raster.contrast(c),
+        Op::Grayscale => raster.grayscale(),
     })
-    .to_string()
 }
 
-/// Describes `input` as `image/info` would (for `imgproc info`).
+/// Describes `input` as `image/info` does (also `imgproc info`).
 pub fn info(input: &[u8]) -> Result<String> {
     let source = codec::probe(input)?;
-    Ok(info_json(&source, input.len()))
+    Ok(inspect::info_json(&source, input.len(), &[]))
 }
 
 #[cfg(test)]
@@ -228,7 +273,10 @@ mod tests {
         codec::encode(
             &Raster::new(w, h, PixelLayout::Rgb8, data).unwrap(),
             ImageFormat::Jpeg,
-            90,
+            &EncodeOptions {
+                quality: 90,
+                progressive: false,
+            },
         )
         .unwrap()
     }
@@ -274,10 +322,114 @@ mod tests {
         }
     }
 
+    /// Every pixel action really runs and gives the planned size, in each
+    /// output format that can carry the result.
+    #[test]
+    fn every_action_runs_on_real_pixels() {
+        let src = jpeg(120, 80);
+        let cmds = [
+            "crop,x_10,y_10,w_50,h_40",
+            "crop,w_30,h_30,g_center",
+            "circle,r_30",
+            "rounded-corners,r_20",
+            "indexcrop,x_50,i_2",
+            "rotate,a_90",
+            "rotate,a_30",
+            "auto-orient,o_1",
+            "blur,r_3,s_2",
+            "sharpen,r_3,s_2",
+            "bright,b_30",
+            "contrast,c_-40",
+            "grayscale",
+            "interlace,i_progressive",
+            "strip",
+            "resize,w_60/rotate,a_45/crop,w_40,h_40,g_center/grayscale",
+        ];
+        for cmd in cmds {
+            let c = Command::parse(&format!("image/{cmd}"), &Styles::new()).unwrap();
+            let plan =
+                Plan::new(&c, codec::probe(&src).unwrap(), &RequestContext::default()).unwrap();
+            for f in ["jpg", "png", "webp"] {
+                let full = format!("image/{cmd}/format,f_{f}");
+                let out = run(&full, &src).unwrap_or_else(|e| panic!("{full}: {e}"));
+                assert_eq!(out.size, Some(plan.output_size), "{full}");
+                assert_eq!(decoded_size(&out), plan.output_size, "{full}");
+            }
+        }
+    }
+
+    #[test]
+    fn circle_is_transparent_outside_in_png_and_white_in_jpeg() {
+        let src = jpeg(100, 100);
+        let png = run("image/circle,r_40/format,f_png", &src).unwrap();
+        let img = image::load_from_memory(&png.body).unwrap().to_rgba8();
+        assert_eq!(img.get_pixel(0, 0)[3], 0);
+        assert_eq!(img.get_pixel(40, 40)[3], 255);
+        let jpg = run("image/circle,r_40", &src).unwrap();
+        let img = image::load_from_memory(&jpg.body).unwrap().to_rgb8();
+        assert!(
+            img.get_pixel(0, 0).0.iter().all(|&v| v > 240),
+            "white corner"
+        );
+    }
+
+    #[test]
+    fn grayscale_output_is_grey_and_bright_is_brighter() {
+        let src = jpeg(64, 64);
+        let out = run("image/grayscale/format,f_png", &src).unwrap();
+        let img = image::load_from_memory(&out.body).unwrap().to_rgb8();
+        assert!(img.pixels().all(|p| p[0] == p[1] && p[1] == p[2]));
+        let mean = |body: &[u8]| -> f64 {
+            let img = image::load_from_memory(body).unwrap().to_rgb8();
+            img.as_raw().iter().map(|&v| f64::from(v)).sum::<f64>() / img.as_raw().len() as f64
+        };
+        let base = run("image/format,f_png", &src).unwrap();
+        let bright = run("image/bright,b_40/format,f_png", &src).unwrap();
+        assert!(mean(&bright.body) > mean(&base.body) + 30.0);
+    }
+
+    #[test]
+    fn interlace_writes_a_progressive_jpeg() {
+        let src = jpeg(64, 64);
+        let has_marker = |b: &[u8], m: u8| b.windows(2).any(|w| w == [0xFF, m]);
+        let prog = run("image/interlace,i_progressive", &src).unwrap();
+        assert!(has_marker(&prog.body, 0xC2), "SOF2 present");
+        let base = run("image/interlace,i_baseline", &src).unwrap();
+        assert!(has_marker(&base.body, 0xC0) && !has_marker(&base.body, 0xC2));
+    }
+
+    #[test]
+    fn detect_reports_and_never_fails_on_non_images() {
+        let c = Command::parse("image/detect", &Styles::new()).unwrap();
+        let ctx = RequestContext {
+            object_key: Some("bucket/dir/clip.jpg".into()),
+            ..Default::default()
+        };
+        let out = process(&c, b"definitely not an image", &ctx).unwrap();
+        assert_eq!(out.content_type, "application/json");
+        let v: serde_json::Value = serde_json::from_slice(&out.body).unwrap();
+        assert_eq!(v["picSuffix"], "jpg");
+        assert_eq!(v["picResolution"], "0*0");
+        let src = jpeg(30, 20);
+        let out = process(&c, &src, &ctx).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.body).unwrap();
+        assert_eq!(v["picResolution"], "30*20");
+        assert_eq!(v["detectedType"], "image/jpeg");
+        assert_eq!(v["picRisk"], false);
+    }
+
     #[test]
     fn png_alpha_survives_to_webp_and_png() {
         let rgba = Raster::new(4, 4, PixelLayout::Rgba8, [10, 20, 30, 0].repeat(16)).unwrap();
-        let png = codec::encode(&rgba, ImageFormat::Png, 0).unwrap();
+        let png = codec::encode(
+            &rgba,
+            ImageFormat::Png,
+            &EncodeOptions {
+                quality: 0,
+                progressive: false,
+            },
+        )
+        .unwrap();
         let out = run("image/resize,w_2/format,f_png", &png).unwrap();
         let img = image::load_from_memory(&out.body).unwrap();
         assert!(img.color().has_alpha());
@@ -302,6 +454,7 @@ mod tests {
             frames: 1,
             quality: None,
             has_alpha: false,
+            orientation: 1,
         };
         assert_eq!(
             check_source_limits(&src).unwrap_err().code,
@@ -343,6 +496,7 @@ mod tests {
             frames: 1,
             quality: Some(90),
             has_alpha: false,
+            orientation: 1,
         };
         let plan = Plan::new(&c, src, &RequestContext::default()).unwrap();
         assert_eq!(plan.output_size, (200, 150));

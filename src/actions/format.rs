@@ -133,6 +133,26 @@ impl QualitySpec {
     }
 }
 
+/// Parses `interlace,i_<baseline|progressive>` (also `i_0`/`i_1` and the bare
+/// `interlace,1` of [OSS]); returns whether the output is progressive.
+///
+/// Progressive output is written for JPEG; PNG Adam7 interlacing is not built
+/// (PNG output stays non-interlaced); other formats have no such mode.
+pub fn parse_interlace(params: &mut Params<'_>) -> Result<bool> {
+    params.take_bare_as("i")?;
+    params
+        .take_enum(
+            "i",
+            &[
+                ("baseline", false),
+                ("progressive", true),
+                ("0", false),
+                ("1", true),
+            ],
+        )?
+        .ok_or_else(|| ProcessError::missing(format!("{}: needs i", params.action())))
+}
+
 /// The encoder quality (1–100) for a lossy output, given the command's `quality`
 /// action (if any) and the source's estimated quality N (if known).
 pub fn resolve_quality(spec: Option<&QualitySpec>, source_quality: Option<u8>) -> u8 {

@@ -81,7 +81,14 @@ fn run(args: &[String]) -> Result<(), Failure> {
                 ));
             };
             let command = Command::parse(command, &Styles::new())?;
-            let processed = pipeline::process(&command, &read(input)?, &RequestContext { accept })?;
+            let processed = pipeline::process(
+                &command,
+                &read(input)?,
+                &RequestContext {
+                    accept,
+                    object_key: Some(input.to_string()),
+                },
+            )?;
             std::fs::write(output, &processed.body)
                 .map_err(|e| Failure::Io(format!("{output}: {e}")))?;
             if let Some((w, h)) = processed.size {

@@ -26,6 +26,7 @@ pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
         frames: 1,
         quality: estimate_quality(bytes),
         has_alpha: false,
+        orientation: 1,
     })
 }
 
@@ -83,8 +84,9 @@ pub fn decode(bytes: &[u8], info: &SourceInfo, min_size: Option<(u32, u32)>) -> 
     Raster::new(w, h, PixelLayout::Rgb8, rgb)
 }
 
-/// Encodes as baseline JPEG at `quality` (1–100); alpha is composited over white.
-pub fn encode(raster: &Raster, quality: u8) -> Result<Vec<u8>> {
+/// Encodes as JPEG (4:2:0) at `quality` (1–100), baseline or `progressive`;
+/// alpha is composited over white.
+pub fn encode(raster: &Raster, quality: u8, progressive: bool) -> Result<Vec<u8>> {
     let rgb = raster.flatten([255, 255, 255]);
     let (w, h) = (
         u16::try_from(rgb.width).map_err(|_| ProcessError::too_large("JPEG side over 65535 px"))?,
@@ -92,7 +94,8 @@ pub fn encode(raster: &Raster, quality: u8) -> Result<Vec<u8>> {
             .map_err(|_| ProcessError::too_large("JPEG side over 65535 px"))?,
     );
     let mut out = Vec::with_capacity(rgb.data.len() / 8);
-    let encoder = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
+    encoder.set_progressive(progressive);
     encoder
         .encode(&rgb.data, w, h, jpeg_encoder::ColorType::Rgb)
         .map_err(|e| ProcessError::internal(format!("JPEG encoder: {e}")))?;
@@ -179,7 +182,12 @@ mod tests {
                 data.extend_from_slice(&[(x % 256) as u8, (y % 256) as u8, 90]);
             }
         }
-        encode(&Raster::new(w, h, PixelLayout::Rgb8, data).unwrap(), q).unwrap()
+        encode(
+            &Raster::new(w, h, PixelLayout::Rgb8, data).unwrap(),
+            q,
+            false,
+        )
+        .unwrap()
     }
 
     #[test]

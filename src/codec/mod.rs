@@ -142,6 +142,17 @@ pub struct SourceInfo {
     pub quality: Option<u8>,
     /// Whether the image has an alpha channel.
     pub has_alpha: bool,
+    /// EXIF Orientation, 1–8 (1 when absent).
+    pub orientation: u16,
+}
+
+/// Encoder settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodeOptions {
+    /// Quality 1–100 (lossy formats only).
+    pub quality: u8,
+    /// Progressive JPEG (`interlace,i_progressive`).
+    pub progressive: bool,
 }
 
 /// Reads the header of `bytes`.
@@ -157,11 +168,15 @@ pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
             ),
         ));
     }
-    match format {
+    let info = match format {
         ImageFormat::Jpeg => jpeg::probe(bytes),
         ImageFormat::Png => png::probe(bytes),
         _ => webp::probe(bytes),
-    }
+    }?;
+    Ok(SourceInfo {
+        orientation: 1,
+        ..info
+    })
 }
 
 /// Decodes `bytes`, whose header was already probed as `info`.
@@ -183,10 +198,11 @@ pub fn decode(bytes: &[u8], info: &SourceInfo, min_size: Option<(u32, u32)>) -> 
     }
 }
 
-/// Encodes `raster` as `format` at `quality` (1–100, lossy formats only).
-pub fn encode(raster: &Raster, format: ImageFormat, quality: u8) -> Result<Vec<u8>> {
+/// Encodes `raster` as `format`.
+pub fn encode(raster: &Raster, format: ImageFormat, options: &EncodeOptions) -> Result<Vec<u8>> {
+    let quality = options.quality;
     match format {
-        ImageFormat::Jpeg => jpeg::encode(raster, quality),
+        ImageFormat::Jpeg => jpeg::encode(raster, quality, options.progressive),
         ImageFormat::Png => png::encode(raster),
         ImageFormat::Webp => webp::encode(raster, quality),
         other => Err(ProcessError::new(

@@ -20,6 +20,7 @@ pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
         frames: 1,
         quality: None,
         has_alpha: decoder.color_type().has_alpha(),
+        orientation: 1,
     })
 }
 

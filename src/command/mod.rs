@@ -18,8 +18,10 @@
 
 pub mod query;
 
+use crate::actions::crop::{CropSpec, IndexCropSpec};
 use crate::actions::format::{FormatSpec, QualitySpec};
 use crate::actions::resize::ResizeSpec;
+use crate::actions::{adjust, crop, format, rotate, Op};
 use crate::error::{ErrorCode, ProcessError, Result};
 use std::collections::BTreeMap;
 
@@ -29,11 +31,43 @@ pub const MAX_ACTIONS: usize = 16;
 /// One validated action, in command order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
+    /// `resize` / `pxresize`.
     Resize(ResizeSpec),
+    /// `crop`.
+    Crop(CropSpec),
+    /// `circle,r_`: radius in px.
+    Circle(u32),
+    /// `rounded-corners,r_`: radius in px.
+    RoundedCorners(u32),
+    /// `indexcrop`.
+    IndexCrop(IndexCropSpec),
+    /// `rotate,a_`: clockwise degrees, −360–360.
+    Rotate(i32),
+    /// `auto-orient,o_`: turn upright by EXIF (true) or keep as stored.
+    AutoOrient(bool),
+    /// `blur`, `sharpen`, `bright`, `contrast`: a size-preserving op.
+    Adjust(Op),
+    /// `grayscale` (false for `grayscale,0`).
+    Grayscale(bool),
+    /// `format,f_`.
     Format(FormatSpec),
+    /// `quality`.
     Quality(QualitySpec),
+    /// `interlace,i_`: progressive output (true) or baseline.
+    Interlace(bool),
+    /// `strip`: drop metadata.
+    Strip,
     /// `info`: answer with the image's description as JSON (must be the only action).
     Info,
+    /// `detect`: answer with the anomaly report as JSON (must be the only action).
+    Detect,
+}
+
+impl Action {
+    /// Whether the action answers with JSON instead of an image.
+    pub fn is_inspection(&self) -> bool {
+        matches!(self, Action::Info | Action::Detect)
+    }
 }
 
 /// A parsed, validated command: what the request asks for.
@@ -50,25 +84,10 @@ pub struct Command {
 pub type Styles = BTreeMap<String, String>;
 
 /// Actions of the BOS V2 language that this build recognises but does not run yet.
-const NOT_YET_BUILT: &[&str] = &[
-    "crop",
-    "circle",
-    "rounded-corners",
-    "indexcrop",
-    "rotate",
-    "auto-orient",
-    "blur",
-    "bright",
-    "contrast",
-    "sharpen",
-    "grayscale",
-    "interlace",
-    "strip",
-    "detect",
-    "watermark",
-    "blind-watermark",
-    "ignore-error",
-];
+const NOT_YET_BUILT: &[&str] = &["watermark", "blind-watermark", "ignore-error"];
+
+/// Actions that also accept the other vendors' bare-value form (`contrast,-20`).
+const ACCEPTS_BARE_VALUE: &[&str] = &["contrast", "grayscale", "auto-orient", "interlace"];
 
 impl Command {
     /// Parses an `x-bce-process` value (already percent-decoded).
@@ -121,6 +140,17 @@ impl Command {
             normalized.push(raw.normalized());
             actions.push(raw.into_action()?);
         }
+        if actions.len() > 1 {
+            if let Some(name) = actions.iter().find_map(|a| match a {
+                Action::Info => Some("info"),
+                Action::Detect => Some("detect"),
+                _ => None,
+            }) {
+                return Err(ProcessError::invalid(format!(
+                    "{name}: must be the only action of the command"
+                )));
+            }
+        }
         Ok(Command {
             actions,
             normalized: format!("image/{}", normalized.join("/")),
@@ -133,6 +163,38 @@ impl Command {
             Action::Format(f) => Some(f),
             _ => None,
         })
+    }
+
+    /// The inspection (`info` or `detect`) this command asks for, if any; it is
+    /// then the only action.
+    pub fn inspection(&self) -> Option<&Action> {
+        self.actions.iter().find(|a| a.is_inspection())
+    }
+
+    /// Whether the image is turned upright by its EXIF orientation: yes unless
+    /// `auto-orient,o_0` appears anywhere.
+    pub fn auto_orients(&self) -> bool {
+        !self
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::AutoOrient(false)))
+    }
+
+    /// Whether `interlace` asks for progressive output (the last one wins).
+    pub fn progressive(&self) -> bool {
+        self.actions
+            .iter()
+            .rev()
+            .find_map(|a| match a {
+                Action::Interlace(p) => Some(*p),
+                _ => None,
+            })
+            .unwrap_or(false)
+    }
+
+    /// Whether `strip` drops the metadata.
+    pub fn strips_metadata(&self) -> bool {
+        self.actions.iter().any(|a| matches!(a, Action::Strip))
     }
 
     /// The `quality` action, if any (the last one wins).
@@ -157,6 +219,9 @@ pub fn is_valid_style_name(name: &str) -> bool {
 struct RawAction<'a> {
     name: &'a str,
     params: BTreeMap<&'a str, &'a str>,
+    /// A token without `_` (`grayscale,1`, `contrast,-20`), accepted only by
+    /// the actions whose other-vendor form is a bare value.
+    bare: Option<&'a str>,
 }
 
 impl<'a> RawAction<'a> {
@@ -169,12 +234,14 @@ impl<'a> RawAction<'a> {
             )));
         }
         let mut params = BTreeMap::new();
+        let mut bare = None;
         for token in tokens {
-            let (key, value) = token.split_once('_').ok_or_else(|| {
-                ProcessError::invalid(format!(
-                    "{name}: parameter '{token}' is not of the form key_value"
-                ))
-            })?;
+            let Some((key, value)) = token.split_once('_') else {
+                if bare.replace(token).is_some() || token.is_empty() {
+                    return Err(not_key_value(name, token));
+                }
+                continue;
+            };
             if key.is_empty() {
                 return Err(ProcessError::invalid(format!(
                     "{name}: parameter '{token}' has an empty key"
@@ -186,11 +253,15 @@ impl<'a> RawAction<'a> {
                 )));
             }
         }
-        Ok(RawAction { name, params })
+        Ok(RawAction { name, params, bare })
     }
 
     fn normalized(&self) -> String {
         let mut s = self.name.to_string();
+        if let Some(bare) = self.bare {
+            s.push(',');
+            s.push_str(bare);
+        }
         for (k, v) in &self.params {
             s.push(',');
             s.push_str(k);
@@ -201,16 +272,36 @@ impl<'a> RawAction<'a> {
     }
 
     fn into_action(self) -> Result<Action> {
+        if let Some(bare) = self.bare {
+            if !ACCEPTS_BARE_VALUE.contains(&self.name) {
+                return Err(not_key_value(self.name, bare));
+            }
+        }
         let mut params = Params {
             action: self.name,
             map: self.params,
+            bare: self.bare,
         };
         let action = match self.name {
             // CLONE DECISION (spec §4.2): pxresize is an alias of resize.
             "resize" | "pxresize" => Action::Resize(ResizeSpec::parse(&mut params)?),
+            "crop" => Action::Crop(CropSpec::parse(&mut params)?),
+            "circle" => Action::Circle(crop::parse_circle(&mut params)?),
+            "rounded-corners" => Action::RoundedCorners(crop::parse_rounded(&mut params)?),
+            "indexcrop" => Action::IndexCrop(IndexCropSpec::parse(&mut params)?),
+            "rotate" => Action::Rotate(rotate::parse_rotate(&mut params)?),
+            "auto-orient" => Action::AutoOrient(rotate::parse_auto_orient(&mut params)?),
+            "blur" => Action::Adjust(adjust::parse_blur(&mut params)?),
+            "sharpen" => Action::Adjust(adjust::parse_sharpen(&mut params)?),
+            "bright" => Action::Adjust(adjust::parse_bright(&mut params)?),
+            "contrast" => Action::Adjust(adjust::parse_contrast(&mut params)?),
+            "grayscale" => Action::Grayscale(adjust::parse_grayscale(&mut params)?),
             "format" => Action::Format(FormatSpec::parse(&mut params)?),
             "quality" => Action::Quality(QualitySpec::parse(&mut params)?),
+            "interlace" => Action::Interlace(format::parse_interlace(&mut params)?),
+            "strip" => Action::Strip,
             "info" => Action::Info,
+            "detect" => Action::Detect,
             other if NOT_YET_BUILT.contains(&other) => {
                 return Err(ProcessError::not_implemented(format!(
                     "action '{other}' is part of the BOS language but not implemented in this build"
@@ -231,6 +322,7 @@ impl<'a> RawAction<'a> {
 pub struct Params<'a> {
     action: &'a str,
     map: BTreeMap<&'a str, &'a str>,
+    bare: Option<&'a str>,
 }
 
 impl<'a> Params<'a> {
@@ -296,7 +388,44 @@ impl<'a> Params<'a> {
         Ok(())
     }
 
+    /// Takes a bare value (a token without `_`) as if it were given as `key`,
+    /// for actions that also accept the other vendors' bare form. Giving both
+    /// the bare form and `key` is a repeated key.
+    pub fn take_bare_as(&mut self, key: &'a str) -> Result<()> {
+        if let Some(bare) = self.bare.take() {
+            if self.map.insert(key, bare).is_some() {
+                return Err(ProcessError::invalid(format!(
+                    "{}: key '{key}' is given more than once",
+                    self.action
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Fails unless at least one of `keys` was given.
+    pub fn require_any(&self, keys: &[&str]) -> Result<()> {
+        if keys.iter().any(|k| self.map.contains_key(k)) {
+            return Ok(());
+        }
+        Err(ProcessError::missing(format!(
+            "{}: needs {}",
+            self.action,
+            keys.join(" or ")
+        )))
+    }
+
+    /// Takes a required integer in `min..=max`.
+    pub fn require_int(&mut self, key: &str, min: i64, max: i64) -> Result<i64> {
+        self.take_int(key, min, max)?.ok_or_else(|| {
+            ProcessError::missing(format!("{}: needs {key} ({min}-{max})", self.action))
+        })
+    }
+
     fn finish(self) -> Result<()> {
+        if let Some(bare) = self.bare {
+            return Err(not_key_value(self.action, bare));
+        }
         match self.map.keys().next() {
             None => Ok(()),
             Some(key) => Err(ProcessError::invalid(format!(
@@ -305,6 +434,12 @@ impl<'a> Params<'a> {
             ))),
         }
     }
+}
+
+fn not_key_value(action: &str, token: &str) -> ProcessError {
+    ProcessError::invalid(format!(
+        "{action}: parameter '{token}' is not of the form key_value"
+    ))
 }
 
 #[cfg(test)]
@@ -414,9 +549,9 @@ mod tests {
                 "must start with 'image/' or 'style/'",
             ),
             (
-                "image/crop,w_10",
+                "image/watermark,text_aGk",
                 ErrorCode::NotImplemented,
-                "action 'crop'",
+                "action 'watermark'",
             ),
         ];
         for (cmd, code, needle) in cases {

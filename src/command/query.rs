@@ -26,9 +26,42 @@ pub struct ProcessQuery {
 /// Returns `Ok(None)` when the parameter is absent, an error when it is present
 /// but unusable (given twice, or not valid UTF-8 after decoding).
 pub fn extract(path: &str) -> Result<Option<ProcessQuery>> {
-    let Some((base, query)) = path.split_once('?') else {
+    let (base, query) = path.split_once('?').unwrap_or((path, ""));
+    let v1_style = v1_style_suffix(base);
+    let found = extract_parameter(base, query)?;
+    match (found, v1_style) {
+        (Some(_), Some(_)) => Err(ProcessError::invalid(
+            "x-bce-process and a V1 '@!style' suffix cannot be combined",
+        )),
+        (Some(q), None) => Ok(Some(q)),
+        (None, Some((object, style))) => Ok(Some(ProcessQuery {
+            command: format!("style/{style}"),
+            upstream_path: if query.is_empty() {
+                object.to_string()
+            } else {
+                format!("{object}?{query}")
+            },
+        })),
+        (None, None) => Ok(None),
+    }
+}
+
+/// The V1 style suffix of an object path (`/bucket/photo.jpg@!thumb`, spec §6),
+/// also percent-encoded (`%40%21`, `%40!`): the object's path and the style
+/// name. The style name must be a valid one, so an `@!` inside a key that is
+/// followed by other characters is left alone.
+pub fn v1_style_suffix(base: &str) -> Option<(&str, &str)> {
+    ["@!", "%40!", "%40%21"].iter().find_map(|sep| {
+        let (object, style) = base.rsplit_once(sep)?;
+        (!object.is_empty() && crate::command::is_valid_style_name(style))
+            .then_some((object, style))
+    })
+}
+
+fn extract_parameter(base: &str, query: &str) -> Result<Option<ProcessQuery>> {
+    if query.is_empty() {
         return Ok(None);
-    };
+    }
     let mut command = None;
     let mut kept: Vec<&str> = Vec::new();
     for pair in query.split('&') {
@@ -92,6 +125,19 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(q.command, "image/watermark,text_aGk==");
+    }
+
+    #[test]
+    fn v1_style_suffix() {
+        let q = extract("/demo/a.jpg@!thumb").unwrap().unwrap();
+        assert_eq!(q.command, "style/thumb");
+        assert_eq!(q.upstream_path, "/demo/a.jpg");
+        let q = extract("/demo/a.jpg%40%21thumb_2?v=1").unwrap().unwrap();
+        assert_eq!(q.command, "style/thumb_2");
+        assert_eq!(q.upstream_path, "/demo/a.jpg?v=1");
+        // Not a style name: an ordinary key.
+        assert_eq!(extract("/demo/a@!b.jpg").unwrap(), None);
+        assert!(extract("/demo/a.jpg@!thumb?x-bce-process=image/strip").is_err());
     }
 
     #[test]

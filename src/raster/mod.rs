@@ -4,6 +4,11 @@
 //! alpha), rows top to bottom without padding. Resampling is
 //! `fast_image_resize` with Lanczos3 (its wasm32 `simd128` path in the filter).
 
+mod adjust;
+mod geometry;
+
+pub use geometry::{rotated_size, Orientation};
+
 use crate::error::{ProcessError, Result};
 use fast_image_resize as fir;
 
