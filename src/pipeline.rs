@@ -90,18 +90,17 @@ impl Plan {
         let mut size = orientation.output_size((source.width, source.height));
         let mut ops = Vec::new();
         for action in &command.actions {
-            let Some(op) = plan_action(action, size)? else {
-                continue;
-            };
-            let largest = op.largest_side(size);
-            if largest > MAX_OUTPUT_SIDE {
-                return Err(ProcessError::too_large(format!(
+            for op in plan_action(action, size)? {
+                let largest = op.largest_side(size);
+                if largest > MAX_OUTPUT_SIDE {
+                    return Err(ProcessError::too_large(format!(
                     "{}: the result would be {largest} px on a side, at most {MAX_OUTPUT_SIDE} are allowed",
                     action_name(action)
                 )));
+                }
+                size = op.output_size(size);
+                ops.push((op, size));
             }
-            size = op.output_size(size);
-            ops.push((op, size));
         }
         if size.0.max(size.1) > MAX_OUTPUT_SIDE {
             return Err(ProcessError::too_large(format!(
@@ -232,9 +231,12 @@ fn run_op(raster: Raster, op: &Op) -> Result<Raster> {
     Ok(match *op {
         Op::Resize(ResizeOutcome::Unchanged) => raster,
         Op::Resize(ResizeOutcome::Scale { w, h }) => raster.resize(w, h)?,
-        Op::Resize(ResizeOutcome::Fill { crop_w, crop_h, .. }) => {
-            raster.resize_fill(crop_w, crop_h)?
-        }
+        Op::Resize(ResizeOutcome::Fill {
+            crop_w,
+            crop_h,
+            align,
+            ..
+        }) => raster.resize_fill(crop_w, crop_h, align)?,
         Op::Resize(ResizeOutcome::Pad {
             w,
             h,

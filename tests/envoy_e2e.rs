@@ -252,6 +252,11 @@ fn cases() -> Vec<Case> {
         ("passthrough_oversize_body", passthrough_oversize),
         ("early_mode_streams_processed_image", early_mode),
         ("info_json", info_json),
+        ("every_action_through_envoy", every_action),
+        ("v1_style_suffix", v1_style_suffix),
+        ("auto_orient_corpus_exif", auto_orient_corpus),
+        ("detect_hidden_video", detect_hidden_video),
+        ("crop_outside_image_400", crop_outside_image),
     ]
 }
 
@@ -622,6 +627,226 @@ fn info_json(e: &Env) -> Check {
     )
 }
 
+/// One command per action of spec §4.1-4.19 on the sample photo (5312x2988),
+/// with the size the response must decode to; checked against imgproc too.
+fn every_action(e: &Env) -> Check {
+    let cases: &[(&str, &str, image::ImageFormat, (u32, u32))] = &[
+        (
+            "resize,m_fill,w_100,h_100/crop,x_10,y_20,w_50,h_40",
+            "image/jpeg",
+            image::ImageFormat::Jpeg,
+            (50, 40),
+        ),
+        (
+            "resize,w_400/crop,w_100,h_100,g_center/format,f_png",
+            "image/png",
+            image::ImageFormat::Png,
+            (100, 100),
+        ),
+        (
+            "resize,w_300/circle,r_50/format,f_png",
+            "image/png",
+            image::ImageFormat::Png,
+            (100, 100),
+        ),
+        (
+            "resize,w_300/rounded-corners,r_30/format,f_webp",
+            "image/webp",
+            image::ImageFormat::WebP,
+            (300, 169),
+        ),
+        (
+            "resize,w_300/indexcrop,x_100,i_1",
+            "image/jpeg",
+            image::ImageFormat::Jpeg,
+            (100, 169),
+        ),
+        (
+            "resize,w_300/rotate,a_90",
+            "image/jpeg",
+            image::ImageFormat::Jpeg,
+            (169, 300),
+        ),
+        (
+            "resize,w_300/rotate,a_30/format,f_png",
+            "image/png",
+            image::ImageFormat::Png,
+            (345, 297),
+        ),
+        (
+            "pxresize,m_lfit,limit_0,w_200,h_300/auto-orient,o_1",
+            "image/jpeg",
+            image::ImageFormat::Jpeg,
+            (200, 113),
+        ),
+        (
+            "resize,w_200/blur,r_3,s_2",
+            "image/jpeg",
+            image::ImageFormat::Jpeg,
+            (200, 113),
+        ),
+        (
+            "resize,w_200/sharpen,r_2,s_1",
+            "image/jpeg",
+            image::ImageFormat::Jpeg,
+            (200, 113),
+        ),
+        (
+            "resize,w_200/bright,b_-10/contrast,c_20",
+            "image/jpeg",
+            image::ImageFormat::Jpeg,
+            (200, 113),
+        ),
+        (
+            "resize,w_200/grayscale/format,f_png",
+            "image/png",
+            image::ImageFormat::Png,
+            (200, 113),
+        ),
+        (
+            "resize,w_200/interlace,i_progressive/strip",
+            "image/jpeg",
+            image::ImageFormat::Jpeg,
+            (200, 113),
+        ),
+    ];
+    for (cmd, mime, format, size) in cases {
+        let r = e.curl(
+            Proto::H1,
+            &e.held_url(&format!("/demo/{PHOTO}?x-bce-process=image/{cmd}")),
+            &[],
+        )?;
+        check_processed(&r, mime, *format, *size).map_err(|f| format!("{cmd}: {f:?}"))?;
+        let cli = imgproc_process(e, PHOTO, &format!("image/{cmd}"))?;
+        ensure(cli == r.body, || {
+            format!("{cmd}: filter and imgproc differ")
+        })?;
+    }
+    // Grayscale really is grey after a round trip through Envoy.
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url(&format!(
+            "/demo/{PHOTO}?x-bce-process=image/resize,w_50/grayscale/format,f_png"
+        )),
+        &[],
+    )?;
+    let img = image::load_from_memory(&r.body)
+        .map_err(|err| err.to_string())?
+        .to_rgb8();
+    ensure(img.pixels().all(|p| p[0] == p[1] && p[1] == p[2]), || {
+        "grayscale output has colour".into()
+    })
+}
+
+/// Runs `imgproc process` on a bucket object and returns the output bytes.
+fn imgproc_process(e: &Env, key: &str, cmd: &str) -> Result<Vec<u8>, Failed> {
+    let out = e.scratch.join(format!(
+        "imgproc-{}",
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    let run = Command::new(env!("CARGO_BIN_EXE_imgproc"))
+        .arg("process")
+        .arg(e.bucket.join(key))
+        .arg(cmd)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .map_err(|err| format!("imgproc: {err}"))?;
+    ensure(run.status.success(), || {
+        format!("imgproc failed: {}", String::from_utf8_lossy(&run.stderr))
+    })?;
+    Ok(std::fs::read(&out).map_err(|err| err.to_string())?)
+}
+
+fn v1_style_suffix(e: &Env) -> Check {
+    // `@!thumb` is the V1 spelling of style/thumb; upstream sees the bare key.
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url(&format!("/demo/{PHOTO}@!thumb")),
+        &[],
+    )?;
+    check_processed(&r, "image/jpeg", image::ImageFormat::Jpeg, (200, 113))?;
+    let seen = e.upstream_requests_with("@!");
+    ensure(seen.is_empty(), || {
+        format!("upstream saw the suffix: {seen:?}")
+    })
+}
+
+/// A corpus JPEG stored 1200x1800 with EXIF orientation 6 comes out upright
+/// (1800x1200 scaled) by default and as stored with auto-orient,o_0.
+fn auto_orient_corpus(e: &Env) -> Check {
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/Landscape_6.jpg?x-bce-process=image/resize,w_300"),
+        &[],
+    )?;
+    check_processed(&r, "image/jpeg", image::ImageFormat::Jpeg, (300, 200))?;
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/Landscape_6.jpg?x-bce-process=image/resize,w_300/auto-orient,o_0"),
+        &[],
+    )?;
+    check_processed(&r, "image/jpeg", image::ImageFormat::Jpeg, (300, 450))
+}
+
+fn detect_hidden_video(e: &Env) -> Check {
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/hidden.jpg?x-bce-process=image/detect"),
+        &[],
+    )?;
+    eq("status", r.status, 200)?;
+    eq(
+        "content-type",
+        r.header("content-type"),
+        Some("application/json"),
+    )?;
+    let v: serde_json::Value = serde_json::from_slice(&r.body).map_err(|err| err.to_string())?;
+    eq("videoDetected", v["videoDetected"].as_bool(), Some(true))?;
+    eq("picRisk", v["picRisk"].as_bool(), Some(true))?;
+    eq("picSuffix", v["picSuffix"].as_str(), Some("jpg"))?;
+    eq(
+        "detectedType",
+        v["detectedType"].as_str(),
+        Some("image/jpeg"),
+    )?;
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url(&format!("/demo/{PHOTO}?x-bce-process=image/detect")),
+        &[],
+    )?;
+    let v: serde_json::Value = serde_json::from_slice(&r.body).map_err(|err| err.to_string())?;
+    eq(
+        "clean photo videoDetected",
+        v["videoDetected"].as_bool(),
+        Some(false),
+    )?;
+    eq(
+        "picResolution",
+        v["picResolution"].as_str().map(str::to_string),
+        Some(format!("{}*{}", PHOTO_SIZE.0, PHOTO_SIZE.1)),
+    )
+}
+
+fn crop_outside_image(e: &Env) -> Check {
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url(&format!(
+            "/demo/{PHOTO}?x-bce-process=image/crop,x_6000,w_10"
+        )),
+        &[],
+    )?;
+    eq("status", r.status, 400)?;
+    let v: serde_json::Value = serde_json::from_slice(&r.body).map_err(|err| err.to_string())?;
+    eq("code", v["code"].as_str(), Some("InvalidArgument"))?;
+    ensure(
+        v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("crop: the corner (6000, 0)")),
+        || format!("message: {}", v["message"]),
+    )
+}
+
 /// Writes the test bucket: the samples plus files made for edge cases.
 fn make_bucket(dir: &Path) -> std::io::Result<()> {
     let _ = std::fs::remove_dir_all(dir);
@@ -636,6 +861,16 @@ fn make_bucket(dir: &Path) -> std::io::Result<()> {
     ] {
         std::fs::copy(samples.join(key), dir.join(key))?;
     }
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    std::fs::copy(
+        corpus.join("orientation/Landscape_6.jpg"),
+        dir.join("Landscape_6.jpg"),
+    )?;
+    // A real JPEG with an MP4 header and 8 KiB of "video" appended.
+    let mut hidden = std::fs::read(corpus.join("orientation/Landscape_6.jpg"))?;
+    hidden.extend_from_slice(b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41");
+    hidden.extend(std::iter::repeat_n(0x11, 8192));
+    std::fs::write(dir.join("hidden.jpg"), hidden)?;
     // JPEG magic, then nothing a decoder can use.
     let mut corrupt = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
     corrupt.extend(std::iter::repeat_n(0x5A, 4000));

@@ -88,26 +88,34 @@ impl Op {
     }
 }
 
-/// The op an action performs on a `size` image, or `None` when it does not
-/// touch pixels (format, quality, interlace, strip, auto-orient) or changes
-/// nothing (an `indexcrop` past the last strip, `grayscale,0`).
-pub fn plan_action(action: &Action, size: (u32, u32)) -> crate::error::Result<Option<Op>> {
+/// The ops an action performs on a `size` image: none when it does not touch
+/// pixels (format, quality, interlace, strip, auto-orient) or changes nothing
+/// (an `indexcrop` past the last strip, `grayscale,0`).
+pub fn plan_action(action: &Action, size: (u32, u32)) -> crate::error::Result<Vec<Op>> {
     Ok(match action {
-        Action::Resize(spec) => Some(Op::Resize(spec.outcome(size.0, size.1))),
-        Action::Crop(spec) => Some(spec.plan(size)?),
-        Action::Circle(r) => Some(crop::plan_circle(*r, size)),
-        Action::RoundedCorners(r) => Some(Op::RoundedCorners { r: *r }),
-        Action::IndexCrop(spec) => spec.plan(size),
-        Action::Rotate(degrees) => Some(Op::Rotate { degrees: *degrees }),
-        Action::Adjust(op) => Some(*op),
-        Action::Grayscale(on) => on.then_some(Op::Grayscale),
+        Action::Resize(spec) => {
+            let outcome = spec.outcome(size.0, size.1);
+            match spec.sharpen {
+                Some((radius, sigma)) if outcome != ResizeOutcome::Unchanged => {
+                    vec![Op::Resize(outcome), Op::Sharpen { radius, sigma }]
+                }
+                _ => vec![Op::Resize(outcome)],
+            }
+        }
+        Action::Crop(spec) => vec![spec.plan(size)?],
+        Action::Circle(r) => vec![crop::plan_circle(*r, size)],
+        Action::RoundedCorners(r) => vec![Op::RoundedCorners { r: *r }],
+        Action::IndexCrop(spec) => spec.plan(size).into_iter().collect(),
+        Action::Rotate(degrees) => vec![Op::Rotate { degrees: *degrees }],
+        Action::Adjust(op) => vec![*op],
+        Action::Grayscale(on) => on.then_some(Op::Grayscale).into_iter().collect(),
         Action::AutoOrient(_)
         | Action::Format(_)
         | Action::Quality(_)
         | Action::Interlace(_)
         | Action::Strip
         | Action::Info
-        | Action::Detect => None,
+        | Action::Detect => Vec::new(),
     })
 }
 

@@ -9,10 +9,15 @@
 //! | `wp`, `hp` | 1–1000 % | – | scale the width / height only (aspect ratio not kept) |
 //! | `limit` | 0, 1 | 1 | 1: never enlarge; a resize that would enlarge leaves the image as it is |
 //! | `color` | `RRGGBB` or `RRGGBBAA` hex | `FFFFFF` | canvas colour for `m_pad` |
+//! | `align` | 0–100 % | 50 | `m_fill`: where the cut is taken along the longer axis (0 left/top, 50 centre, 100 right/bottom) |
+//! | `radius`, `sigma` | 1–50 px | – | an unsharp mask applied after scaling (both needed) |
 //!
 //! Priority when several size keys are given (CLONE DECISION, after [TOS]):
 //! `w`/`h` → `l`/`s` → `wp`/`hp` → `p` alone. Sizes are rounded half up, minimum 1 px.
-//! `align`, `radius` and `sigma` are recognised and answered with 501 (not built yet).
+//! `align`, `radius` and `sigma` have no BOS description (spec §4.1, UNCONFIRMED);
+//! CLONE DECISIONS: `align` positions the `m_fill` cut, and `radius`/`sigma`
+//! sharpen the scaled result like `sharpen,r_,s_` (the usual thumbnail
+//! practice), only when the image was actually scaled.
 
 use crate::command::Params;
 use crate::error::{ProcessError, Result};
@@ -54,6 +59,10 @@ pub struct ResizeSpec {
     pub limit: bool,
     /// Canvas colour for `pad`, RGBA.
     pub color: [u8; 4],
+    /// Position of the `fill` cut, 0–100 % (50 = centred).
+    pub align: u8,
+    /// Unsharp mask after scaling: (radius, sigma) in px, 1–50.
+    pub sharpen: Option<(u32, u32)>,
 }
 
 /// What a resize does to an image of a given size.
@@ -69,6 +78,8 @@ pub enum ResizeOutcome {
         h: u32,
         crop_w: u32,
         crop_h: u32,
+        /// Position of the cut, 0–100 % along the axis that is cut.
+        align: u8,
     },
     /// Scale to `w`×`h`, then centre on a `canvas_w`×`canvas_h` canvas of `color`.
     Pad {
@@ -115,7 +126,6 @@ const PERCENT: (i64, i64) = (1, 1000);
 impl ResizeSpec {
     pub fn parse(params: &mut Params<'_>) -> Result<ResizeSpec> {
         let name = params.action();
-        params.reject_unbuilt(&["align", "radius", "sigma"])?;
         let mode = params
             .take_enum(
                 "m",
@@ -142,6 +152,19 @@ impl ResizeSpec {
         let wp = pct(params, "wp")?;
         let hp = pct(params, "hp")?;
         let limit = params.take_int("limit", 0, 1)?.unwrap_or(1) == 1;
+        let align = params.take_int("align", 0, 100)?.unwrap_or(50) as u8;
+        let sharpen = match (
+            params.take_int("radius", 1, 50)?,
+            params.take_int("sigma", 1, 50)?,
+        ) {
+            (Some(r), Some(s)) => Some((r as u32, s as u32)),
+            (None, None) => None,
+            _ => {
+                return Err(ProcessError::missing(format!(
+                    "{name}: radius and sigma go together"
+                )))
+            }
+        };
         let color = match params.take("color") {
             None => [255, 255, 255, 255],
             Some(raw) => parse_hex_color(raw).ok_or_else(|| {
@@ -177,6 +200,8 @@ impl ResizeSpec {
             hp,
             limit,
             color,
+            align,
+            sharpen,
         })
     }
 
@@ -212,6 +237,7 @@ impl ResizeSpec {
                     h,
                     crop_w: round_side(bw.unwrap_or(sw * scale)).min(w),
                     crop_h: round_side(bh.unwrap_or(sh * scale)).min(h),
+                    align: self.align,
                 },
                 ResizeMode::Pad => ResizeOutcome::Pad {
                     w,
@@ -350,7 +376,8 @@ mod tests {
                 w: 150,
                 h: 100,
                 crop_w: 100,
-                crop_h: 100
+                crop_h: 100,
+                align: 50,
             }
         );
         assert_eq!(
@@ -374,8 +401,12 @@ mod tests {
     }
 
     #[test]
-    fn unbuilt_keys_are_501() {
+    fn align_radius_sigma() {
         let err = Command::parse("image/resize,w_10,radius_3", &Styles::new()).unwrap_err();
-        assert_eq!(err.http_status(), 501);
+        assert_eq!(err.http_status(), 400);
+        assert!(err.message.contains("radius and sigma go together"));
+        assert_eq!(spec("resize,w_10,radius_3,sigma_2").sharpen, Some((3, 2)));
+        assert_eq!(spec("resize,m_fill,w_10,h_10,align_0").align, 0);
+        assert!(Command::parse("image/resize,w_10,align_101", &Styles::new()).is_err());
     }
 }

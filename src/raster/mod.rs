@@ -94,9 +94,11 @@ impl Raster {
         self.resample(width, height, None)
     }
 
-    /// Resamples to cover `width`×`height` and keeps the centred part (resize `m_fill`).
-    pub fn resize_fill(&self, width: u32, height: u32) -> Result<Raster> {
-        self.resample(width, height, Some((0.5, 0.5)))
+    /// Resamples to cover `width`×`height` and keeps the part at `align`
+    /// (0–100 % along the axis that is cut; 50 = centred) (resize `m_fill`).
+    pub fn resize_fill(&self, width: u32, height: u32, align: u8) -> Result<Raster> {
+        let a = f64::from(align.min(100)) / 100.0;
+        self.resample(width, height, Some((a, a)))
     }
 
     fn resample(&self, width: u32, height: u32, centre: Option<(f64, f64)>) -> Result<Raster> {
@@ -218,8 +220,12 @@ mod tests {
 
     #[test]
     fn fill_crops_to_the_box() {
-        let r = gradient(60, 40).resize_fill(10, 10).unwrap();
+        let r = gradient(60, 40).resize_fill(10, 10, 50).unwrap();
         assert_eq!(r.size(), (10, 10));
+        // align moves the cut along the cut axis (x here): 0 keeps the dark left.
+        let left = gradient(60, 40).resize_fill(10, 10, 0).unwrap();
+        let right = gradient(60, 40).resize_fill(10, 10, 100).unwrap();
+        assert!(left.data[0] < r.data[0] && r.data[0] < right.data[0]);
     }
 
     #[test]
