@@ -6,6 +6,7 @@
 
 pub mod exif;
 pub mod jpeg;
+pub mod metadata;
 pub mod png;
 pub mod webp;
 
