@@ -428,4 +428,34 @@ mod tests {
         );
         assert!(extract(b"garbage", ImageFormat::Jpeg).is_empty());
     }
+
+    /// Every corpus file (hostile ones included): reading metadata, EXIF and
+    /// colour profiles never panics.
+    #[test]
+    fn whole_corpus_is_read_without_panic() {
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        let mut seen = 0;
+        for dir in ["jpeg", "png", "webp", "orientation", "hostile", "photos"] {
+            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let bytes = std::fs::read(entry.path()).unwrap();
+                for format in [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Webp] {
+                    let meta = extract(&bytes, format);
+                    let _ = exif::read(&bytes, format);
+                    if let Some(raw) = &meta.exif {
+                        let _ = set_orientation(raw, 1);
+                    }
+                    if let Some(icc) = &meta.icc {
+                        let mut px = Raster::filled(2, 1, [200, 100, 50, 255]);
+                        let _ = crate::codec::color::to_srgb(&mut px, icc);
+                        let _ = crate::codec::color::cmyk_to_rgb(&[1, 2, 3, 4], true, Some(icc));
+                    }
+                }
+                seen += 1;
+            }
+        }
+        assert!(seen > 100, "corpus not found under {}", root.display());
+    }
 }
