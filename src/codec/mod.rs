@@ -4,7 +4,10 @@
 //! header only (format, size, frame count, estimated quality), the caller checks
 //! its limits, and only then pixels are decoded. One module per format.
 
+pub mod color;
+pub mod exif;
 pub mod jpeg;
+pub mod metadata;
 pub mod png;
 pub mod webp;
 
