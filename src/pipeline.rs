@@ -15,7 +15,8 @@ use crate::actions::format::resolve_quality;
 use crate::actions::inspect;
 use crate::actions::resize::ResizeOutcome;
 use crate::actions::{plan_action, Op};
-use crate::codec::{self, EncodeOptions, ImageFormat, SourceInfo};
+use crate::codec::metadata::{self, Metadata};
+use crate::codec::{self, color, exif, EncodeOptions, ImageFormat, SourceInfo};
 use crate::command::{Action, Command};
 use crate::error::{ErrorCode, ProcessError, Result};
 use crate::raster::{Orientation, Raster};
@@ -144,6 +145,35 @@ impl Plan {
         ))
     }
 
+    /// The source metadata the output keeps (spec §4.18): EXIF (Orientation
+    /// set to 1 once the pixels were turned upright), XMP and the ICC profile;
+    /// under `strip` only the ICC profile. CMYK sources were converted to RGB,
+    /// so their CMYK profile is dropped. When the output cannot carry a
+    /// profile (GIF, BMP), the pixels are converted to sRGB instead.
+    fn kept_metadata(&self, input: &[u8], strip: bool, raster: &mut Raster) -> Result<Metadata> {
+        let mut meta = metadata::extract(input, self.source.format);
+        if strip {
+            meta = meta.stripped();
+        }
+        if self.orientation != Orientation::Normal {
+            meta.exif = meta.exif.map(|e| metadata::set_orientation(&e, 1));
+        }
+        if meta
+            .icc
+            .as_deref()
+            .is_some_and(|p| p.get(16..20) != Some(b"RGB "))
+        {
+            meta.icc = None;
+        }
+        if !self.output.carries_metadata() {
+            if let Some(icc) = meta.icc.take() {
+                color::to_srgb(raster, &icc)?;
+            }
+            return Ok(Metadata::default());
+        }
+        Ok(meta)
+    }
+
     /// Runs the plan on the decoded source.
     fn execute(&self, decoded: Raster) -> Result<Raster> {
         let mut raster = decoded.orient(self.orientation);
@@ -218,8 +248,14 @@ pub fn process(command: &Command, input: &[u8], ctx: &RequestContext) -> Result<
     let source = codec::probe(input)?;
     let plan = Plan::new(command, source, ctx)?;
     let decoded = codec::decode(input, &source, plan.min_decode_size())?;
-    let raster = plan.execute(decoded)?;
+    let mut raster = plan.execute(decoded)?;
+    let meta = plan.kept_metadata(input, command.strips_metadata(), &mut raster)?;
     let body = codec::encode(&raster, plan.output, &plan.encode)?;
+    let body = if meta.is_empty() {
+        body
+    } else {
+        metadata::attach(body, plan.output, &meta)?
+    };
     Ok(Processed {
         body,
         content_type: plan.output.mime(),
@@ -260,7 +296,10 @@ fn run_op(raster: Raster, op: &Op) -> Result<Raster> {
 /// Describes `input` as `image/info` does (also `imgproc info`).
 pub fn info(input: &[u8]) -> Result<String> {
     let source = codec::probe(input)?;
-    Ok(inspect::info_json(&source, input.len(), &[]))
+    let fields = exif::read(input, source.format)
+        .map(|e| exif::info_fields(&e))
+        .unwrap_or_default();
+    Ok(inspect::info_json(&source, input.len(), &fields))
 }
 
 #[cfg(test)]
@@ -418,6 +457,96 @@ mod tests {
         assert_eq!(v["picResolution"], "30*20");
         assert_eq!(v["detectedType"], "image/jpeg");
         assert_eq!(v["picRisk"], false);
+    }
+
+    fn corpus(path: &str) -> Vec<u8> {
+        std::fs::read(format!(
+            "{}/../shared/corpus/{path}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    fn rgb(body: &[u8]) -> image::RgbImage {
+        image::load_from_memory(body).unwrap().to_rgb8()
+    }
+
+    /// EXIF orientations 2–8 (JPEG and WebP containers) come out looking like
+    /// orientation 1: same size and nearly the same pixels.
+    #[test]
+    fn auto_orient_turns_every_orientation_upright() {
+        let cmd = "image/resize,w_90/format,f_png";
+        let reference = rgb(&run(cmd, &corpus("orientation/Landscape_1.jpg"))
+            .unwrap()
+            .body);
+        assert_eq!(reference.dimensions(), (90, 60));
+        for n in 2..=8 {
+            let out = run(cmd, &corpus(&format!("orientation/Landscape_{n}.jpg"))).unwrap();
+            let img = rgb(&out.body);
+            assert_eq!(img.dimensions(), (90, 60), "Landscape_{n}");
+            let diff: f64 = img
+                .as_raw()
+                .iter()
+                .zip(reference.as_raw())
+                .map(|(a, b)| f64::from(a.abs_diff(*b)))
+                .sum::<f64>()
+                / img.as_raw().len() as f64;
+            assert!(diff < 12.0, "Landscape_{n}: mean difference {diff:.1}");
+        }
+        // Turned off: the stored orientation (1200x1800) is kept.
+        let out = run(
+            "image/resize,w_90/auto-orient,o_0",
+            &corpus("orientation/Landscape_6.jpg"),
+        )
+        .unwrap();
+        assert_eq!(out.size, Some((90, 135)));
+        // WebP EXIF chunk, orientation 6, 128x128: same size, but turned.
+        let webp = corpus("orientation/hopper_orientation_6.webp");
+        assert_eq!(codec::probe(&webp).unwrap().orientation, 6);
+        // 2x1 with orientation 8 becomes 1x2.
+        let out = run(
+            "image/format,f_png",
+            &corpus("orientation/orientation_rectangle.jpg"),
+        )
+        .unwrap();
+        assert_eq!(out.size, Some((1, 2)));
+    }
+
+    /// Without `strip` the EXIF stays (Orientation reset to 1 after turning);
+    /// with it EXIF and XMP go and the ICC profile stays.
+    #[test]
+    fn metadata_is_kept_or_stripped() {
+        let src = corpus("jpeg/paris_exif_xmp_icc.jpg");
+        let before = metadata::extract(&src, ImageFormat::Jpeg);
+        assert!(before.exif.is_some() && before.icc.is_some() && before.xmp.is_some());
+        for f in ["jpg", "png", "webp"] {
+            let kept = run(&format!("image/resize,w_50/format,f_{f}"), &src).unwrap();
+            let fmt = ImageFormat::sniff(&kept.body).unwrap();
+            let m = metadata::extract(&kept.body, fmt);
+            assert!(m.exif.is_some(), "{f}: exif kept");
+            assert_eq!(m.icc, before.icc, "{f}: icc kept");
+            let stripped = run(&format!("image/resize,w_50/strip/format,f_{f}"), &src).unwrap();
+            let m = metadata::extract(&stripped.body, fmt);
+            assert!(m.exif.is_none() && m.xmp.is_none(), "{f}: strip");
+            assert_eq!(m.icc, before.icc, "{f}: icc kept under strip");
+        }
+        let turned = run("image/resize,w_50", &corpus("orientation/Landscape_6.jpg")).unwrap();
+        let e = exif::read(&turned.body, ImageFormat::Jpeg).unwrap();
+        assert_eq!(e.orientation, Some(1));
+    }
+
+    #[test]
+    fn info_carries_exif_fields() {
+        let src = corpus("jpeg/paris_exif_xmp_icc.jpg");
+        let out = run("image/info", &src).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.body).unwrap();
+        assert_eq!(v["make"]["value"], "Google");
+        assert_eq!(v["model"]["value"], "Pixel 4a");
+        assert_eq!(v["format"]["value"], "JPEG");
+        assert!(v["dateTimeOriginal"]["value"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z'));
     }
 
     #[test]

@@ -71,15 +71,16 @@ pub fn decode(bytes: &[u8], info: &SourceInfo, min_size: Option<(u32, u32)>) -> 
             .chunks_exact(2)
             .flat_map(|c| [c[0], c[0], c[0]])
             .collect(),
-        // jpeg-decoder returns CMYK as stored; Adobe files store it inverted.
-        // Full ICC-based CMYK conversion comes with the colour-management work.
-        PixelFormat::CMYK32 => pixels
-            .chunks_exact(4)
-            .flat_map(|c| {
-                let k = u32::from(c[3]);
-                [c[0], c[1], c[2]].map(|v| ((u32::from(v) * k + 127) / 255) as u8)
-            })
-            .collect(),
+        // Through the embedded CMYK profile when there is one, else the
+        // plain formula; Adobe files are stored inverted.
+        PixelFormat::CMYK32 => {
+            let icc = super::metadata::extract(bytes, ImageFormat::Jpeg).icc;
+            super::color::cmyk_to_rgb(
+                &pixels,
+                super::color::jpeg_is_adobe_inverted(bytes),
+                icc.as_deref(),
+            )
+        }
     };
     Raster::new(w, h, PixelLayout::Rgb8, rgb)
 }

@@ -313,7 +313,12 @@ mod tests {
         let bytes = corpus(source);
         let src_format = ImageFormat::sniff(&bytes).unwrap();
         let meta = extract(&bytes, src_format);
-        let encoded = codec::encode(&small(layout), format, 80).unwrap();
+        let encoded = codec::encode(
+            &small(layout),
+            format,
+            &codec::EncodeOptions::with_quality(80),
+        )
+        .unwrap();
         let with = attach(encoded, format, &meta).unwrap();
         assert_eq!(extract(&with, format), meta, "{source} -> {format:?}");
         let img = image::load_from_memory(&with).unwrap();
@@ -375,12 +380,22 @@ mod tests {
     #[test]
     fn webp_vp8x_flags_follow_chunks() {
         let meta = extract(&corpus("webp/flower2.webp"), ImageFormat::Webp);
-        let encoded = codec::encode(&small(PixelLayout::Rgb8), ImageFormat::Webp, 80).unwrap();
+        let encoded = codec::encode(
+            &small(PixelLayout::Rgb8),
+            ImageFormat::Webp,
+            &codec::EncodeOptions::with_quality(80),
+        )
+        .unwrap();
         let with = attach(encoded, ImageFormat::Webp, &meta).unwrap();
         let vp8x = exif::riff_chunk(&with, *b"VP8X").unwrap();
         assert_eq!(vp8x[0] & 0x2C, 0x2C, "ICC, EXIF and XMP flags");
         // strip keeps the ICC profile only.
-        let encoded = codec::encode(&small(PixelLayout::Rgb8), ImageFormat::Webp, 80).unwrap();
+        let encoded = codec::encode(
+            &small(PixelLayout::Rgb8),
+            ImageFormat::Webp,
+            &codec::EncodeOptions::with_quality(80),
+        )
+        .unwrap();
         let with = attach(encoded, ImageFormat::Webp, &meta.stripped()).unwrap();
         let back = extract(&with, ImageFormat::Webp);
         assert_eq!(
@@ -421,7 +436,12 @@ mod tests {
 
     #[test]
     fn empty_metadata_leaves_output_alone() {
-        let encoded = codec::encode(&small(PixelLayout::Rgb8), ImageFormat::Png, 80).unwrap();
+        let encoded = codec::encode(
+            &small(PixelLayout::Rgb8),
+            ImageFormat::Png,
+            &codec::EncodeOptions::with_quality(80),
+        )
+        .unwrap();
         assert_eq!(
             attach(encoded.clone(), ImageFormat::Png, &Metadata::default()).unwrap(),
             encoded

@@ -122,6 +122,14 @@ impl ImageFormat {
         )
     }
 
+    /// Whether the encoder output can carry EXIF, XMP and an ICC profile.
+    pub fn carries_metadata(self) -> bool {
+        matches!(
+            self,
+            ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Webp
+        )
+    }
+
     /// Whether `quality` applies to this output format.
     pub fn is_lossy(self) -> bool {
         matches!(
@@ -158,6 +166,16 @@ pub struct EncodeOptions {
     pub progressive: bool,
 }
 
+impl EncodeOptions {
+    /// Baseline output at `quality` (1–100).
+    pub fn with_quality(quality: u8) -> EncodeOptions {
+        EncodeOptions {
+            quality,
+            progressive: false,
+        }
+    }
+}
+
 /// Reads the header of `bytes`.
 pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
     let format = ImageFormat::sniff(bytes)
@@ -176,8 +194,11 @@ pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
         ImageFormat::Png => png::probe(bytes),
         _ => webp::probe(bytes),
     }?;
+    let orientation = exif::read(bytes, format)
+        .and_then(|e| e.orientation)
+        .unwrap_or(1);
     Ok(SourceInfo {
-        orientation: 1,
+        orientation,
         ..info
     })
 }
