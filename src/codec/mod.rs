@@ -4,6 +4,11 @@
 //! header only (format, size, frame count, estimated quality), the caller checks
 //! its limits, and only then pixels are decoded. One module per format.
 
+pub mod animation;
+pub mod bmp;
+#[cfg(test)]
+mod corpus_tests;
+pub mod gif;
 pub mod jpeg;
 pub mod png;
 pub mod webp;
@@ -107,7 +112,11 @@ impl ImageFormat {
     pub fn can_decode(self) -> bool {
         matches!(
             self,
-            ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Webp
+            ImageFormat::Jpeg
+                | ImageFormat::Png
+                | ImageFormat::Webp
+                | ImageFormat::Bmp
+                | ImageFormat::Gif
         )
     }
 
@@ -115,7 +124,11 @@ impl ImageFormat {
     pub fn can_encode(self) -> bool {
         matches!(
             self,
-            ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Webp
+            ImageFormat::Jpeg
+                | ImageFormat::Png
+                | ImageFormat::Webp
+                | ImageFormat::Bmp
+                | ImageFormat::Gif
         )
     }
 
@@ -149,18 +162,15 @@ pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
     let format = ImageFormat::sniff(bytes)
         .ok_or_else(|| ProcessError::bad_image("the object is not a recognised image"))?;
     if !format.can_decode() {
-        return Err(ProcessError::new(
-            ErrorCode::UnsupportedFormat,
-            format!(
-                "decoding {} sources is not supported by this build",
-                format.name()
-            ),
-        ));
+        return Err(unsupported_source(format));
     }
     match format {
         ImageFormat::Jpeg => jpeg::probe(bytes),
         ImageFormat::Png => png::probe(bytes),
-        _ => webp::probe(bytes),
+        ImageFormat::Webp => webp::probe(bytes),
+        ImageFormat::Bmp => bmp::probe(bytes),
+        ImageFormat::Gif => gif::probe(bytes),
+        other => Err(unsupported_source(other)),
     }
 }
 
@@ -173,13 +183,9 @@ pub fn decode(bytes: &[u8], info: &SourceInfo, min_size: Option<(u32, u32)>) -> 
         ImageFormat::Jpeg => jpeg::decode(bytes, info, min_size),
         ImageFormat::Png => png::decode(bytes),
         ImageFormat::Webp => webp::decode(bytes),
-        other => Err(ProcessError::new(
-            ErrorCode::UnsupportedFormat,
-            format!(
-                "decoding {} sources is not supported by this build",
-                other.name()
-            ),
-        )),
+        ImageFormat::Bmp => bmp::decode(bytes),
+        ImageFormat::Gif => gif::decode(bytes),
+        other => Err(unsupported_source(other)),
     }
 }
 
@@ -189,6 +195,8 @@ pub fn encode(raster: &Raster, format: ImageFormat, quality: u8) -> Result<Vec<u
         ImageFormat::Jpeg => jpeg::encode(raster, quality),
         ImageFormat::Png => png::encode(raster),
         ImageFormat::Webp => webp::encode(raster, quality),
+        ImageFormat::Bmp => bmp::encode(raster),
+        ImageFormat::Gif => gif::encode(raster),
         other => Err(ProcessError::new(
             ErrorCode::UnsupportedFormat,
             format!(
@@ -197,6 +205,17 @@ pub fn encode(raster: &Raster, format: ImageFormat, quality: u8) -> Result<Vec<u
             ),
         )),
     }
+}
+
+/// The error for a source format this build cannot decode.
+fn unsupported_source(format: ImageFormat) -> ProcessError {
+    ProcessError::new(
+        ErrorCode::UnsupportedFormat,
+        format!(
+            "decoding {} sources is not supported by this build",
+            format.name()
+        ),
+    )
 }
 
 /// Maps a decoder's error to a client error naming the format.
@@ -255,6 +274,6 @@ mod tests {
         let err = probe(b"hello world").unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidImage);
         let err = probe(b"GIF89a\x01\0\x01\0").unwrap_err();
-        assert_eq!(err.code, ErrorCode::UnsupportedFormat);
+        assert_eq!(err.code, ErrorCode::InvalidImage);
     }
 }
