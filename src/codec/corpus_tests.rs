@@ -1,7 +1,7 @@
 //! The shared test corpus (`../shared/corpus`, see its `MANIFEST.md`) through
 //! [`probe`], the source limits and [`decode`] (and [`decode_animation`] for
-//! animations), asserting the manifest's expectation for every BMP and GIF
-//! file and the hostile files of those formats.
+//! animations), asserting the manifest's expectation for every BMP, GIF, AVIF
+//! and HEIC file and the hostile files of those formats.
 //!
 //! `Decodes(w, h, frames)` = must decode at that size (Pillow's reading unless
 //! noted); `Rejected` = must fail with a 4xx error; `Either` = may decode or
@@ -133,6 +133,73 @@ const GIF: &[(&str, Expect)] = &[
     ("hostile/zero_width.gif", Rejected),
 ];
 
+#[rustfmt::skip]
+const AVIF: &[(&str, Expect)] = &[
+    // Sizes are after irot (Pillow reports the coded size and an Exif orientation).
+    ("avif/Irvine_CA.avif", Decodes(480, 640, 1)),
+    ("avif/Ronda_rotate90.avif", Decodes(1080, 1920, 1)),
+    ("avif/abc_color_irot_alpha_irot.avif", Decodes(256, 512, 1)),
+    ("avif/alpha_noispe.avif", Either),
+    ("avif/bbb_alpha_inverted.avif", Decodes(3840, 2160, 1)),
+    ("avif/clap_irot_imir_non_essential.avif", Either),
+    ("avif/color_grid_alpha_nogrid.avif", Decodes(80, 80, 1)),
+    // Image sequence: the primary still image (first-frame policy).
+    ("avif/colors-animated-8bpc.avif", Either),
+    ("avif/colors_hdr_p3.avif", Decodes(200, 200, 1)),
+    ("avif/colors_sdr_srgb.avif", Decodes(200, 200, 1)),
+    ("avif/draw_points_idat.avif", Decodes(33, 11, 1)),
+    ("avif/draw_points_idat_metasize0.avif", Either),
+    ("avif/exif.avif", Decodes(512, 512, 1)),
+    ("avif/hopper.avif", Decodes(128, 128, 1)),
+    ("avif/icc_profile.avif", Decodes(57, 57, 1)),
+    ("avif/kodim03_yuv420_8bpc.avif", Decodes(768, 512, 1)),
+    ("avif/paris_icc_exif_xmp.avif", Decodes(403, 302, 1)),
+    ("avif/plum-blossom-small.profile0.8bpc.yuv420.alpha-full.avif", Either),
+    ("avif/plum-blossom-small.profile1.8bpc.yuv444.alpha-full.avif", Either),
+    ("avif/plum-blossom-small.profile2.10bpc.yuv422.alpha-limited.monochrome.avif", Either),
+    ("avif/red-at-12-oclock-with-color-profile-8bpc.avif", Decodes(800, 800, 1)),
+    ("avif/red-at-12-oclock-with-color-profile-lossy.avif", Decodes(800, 800, 1)),
+    ("avif/rot0mir0.avif", Decodes(640, 427, 1)),
+    ("avif/rot1mir0.avif", Decodes(640, 427, 1)),
+    ("avif/rot1mir1.avif", Decodes(640, 427, 1)),
+    ("avif/rot2mir1.avif", Decodes(640, 427, 1)),
+    ("avif/rot3mir0.avif", Decodes(640, 427, 1)),
+    ("avif/sofa_grid1x5_420.avif", Decodes(1024, 770, 1)),
+    ("avif/sofa_grid1x5_420_dimg_repeat.avif", Rejected),
+    ("avif/star-12bpc.avifs", Decodes(159, 159, 1)),
+    ("avif/star-8bpc-with-alpha.avifs", Either),
+    ("avif/star-8bpc.avifs", Decodes(159, 159, 1)),
+    ("avif/transparency.avif", Decodes(64, 64, 1)),
+    ("avif/unsupported_gainmap_version.avif", Decodes(100, 100, 1)),
+    ("avif/white_1x1.avif", Decodes(1, 1, 1)),
+    ("hostile/ftyp_avif_then_random.avif", Rejected),
+    ("hostile/poc_b_506387278.avif", Either),
+    ("hostile/zero_bytes.avif", Rejected),
+];
+
+#[rustfmt::skip]
+const HEIC: &[(&str, Expect)] = &[
+    ("heic/LA_8__29x100.heif", Decodes(29, 100, 1)),
+    ("heic/L_12__29x100.heif", Decodes(29, 100, 1)),
+    ("heic/L_8__29x100.heif", Decodes(29, 100, 1)),
+    ("heic/L_exif_xmp_iptc.heic", Decodes(64, 64, 1)),
+    ("heic/L_xmp.heif", Decodes(32, 32, 1)),
+    ("heic/RGBA_8__128x128.heif", Decodes(128, 128, 1)),
+    ("heic/RGB_10__29x100.heif", Decodes(29, 100, 1)),
+    ("heic/RGB_8__29x100.heif", Decodes(29, 100, 1)),
+    ("heic/RGB_8_chroma444.heif", Decodes(29, 100, 1)),
+    ("heic/corrupted.heic", Rejected),
+    ("heic/example.heic", Decodes(1280, 854, 1)),
+    ("heic/image.heic", Decodes(256, 256, 1)),
+    // The primary item is a 1197x1227 grid, which heifer decodes; libheif
+    // (Pillow: 564x870) fails on it and falls back to another image.
+    ("heic/invalid_id.heic", Decodes(1197, 1227, 1)),
+    ("heic/pug.heic", Decodes(4032, 3024, 1)),
+    ("heic/truncated.heic", Rejected),
+    ("heic/zPug_3.heic", Decodes(64, 64, 1)),
+    ("hostile/random_bytes.heic", Rejected),
+];
+
 /// Probe, limits, decode, and the animation decode when there are frames.
 fn run(bytes: &[u8]) -> Result<(SourceInfo, (u32, u32))> {
     let info = probe(bytes)?;
@@ -187,4 +254,46 @@ fn bmp_corpus() {
 #[test]
 fn gif_corpus() {
     check_table(GIF);
+}
+
+#[test]
+fn avif_corpus() {
+    check_table(AVIF);
+}
+
+#[test]
+fn heic_corpus() {
+    check_table(HEIC);
+}
+
+/// Mean absolute difference per channel of two same-size RGB(A) rasters.
+fn mean_diff(a: &crate::raster::Raster, b: &crate::raster::Raster) -> f64 {
+    let (a, b) = (a.flatten([255, 255, 255]), b.flatten([255, 255, 255]));
+    assert_eq!(a.size(), b.size());
+    let sum: u64 = a
+        .data
+        .iter()
+        .zip(&b.data)
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
+    sum as f64 / a.data.len() as f64
+}
+
+/// The same picture (Pillow's "hopper") as AVIF, GIF and BMP-free JPEG: the AVIF
+/// YUV → RGB conversion (matrix, range) must land close to the JPEG decode.
+#[test]
+fn avif_colours_match_jpeg() {
+    let read = |p: &str| std::fs::read(format!("{CORPUS}/{p}")).unwrap();
+    let decode_file = |p: &str| {
+        let bytes = read(p);
+        let info = probe(&bytes).unwrap();
+        decode(&bytes, &info, None).unwrap()
+    };
+    let jpeg = decode_file("jpeg/hopper.jpg");
+    let avif = decode_file("avif/hopper.avif");
+    let gif = decode_file("gif/hopper.gif");
+    let d_avif = mean_diff(&avif, &jpeg);
+    let d_gif = mean_diff(&gif, &jpeg);
+    assert!(d_avif < 6.0, "avif vs jpeg: {d_avif}");
+    assert!(d_gif < 12.0, "gif vs jpeg: {d_gif}");
 }

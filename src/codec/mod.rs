@@ -5,10 +5,12 @@
 //! its limits, and only then pixels are decoded. One module per format.
 
 pub mod animation;
+pub mod avif;
 pub mod bmp;
 #[cfg(test)]
 mod corpus_tests;
 pub mod gif;
+pub mod heic;
 pub mod jpeg;
 pub mod png;
 pub mod webp;
@@ -117,6 +119,8 @@ impl ImageFormat {
                 | ImageFormat::Webp
                 | ImageFormat::Bmp
                 | ImageFormat::Gif
+                | ImageFormat::Avif
+                | ImageFormat::Heic
         )
     }
 
@@ -129,6 +133,8 @@ impl ImageFormat {
                 | ImageFormat::Webp
                 | ImageFormat::Bmp
                 | ImageFormat::Gif
+                | ImageFormat::Avif
+                | ImageFormat::Heic
         )
     }
 
@@ -170,7 +176,8 @@ pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
         ImageFormat::Webp => webp::probe(bytes),
         ImageFormat::Bmp => bmp::probe(bytes),
         ImageFormat::Gif => gif::probe(bytes),
-        other => Err(unsupported_source(other)),
+        ImageFormat::Avif => avif::probe(bytes),
+        ImageFormat::Heic => heic::probe(bytes),
     }
 }
 
@@ -185,7 +192,8 @@ pub fn decode(bytes: &[u8], info: &SourceInfo, min_size: Option<(u32, u32)>) -> 
         ImageFormat::Webp => webp::decode(bytes),
         ImageFormat::Bmp => bmp::decode(bytes),
         ImageFormat::Gif => gif::decode(bytes),
-        other => Err(unsupported_source(other)),
+        ImageFormat::Avif => avif::decode(bytes, info),
+        ImageFormat::Heic => heic::decode(bytes),
     }
 }
 
@@ -197,13 +205,8 @@ pub fn encode(raster: &Raster, format: ImageFormat, quality: u8) -> Result<Vec<u
         ImageFormat::Webp => webp::encode(raster, quality),
         ImageFormat::Bmp => bmp::encode(raster),
         ImageFormat::Gif => gif::encode(raster),
-        other => Err(ProcessError::new(
-            ErrorCode::UnsupportedFormat,
-            format!(
-                "format,f_{} output is not supported by this build",
-                other.name()
-            ),
-        )),
+        ImageFormat::Avif => avif::encode(raster, quality),
+        ImageFormat::Heic => heic::encode(raster, quality),
     }
 }
 
