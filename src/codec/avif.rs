@@ -42,6 +42,10 @@ fn bad(e: impl std::fmt::Display) -> ProcessError {
 pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
     let file = HeifFile::parse(bytes).map_err(bad)?;
     let primary = file.primary_item().map_err(bad)?;
+    // An AVIF-branded file whose primary image is HEVC is a HEIC.
+    if primary.item_type.0 == *b"hvc1" {
+        return super::heic::probe(bytes);
+    }
     if !matches!(&primary.item_type.0, b"av01" | b"grid") {
         return Err(ProcessError::new(
             ErrorCode::UnsupportedFormat,
@@ -593,6 +597,19 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn generic_brand_is_recognised_by_its_codec() {
+        let mut bytes = encode(&pattern(16, 16, false), 60).unwrap();
+        bytes[8..12].copy_from_slice(b"mif1");
+        assert_eq!(ImageFormat::sniff(&bytes), Some(ImageFormat::Heic));
+        let info = super::super::probe(&bytes).unwrap();
+        assert_eq!(info.format, ImageFormat::Avif);
+        assert_eq!(
+            super::super::decode(&bytes, &info, None).unwrap().size(),
+            (16, 16)
+        );
     }
 
     #[test]

@@ -77,6 +77,10 @@ pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
     let err = |e: &dyn std::fmt::Display| decode_error(ImageFormat::Heic, e);
     let file = HeifFile::parse(bytes).map_err(|e| err(&e))?;
     let primary = file.primary_item().map_err(|e| err(&e))?;
+    // A generic brand (mif1/msf1) may hold AV1: that is an AVIF.
+    if primary.item_type.0 == *b"av01" {
+        return super::avif::probe(bytes);
+    }
     if !matches!(&primary.item_type.0, b"hvc1" | b"grid") {
         return Err(ProcessError::new(
             crate::error::ErrorCode::UnsupportedFormat,
