@@ -297,3 +297,25 @@ fn avif_colours_match_jpeg() {
     assert!(d_avif < 6.0, "avif vs jpeg: {d_avif}");
     assert!(d_gif < 12.0, "gif vs jpeg: {d_gif}");
 }
+
+/// Animated WebP: the header walk counts the frames and every frame decodes.
+#[test]
+fn webp_animations() {
+    for (path, w, h, frames) in [
+        ("webp/anim.webp", 200, 200, 6),
+        ("webp/iss634.webp", 245, 245, 42),
+        ("webp/random_lossy.webp", 99, 87, 4),
+        ("webp/hopper.webp", 128, 128, 1),
+    ] {
+        let bytes = std::fs::read(format!("{CORPUS}/{path}")).unwrap();
+        let info = probe(&bytes).unwrap();
+        assert_eq!(
+            (info.width, info.height, info.frames),
+            (w, h, frames),
+            "{path}"
+        );
+        let animation = decode_animation(&bytes, &info).unwrap();
+        assert_eq!(animation.frames.len() as u32, frames, "{path}");
+        assert!(animation.frames.iter().all(|f| f.raster.size() == (w, h)));
+    }
+}
