@@ -15,6 +15,7 @@ use crate::actions::format::resolve_quality;
 use crate::actions::inspect;
 use crate::actions::resize::ResizeOutcome;
 use crate::actions::{plan_action, Op};
+use crate::codec::animation;
 use crate::codec::metadata::{self, Metadata};
 use crate::codec::{self, color, exif, EncodeOptions, ImageFormat, SourceInfo};
 use crate::command::{Action, Command};
@@ -29,6 +30,8 @@ pub const MAX_SOURCE_SIDE: u32 = 30_000;
 pub const MAX_SOURCE_PIXELS: u64 = 200_000_000;
 /// Largest side of any result or intermediate result, in px.
 pub const MAX_OUTPUT_SIDE: u32 = 9_999;
+/// Most frames an animated result may have.
+pub const MAX_OUTPUT_FRAMES: u32 = 20;
 
 /// What the request adds to the command: facts from its headers and path.
 #[derive(Debug, Clone, Default)]
@@ -64,6 +67,9 @@ pub struct Plan {
     pub encode: EncodeOptions,
     /// Output size in px.
     pub output_size: (u32, u32),
+    /// Every frame of an animated source is processed and written (GIF and
+    /// WebP output); otherwise only the first frame.
+    pub animated: bool,
 }
 
 impl Plan {
@@ -109,9 +115,31 @@ impl Plan {
                 size.0, size.1
             )));
         }
+        let encode_limit = match output {
+            ImageFormat::Avif => Some(codec::avif::MAX_ENCODE_PIXELS),
+            ImageFormat::Heic => Some(codec::heic::MAX_ENCODE_PIXELS),
+            _ => None,
+        };
+        if let Some(limit) = encode_limit {
+            let pixels = u64::from(size.0) * u64::from(size.1);
+            if pixels > limit {
+                return Err(ProcessError::too_large(format!(
+                    "format,f_{}: the output would have {pixels} px, this build encodes at most {limit}",
+                    output.name()
+                )));
+            }
+        }
+        let animated = source.frames > 1 && output.animates();
+        if animated && source.frames > MAX_OUTPUT_FRAMES {
+            return Err(ProcessError::too_large(format!(
+                "the animated result would have {} frames, at most {MAX_OUTPUT_FRAMES} are allowed",
+                source.frames
+            )));
+        }
         Ok(Plan {
             source,
             orientation,
+            animated,
             ops,
             output,
             encode: EncodeOptions {
@@ -247,6 +275,19 @@ pub fn process(command: &Command, input: &[u8], ctx: &RequestContext) -> Result<
     }
     let source = codec::probe(input)?;
     let plan = Plan::new(command, source, ctx)?;
+    if plan.animated {
+        let mut animation = animation::decode_animation(input, &source)?;
+        for frame in &mut animation.frames {
+            let raster = std::mem::replace(&mut frame.raster, Raster::filled(1, 1, [0; 4]));
+            frame.raster = plan.execute(raster)?;
+        }
+        let body = animation::encode_animation(&animation, plan.output, plan.encode.quality)?;
+        return Ok(Processed {
+            body,
+            content_type: plan.output.mime(),
+            size: Some(plan.output_size),
+        });
+    }
     let decoded = codec::decode(input, &source, plan.min_decode_size())?;
     let mut raster = plan.execute(decoded)?;
     let meta = plan.kept_metadata(input, command.strips_metadata(), &mut raster)?;
@@ -549,6 +590,88 @@ mod tests {
             .ends_with('Z'));
     }
 
+    /// Animated GIF and WebP keep every frame through resize/crop/rotate;
+    /// over 20 frames is refused; a still output takes the first frame.
+    #[test]
+    fn animations_keep_their_frames() {
+        let mut seen_small = 0;
+        for path in [
+            "gif/animated.gif",
+            "gif/dispose_bgnd.gif",
+            "webp/anim.webp",
+            "gif/moon_impact.gif",
+        ] {
+            let src = corpus(path);
+            let info = codec::probe(&src).unwrap();
+            assert!(info.frames > 1, "{path} is animated");
+            let cmd = "image/resize,w_40/crop,w_30,h_20/rotate,a_90";
+            if info.frames > MAX_OUTPUT_FRAMES {
+                let err = run(cmd, &src).unwrap_err();
+                assert_eq!(err.code, ErrorCode::ImageTooLarge, "{path}");
+                assert!(err.message.contains("frames"));
+                continue;
+            }
+            seen_small += 1;
+            let out = run(cmd, &src).unwrap();
+            let back = codec::probe(&out.body).unwrap();
+            assert_eq!(back.format, info.format, "{path}");
+            assert_eq!(out.size, Some((back.width, back.height)), "{path}");
+            let before = codec::animation::decode_animation(&src, &info).unwrap();
+            let after = codec::animation::decode_animation(&out.body, &back).unwrap();
+            let total = |a: &codec::animation::Animation| -> u32 {
+                a.frames.iter().map(|f| f.delay_ms).sum()
+            };
+            // libwebp merges identical consecutive frames (adding their
+            // delays), so WebP keeps the timeline; GIF keeps every frame.
+            assert_eq!(total(&after), total(&before), "{path}: timeline kept");
+            assert!(after.frames.len() > 1, "{path}: still animated");
+            if info.format == ImageFormat::Gif {
+                assert_eq!(back.frames, info.frames, "{path}: frames kept");
+            }
+            let still = run("image/resize,w_40/format,f_png", &src).unwrap();
+            assert_eq!(codec::probe(&still.body).unwrap().frames, 1);
+        }
+        assert!(
+            seen_small >= 2,
+            "at least two animations under the frame limit"
+        );
+    }
+
+    /// Every output format round-trips: encoded by us, probed and decoded by us.
+    #[test]
+    fn every_format_round_trips() {
+        let src = jpeg(96, 64);
+        for f in ["jpg", "png", "webp", "bmp", "gif", "avif", "heic"] {
+            let out = run(&format!("image/resize,w_48/format,f_{f}"), &src)
+                .unwrap_or_else(|e| panic!("{f}: {e}"));
+            let info = codec::probe(&out.body).unwrap_or_else(|e| panic!("{f}: {e}"));
+            assert_eq!(info.format.name(), f);
+            assert_eq!(out.content_type, info.format.mime());
+            let back = codec::decode(&out.body, &info, None).unwrap();
+            assert_eq!(back.size(), (48, 32), "{f}");
+            // And it is a source we can process again.
+            let again = run("image/resize,w_24/format,f_png", &out.body).unwrap();
+            assert_eq!(again.size, Some((24, 16)), "{f} as a source");
+        }
+    }
+
+    #[test]
+    fn slow_encoders_are_bounded_from_the_plan() {
+        let c = Command::parse("image/format,f_avif", &Styles::new()).unwrap();
+        let src = SourceInfo {
+            format: ImageFormat::Jpeg,
+            width: 4000,
+            height: 3000,
+            frames: 1,
+            quality: None,
+            has_alpha: false,
+            orientation: 1,
+        };
+        let err = Plan::new(&c, src, &RequestContext::default()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::ImageTooLarge);
+        assert!(err.message.contains("format,f_avif"), "{}", err.message);
+    }
+
     #[test]
     fn png_alpha_survives_to_webp_and_png() {
         let rgba = Raster::new(4, 4, PixelLayout::Rgba8, [10, 20, 30, 0].repeat(16)).unwrap();
@@ -647,9 +770,10 @@ mod tests {
                 .code,
             ErrorCode::InvalidImage
         );
+        // Every BOS output format is encoded now (the codecs branch).
         assert_eq!(
-            run("image/format,f_gif", &src).unwrap_err().code,
-            ErrorCode::UnsupportedFormat
+            run("image/format,f_gif", &src).unwrap().content_type,
+            "image/gif"
         );
     }
 

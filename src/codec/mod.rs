@@ -4,8 +4,15 @@
 //! header only (format, size, frame count, estimated quality), the caller checks
 //! its limits, and only then pixels are decoded. One module per format.
 
+pub mod animation;
+pub mod avif;
+pub mod bmp;
 pub mod color;
+#[cfg(test)]
+mod corpus_tests;
 pub mod exif;
+pub mod gif;
+pub mod heic;
 pub mod jpeg;
 pub mod metadata;
 pub mod png;
@@ -110,7 +117,13 @@ impl ImageFormat {
     pub fn can_decode(self) -> bool {
         matches!(
             self,
-            ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Webp
+            ImageFormat::Jpeg
+                | ImageFormat::Png
+                | ImageFormat::Webp
+                | ImageFormat::Bmp
+                | ImageFormat::Gif
+                | ImageFormat::Avif
+                | ImageFormat::Heic
         )
     }
 
@@ -118,8 +131,19 @@ impl ImageFormat {
     pub fn can_encode(self) -> bool {
         matches!(
             self,
-            ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Webp
+            ImageFormat::Jpeg
+                | ImageFormat::Png
+                | ImageFormat::Webp
+                | ImageFormat::Bmp
+                | ImageFormat::Gif
+                | ImageFormat::Avif
+                | ImageFormat::Heic
         )
+    }
+
+    /// Whether this build writes animations in the format.
+    pub fn animates(self) -> bool {
+        matches!(self, ImageFormat::Gif | ImageFormat::Webp)
     }
 
     /// Whether the encoder output can carry EXIF, XMP and an ICC profile.
@@ -181,22 +205,26 @@ pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
     let format = ImageFormat::sniff(bytes)
         .ok_or_else(|| ProcessError::bad_image("the object is not a recognised image"))?;
     if !format.can_decode() {
-        return Err(ProcessError::new(
-            ErrorCode::UnsupportedFormat,
-            format!(
-                "decoding {} sources is not supported by this build",
-                format.name()
-            ),
-        ));
+        return Err(unsupported_source(format));
     }
     let info = match format {
         ImageFormat::Jpeg => jpeg::probe(bytes),
         ImageFormat::Png => png::probe(bytes),
-        _ => webp::probe(bytes),
+        ImageFormat::Webp => webp::probe(bytes),
+        ImageFormat::Bmp => bmp::probe(bytes),
+        ImageFormat::Gif => gif::probe(bytes),
+        ImageFormat::Avif => avif::probe(bytes),
+        ImageFormat::Heic => heic::probe(bytes),
     }?;
-    let orientation = exif::read(bytes, format)
-        .and_then(|e| e.orientation)
-        .unwrap_or(1);
+    // HEIF containers (AVIF, HEIC) carry their rotation in `irot`/`imir`,
+    // applied by the decoder; their EXIF orientation must then be ignored.
+    let orientation = if matches!(format, ImageFormat::Avif | ImageFormat::Heic) {
+        1
+    } else {
+        exif::read(bytes, format)
+            .and_then(|e| e.orientation)
+            .unwrap_or(1)
+    };
     Ok(SourceInfo {
         orientation,
         ..info
@@ -212,13 +240,10 @@ pub fn decode(bytes: &[u8], info: &SourceInfo, min_size: Option<(u32, u32)>) -> 
         ImageFormat::Jpeg => jpeg::decode(bytes, info, min_size),
         ImageFormat::Png => png::decode(bytes),
         ImageFormat::Webp => webp::decode(bytes),
-        other => Err(ProcessError::new(
-            ErrorCode::UnsupportedFormat,
-            format!(
-                "decoding {} sources is not supported by this build",
-                other.name()
-            ),
-        )),
+        ImageFormat::Bmp => bmp::decode(bytes),
+        ImageFormat::Gif => gif::decode(bytes),
+        ImageFormat::Avif => avif::decode(bytes, info),
+        ImageFormat::Heic => heic::decode(bytes),
     }
 }
 
@@ -229,14 +254,22 @@ pub fn encode(raster: &Raster, format: ImageFormat, options: &EncodeOptions) -> 
         ImageFormat::Jpeg => jpeg::encode(raster, quality, options.progressive),
         ImageFormat::Png => png::encode(raster),
         ImageFormat::Webp => webp::encode(raster, quality),
-        other => Err(ProcessError::new(
-            ErrorCode::UnsupportedFormat,
-            format!(
-                "format,f_{} output is not supported by this build",
-                other.name()
-            ),
-        )),
+        ImageFormat::Bmp => bmp::encode(raster),
+        ImageFormat::Gif => gif::encode(raster),
+        ImageFormat::Avif => avif::encode(raster, quality),
+        ImageFormat::Heic => heic::encode(raster, quality),
     }
+}
+
+/// The error for a source format this build cannot decode.
+fn unsupported_source(format: ImageFormat) -> ProcessError {
+    ProcessError::new(
+        ErrorCode::UnsupportedFormat,
+        format!(
+            "decoding {} sources is not supported by this build",
+            format.name()
+        ),
+    )
 }
 
 /// Maps a decoder's error to a client error naming the format.
@@ -295,6 +328,6 @@ mod tests {
         let err = probe(b"hello world").unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidImage);
         let err = probe(b"GIF89a\x01\0\x01\0").unwrap_err();
-        assert_eq!(err.code, ErrorCode::UnsupportedFormat);
+        assert_eq!(err.code, ErrorCode::InvalidImage);
     }
 }

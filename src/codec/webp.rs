@@ -1,28 +1,200 @@
 //! WebP (RFC 9649): decoding lossy and lossless files through `image-webp`,
 //! lossy encoding through libwebp (`webp` crate; compiled for wasm32 by clang
 //! against wasi-libc), lossless only when asked for later.
+//!
+//! Animated WebP: [`probe`] counts the `ANMF` chunks by walking the RIFF chunk
+//! list (no frame is decoded); [`decode_animation`] composes the frames with
+//! `image-webp`; [`encode_animation`] uses libwebp's `WebPAnimEncoder`.
 
+use super::animation::{Animation, Frame};
 use super::{decode_error, ImageFormat, SourceInfo};
 use crate::error::{ProcessError, Result};
 use crate::raster::{PixelLayout, Raster};
 use image::codecs::webp::WebPDecoder;
-use image::{DynamicImage, ExtendedColorType, ImageDecoder};
+use image::{AnimationDecoder, DynamicImage, ExtendedColorType, ImageDecoder};
 use std::io::Cursor;
 
-/// Reads size and alpha from the RIFF header.
+/// Largest side libwebp encodes, in px.
+pub const MAX_SIDE: u32 = 16_383;
+
+/// Reads size, alpha and frame count from the RIFF header and chunk list.
 pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
     let decoder =
         WebPDecoder::new(Cursor::new(bytes)).map_err(|e| decode_error(ImageFormat::Webp, e))?;
     let (width, height) = decoder.dimensions();
+    let (frames, _) = animation_chunks(bytes);
     Ok(SourceInfo {
         format: ImageFormat::Webp,
         width,
         height,
-        frames: 1,
+        frames: frames.max(1),
         quality: None,
         has_alpha: decoder.color_type().has_alpha(),
         orientation: 1,
     })
+}
+
+/// Walks the RIFF chunk list: the number of `ANMF` (frame) chunks and the
+/// loop count of the `ANIM` chunk (0 = forever; 0 when absent). Stops at the
+/// end of the data or at a chunk that overruns it.
+pub(crate) fn animation_chunks(bytes: &[u8]) -> (u32, u16) {
+    let (mut frames, mut loops) = (0u32, 0u16);
+    let mut pos = 12usize;
+    while let Some(head) = bytes.get(pos..pos + 8) {
+        let size = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        match &head[..4] {
+            b"ANMF" => frames += 1,
+            b"ANIM" => {
+                if let Some(p) = bytes.get(pos + 12..pos + 14) {
+                    loops = u16::from_le_bytes([p[0], p[1]]);
+                }
+            }
+            _ => {}
+        }
+        pos = match pos.checked_add(8 + size + (size & 1)) {
+            Some(next) => next,
+            None => break,
+        };
+    }
+    (frames, loops)
+}
+
+/// Decodes every frame of an animated WebP as a full canvas (at most
+/// `info.frames`), with its duration in ms and the loop count (0 = forever).
+/// A still WebP gives one frame.
+pub fn decode_animation(bytes: &[u8], info: &SourceInfo) -> Result<Animation> {
+    let (anmf, loop_count) = animation_chunks(bytes);
+    if anmf == 0 {
+        return Ok(Animation {
+            frames: vec![Frame {
+                raster: decode(bytes)?,
+                delay_ms: 0,
+            }],
+            loop_count: 0,
+        });
+    }
+    let decoder =
+        WebPDecoder::new(Cursor::new(bytes)).map_err(|e| decode_error(ImageFormat::Webp, e))?;
+    let mut frames = Vec::new();
+    for frame in decoder.into_frames().take(info.frames as usize) {
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(e) if frames.is_empty() => return Err(decode_error(ImageFormat::Webp, e)),
+            // A broken later frame ends the animation.
+            Err(_) => break,
+        };
+        let (numer, denom) = frame.delay().numer_denom_ms();
+        let delay_ms = numer.checked_div(denom).unwrap_or(0);
+        let buffer = frame.into_buffer();
+        let (w, h) = buffer.dimensions();
+        frames.push(Frame {
+            raster: super::gif::rgba_to_raster(w, h, buffer.into_raw())?,
+            delay_ms,
+        });
+    }
+    if frames.is_empty() {
+        return Err(decode_error(
+            ImageFormat::Webp,
+            "the animation has no frames",
+        ));
+    }
+    Ok(Animation { frames, loop_count })
+}
+
+/// Encodes an animation with libwebp's animation encoder: lossy at `quality`
+/// (1–100), delays in ms, loop count 0 = forever. Every frame must have the
+/// size of the first one. libwebp may merge identical consecutive frames
+/// (adding up their delays).
+pub fn encode_animation(animation: &Animation, quality: u8) -> Result<Vec<u8>> {
+    use libwebp_sys as sys;
+    use std::ffi::c_int;
+    let fail = |what: &str| ProcessError::internal(format!("WebP animation encoder: {what}"));
+    let first = animation.frames.first().ok_or_else(|| fail("no frames"))?;
+    let (w, h) = first.raster.size();
+    if w > MAX_SIDE || h > MAX_SIDE {
+        return Err(ProcessError::too_large(format!(
+            "a webp is at most {MAX_SIDE} px on each side, the result is {w}x{h}"
+        )));
+    }
+    if animation.frames.iter().any(|f| f.raster.size() != (w, h)) {
+        return Err(fail("frames of different sizes"));
+    }
+    let config = sys::WebPConfig::new_with_preset(
+        sys::WebPPreset::WEBP_PRESET_DEFAULT,
+        f32::from(quality.clamp(1, 100)),
+    )
+    .map_err(|()| fail("config"))?;
+
+    /// Deletes the encoder on every path.
+    struct Encoder(*mut sys::WebPAnimEncoder);
+    impl Drop for Encoder {
+        fn drop(&mut self) {
+            // SAFETY: the pointer came from WebPAnimEncoderNewInternal and is deleted once.
+            unsafe { sys::WebPAnimEncoderDelete(self.0) }
+        }
+    }
+
+    // SAFETY: every libwebp object below is initialised by libwebp's own init
+    // functions, pictures borrow `raster.data` (alive for the call) and are
+    // freed after use, and the output is copied before it is freed.
+    unsafe {
+        let mut options = std::mem::MaybeUninit::<sys::WebPAnimEncoderOptions>::zeroed();
+        if sys::WebPAnimEncoderOptionsInitInternal(
+            options.as_mut_ptr(),
+            sys::WebPGetMuxABIVersion(),
+        ) == 0
+        {
+            return Err(fail("options"));
+        }
+        let mut options = options.assume_init();
+        options.anim_params.loop_count = c_int::from(animation.loop_count);
+        let encoder = sys::WebPAnimEncoderNewInternal(
+            w as c_int,
+            h as c_int,
+            &options,
+            sys::WebPGetMuxABIVersion(),
+        );
+        if encoder.is_null() {
+            return Err(fail("cannot create the encoder"));
+        }
+        let encoder = Encoder(encoder);
+        let mut timestamp: c_int = 0;
+        for frame in &animation.frames {
+            let raster = &frame.raster;
+            let mut picture = sys::WebPPicture::new().map_err(|()| fail("picture"))?;
+            picture.use_argb = 1;
+            picture.width = w as c_int;
+            picture.height = h as c_int;
+            let imported = match raster.layout {
+                PixelLayout::Rgb8 => {
+                    sys::WebPPictureImportRGB(&mut picture, raster.data.as_ptr(), (w * 3) as c_int)
+                }
+                PixelLayout::Rgba8 => {
+                    sys::WebPPictureImportRGBA(&mut picture, raster.data.as_ptr(), (w * 4) as c_int)
+                }
+            };
+            let added = imported != 0
+                && sys::WebPAnimEncoderAdd(encoder.0, &mut picture, timestamp, &config) != 0;
+            sys::WebPPictureFree(&mut picture);
+            if !added {
+                return Err(fail("adding a frame"));
+            }
+            let delay = c_int::try_from(frame.delay_ms).unwrap_or(c_int::MAX);
+            timestamp = timestamp.saturating_add(delay);
+        }
+        if sys::WebPAnimEncoderAdd(encoder.0, std::ptr::null_mut(), timestamp, std::ptr::null())
+            == 0
+        {
+            return Err(fail("closing the animation"));
+        }
+        let mut data = sys::WebPData::default();
+        if sys::WebPAnimEncoderAssemble(encoder.0, &mut data) == 0 || data.bytes.is_null() {
+            return Err(fail("assembling the file"));
+        }
+        let out = std::slice::from_raw_parts(data.bytes, data.size).to_vec();
+        sys::WebPDataClear(&mut data);
+        Ok(out)
+    }
 }
 
 /// Decodes to 8-bit RGB or RGBA (the first frame of an animation).
