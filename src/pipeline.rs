@@ -478,6 +478,11 @@ mod tests {
         assert!(has_marker(&prog.body, 0xC2), "SOF2 present");
         let base = run("image/interlace,i_baseline", &src).unwrap();
         assert!(has_marker(&base.body, 0xC0) && !has_marker(&base.body, 0xC2));
+        let png = run("image/interlace,i_progressive/format,f_png", &src).unwrap();
+        assert_eq!(png.body[28], 1, "Adam7 PNG");
+        let plain = run("image/format,f_png", &src).unwrap();
+        assert_eq!(plain.body[28], 0);
+        assert_eq!(rgb(&png.body), rgb(&plain.body));
     }
 
     #[test]

@@ -257,6 +257,8 @@ fn cases() -> Vec<Case> {
         ("auto_orient_corpus_exif", auto_orient_corpus),
         ("detect_hidden_video", detect_hidden_video),
         ("crop_outside_image_400", crop_outside_image),
+        ("every_format_round_trips_through_envoy", every_format),
+        ("animated_gif_keeps_frames", animated_gif),
     ]
 }
 
@@ -828,6 +830,72 @@ fn detect_hidden_video(e: &Env) -> Check {
     )
 }
 
+/// Every output format from the photo, and every source format to PNG,
+/// through Envoy; checked by this crate's own decoders (the `image` crate of
+/// the tests cannot read AVIF or HEIC) and byte-identical with imgproc.
+fn every_format(e: &Env) -> Check {
+    use image_process_filter::codec;
+    for f in ["jpg", "png", "webp", "bmp", "gif", "avif", "heic"] {
+        let cmd = format!("image/resize,w_120/format,f_{f}");
+        let r = e.curl(
+            Proto::H1,
+            &e.held_url(&format!("/demo/{PHOTO}?x-bce-process={cmd}")),
+            &[],
+        )?;
+        eq("status", r.status, 200)?;
+        let info = codec::probe(&r.body).map_err(|err| format!("{f}: {err}"))?;
+        eq("format", info.format.name(), f)?;
+        eq(
+            "content-type",
+            r.header("content-type"),
+            Some(info.format.mime()),
+        )?;
+        let raster = codec::decode(&r.body, &info, None).map_err(|err| format!("{f}: {err}"))?;
+        eq("size", raster.size(), (120, 68))?;
+        eq(
+            "x-bce-image-info",
+            r.header("x-bce-image-info"),
+            Some("width=120; height=68"),
+        )?;
+        let cli = imgproc_process(e, PHOTO, &cmd)?;
+        ensure(cli == r.body, || format!("{f}: filter and imgproc differ"))?;
+    }
+    for (key, size) in [
+        ("src.bmp", (127, 64)),
+        ("src.gif", (128, 128)),
+        ("src.avif", (128, 128)),
+        ("src.heic", (128, 128)),
+        ("flower.webp", (128, 96)),
+    ] {
+        let r = e.curl(
+            Proto::H1,
+            &e.held_url(&format!(
+                "/demo/{key}?x-bce-process=image/resize,m_lfit,w_128,h_128/format,f_png"
+            )),
+            &[],
+        )?;
+        check_processed(&r, "image/png", image::ImageFormat::Png, size)
+            .map_err(|f| format!("{key}: {f:?}"))?;
+    }
+    Ok(())
+}
+
+fn animated_gif(e: &Env) -> Check {
+    use image_process_filter::codec;
+    let src = std::fs::read(e.bucket.join("anim.gif")).map_err(|err| err.to_string())?;
+    let frames = codec::probe(&src).map_err(|err| err.to_string())?.frames;
+    ensure(frames > 1, || "anim.gif is not animated".into())?;
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/anim.gif?x-bce-process=image/resize,w_40/rotate,a_90"),
+        &[],
+    )?;
+    eq("status", r.status, 200)?;
+    eq("content-type", r.header("content-type"), Some("image/gif"))?;
+    let out = codec::probe(&r.body).map_err(|err| err.to_string())?;
+    eq("frames", out.frames, frames)
+}
+
 fn crop_outside_image(e: &Env) -> Check {
     let r = e.curl(
         Proto::H1,
@@ -866,6 +934,15 @@ fn make_bucket(dir: &Path) -> std::io::Result<()> {
         corpus.join("orientation/Landscape_6.jpg"),
         dir.join("Landscape_6.jpg"),
     )?;
+    for (from, to) in [
+        ("bmp/bmpsuite_g_rgb24.bmp", "src.bmp"),
+        ("gif/hopper.gif", "src.gif"),
+        ("avif/hopper.avif", "src.avif"),
+        ("heic/RGBA_8__128x128.heif", "src.heic"),
+        ("gif/animated.gif", "anim.gif"),
+    ] {
+        std::fs::copy(corpus.join(from), dir.join(to))?;
+    }
     // A real JPEG with an MP4 header and 8 KiB of "video" appended.
     let mut hidden = std::fs::read(corpus.join("orientation/Landscape_6.jpg"))?;
     hidden.extend_from_slice(b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41");

@@ -136,8 +136,8 @@ impl QualitySpec {
 /// Parses `interlace,i_<baseline|progressive>` (also `i_0`/`i_1` and the bare
 /// `interlace,1` of [OSS]); returns whether the output is progressive.
 ///
-/// Progressive output is written for JPEG; PNG Adam7 interlacing is not built
-/// (PNG output stays non-interlaced); other formats have no such mode.
+/// Progressive output is a progressive JPEG or an Adam7-interlaced PNG; other
+/// formats have no such mode and are written as usual.
 pub fn parse_interlace(params: &mut Params<'_>) -> Result<bool> {
     params.take_bare_as("i")?;
     params

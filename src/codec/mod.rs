@@ -186,7 +186,7 @@ pub struct SourceInfo {
 pub struct EncodeOptions {
     /// Quality 1–100 (lossy formats only).
     pub quality: u8,
-    /// Progressive JPEG (`interlace,i_progressive`).
+    /// Progressive JPEG, Adam7-interlaced PNG (`interlace,i_progressive`).
     pub progressive: bool,
 }
 
@@ -252,6 +252,7 @@ pub fn encode(raster: &Raster, format: ImageFormat, options: &EncodeOptions) -> 
     let quality = options.quality;
     match format {
         ImageFormat::Jpeg => jpeg::encode(raster, quality, options.progressive),
+        ImageFormat::Png if options.progressive => png::encode_interlaced(raster),
         ImageFormat::Png => png::encode(raster),
         ImageFormat::Webp => webp::encode(raster, quality),
         ImageFormat::Bmp => bmp::encode(raster),

@@ -115,6 +115,11 @@ impl Raster {
             options = options.fit_into_destination(centre);
         }
         let mut resizer = fir::Resizer::new();
+        // The portable (scalar) kernels everywhere: fast_image_resize's wasm32
+        // simd128 kernels differ by ±1 from the x86 ones at the right edge,
+        // and the filter and `imgproc` must give byte-identical output.
+        // SAFETY: `None` selects code that runs on every CPU.
+        unsafe { resizer.set_cpu_extensions(fir::CpuExtensions::None) };
         resizer
             .resize(&src, &mut dst, &options)
             .map_err(|e| ProcessError::internal(format!("resize: {e}")))?;
