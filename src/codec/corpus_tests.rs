@@ -378,8 +378,7 @@ const JPEG: &[(&str, Expect)] = &[
     ("jpeg/invalid-exif.jpg", Decodes(200, 200, 1)),
     ("jpeg/iptc.jpg", Decodes(64, 48, 1)),
     ("jpeg/jpeg_ff00_header.jpg", Decodes(300, 225, 1)),
-    // Decodes (256x256), but the 16-bit samples are mapped to 8 bits by
-    // taking the low byte of each native-endian u16, so values > 255 wrap.
+    // Lossless, 16-bit samples: scaled from the frame's precision to 8 bits.
     ("jpeg/jpeg_lossless_sel1.jpg", Either),
     ("jpeg/jpg-cmyk-1.jpg", Decodes(32, 32, 1)),
     ("jpeg/jpg-gray.jpg", Decodes(32, 32, 1)),

@@ -4,6 +4,9 @@
 //! (1/2, 1/4, 1/8): a 12 MP photo bound for a 200 px thumbnail is decoded at
 //! 1/8 scale, which is several times faster and needs far less memory than a
 //! full decode. Encoding uses `jpeg-encoder` (baseline, 4:2:0).
+//! `jpeg-decoder` is built `platform_independent`: its x86 SSSE3 and wasm32
+//! simd128 IDCT and colour conversion round differently (±1), and the filter
+//! (wasm32) and `imgproc` (native) must give byte-identical output.
 
 use super::{decode_error, ImageFormat, SourceInfo};
 use crate::error::{ProcessError, Result};
@@ -67,10 +70,19 @@ pub fn decode(bytes: &[u8], info: &SourceInfo, min_size: Option<(u32, u32)>) -> 
     let rgb = match meta.pixel_format {
         PixelFormat::RGB24 => pixels,
         PixelFormat::L8 => pixels.iter().flat_map(|&l| [l, l, l]).collect(),
-        PixelFormat::L16 => pixels
-            .chunks_exact(2)
-            .flat_map(|c| [c[0], c[0], c[0]])
-            .collect(),
+        // 9–16-bit grey (lossless JPEG): native-endian samples scaled from
+        // the frame's sample precision to 8 bits.
+        PixelFormat::L16 => {
+            let max = (1u32 << sample_precision(bytes).unwrap_or(16).clamp(2, 16)) - 1;
+            pixels
+                .chunks_exact(2)
+                .flat_map(|c| {
+                    let v = u32::from(u16::from_ne_bytes([c[0], c[1]])).min(max);
+                    let g = ((v * 255 + max / 2) / max) as u8;
+                    [g, g, g]
+                })
+                .collect()
+        }
         // Through the embedded CMYK profile when there is one, else the
         // plain formula; Adobe files are stored inverted.
         PixelFormat::CMYK32 => {
@@ -101,6 +113,30 @@ pub fn encode(raster: &Raster, quality: u8, progressive: bool) -> Result<Vec<u8>
         .encode(&rgb.data, w, h, jpeg_encoder::ColorType::Rgb)
         .map_err(|e| ProcessError::internal(format!("JPEG encoder: {e}")))?;
     Ok(out)
+}
+
+/// The sample precision in bits (8, 12, 16 …) of the first frame header.
+fn sample_precision(bytes: &[u8]) -> Option<u8> {
+    let mut pos = 2;
+    while pos + 4 < bytes.len() {
+        if bytes[pos] != 0xFF {
+            return None;
+        }
+        let marker = bytes[pos + 1];
+        if marker == 0xFF {
+            pos += 1;
+            continue;
+        }
+        if matches!(marker, 0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF) {
+            return bytes.get(pos + 4).copied();
+        }
+        if marker == 0xDA {
+            return None;
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[pos + 2], bytes[pos + 3]]));
+        pos += 2 + len;
+    }
+    None
 }
 
 /// The IJG standard luminance quantisation table (T.81 Annex K), in zig-zag order
@@ -209,6 +245,21 @@ mod tests {
         assert_eq!(shrink_numerator((4608, 2592), (4608, 2592)), 8);
         // A tall box must not be satisfied by the width alone.
         assert_eq!(shrink_numerator((1000, 1000), (100, 900)), 8);
+    }
+
+    #[test]
+    fn sixteen_bit_grey_is_scaled_not_wrapped() {
+        let bytes = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/corpus/jpeg/jpeg_lossless_sel1.jpg"
+        ))
+        .unwrap();
+        assert_eq!(sample_precision(&bytes), Some(16));
+        let info = probe(&bytes).unwrap();
+        let r = decode(&bytes, &info, None).unwrap();
+        // Samples are 0–1284 of 65535: 0–5 in 8 bits, never wrapped to 255.
+        assert!(r.data.iter().all(|&v| v <= 5));
+        assert!(r.data.iter().any(|&v| v > 0));
     }
 
     #[test]
