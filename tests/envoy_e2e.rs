@@ -320,22 +320,7 @@ fn same_bytes_as_imgproc(e: &Env) -> Check {
             &[],
         )?;
         eq("status", r.status, 200)?;
-        let out = e.scratch.join(format!(
-            "imgproc-{}",
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        let run = Command::new(env!("CARGO_BIN_EXE_imgproc"))
-            .arg("process")
-            .arg(e.bucket.join(key))
-            .arg(cmd)
-            .arg("-o")
-            .arg(&out)
-            .output()
-            .map_err(|err| format!("imgproc: {err}"))?;
-        ensure(run.status.success(), || {
-            format!("imgproc failed: {}", String::from_utf8_lossy(&run.stderr))
-        })?;
-        let cli = std::fs::read(&out).map_err(|err| err.to_string())?;
+        let (cli, stderr) = imgproc_process_with_stderr(e, key, cmd)?;
         ensure(cli == r.body, || {
             format!(
                 "{key} {cmd}: filter gave {} bytes, imgproc {} bytes, not identical",
@@ -346,7 +331,7 @@ fn same_bytes_as_imgproc(e: &Env) -> Check {
         eq(
             "x-bce-image-info vs imgproc stderr",
             r.header("x-bce-image-info").map(str::to_string),
-            Some(String::from_utf8_lossy(&run.stderr).trim().to_string()),
+            Some(stderr.trim().to_string()),
         )?;
     }
     Ok(())
@@ -742,6 +727,11 @@ fn every_action(e: &Env) -> Check {
 
 /// Runs `imgproc process` on a bucket object and returns the output bytes.
 fn imgproc_process(e: &Env, key: &str, cmd: &str) -> Result<Vec<u8>, Failed> {
+    Ok(imgproc_process_with_stderr(e, key, cmd)?.0)
+}
+
+/// Runs `imgproc process` on a bucket object: the output bytes and stderr.
+fn imgproc_process_with_stderr(e: &Env, key: &str, cmd: &str) -> Result<(Vec<u8>, String), Failed> {
     let out = e.scratch.join(format!(
         "imgproc-{}",
         COUNTER.fetch_add(1, Ordering::SeqCst)
@@ -754,10 +744,9 @@ fn imgproc_process(e: &Env, key: &str, cmd: &str) -> Result<Vec<u8>, Failed> {
         .arg(&out)
         .output()
         .map_err(|err| format!("imgproc: {err}"))?;
-    ensure(run.status.success(), || {
-        format!("imgproc failed: {}", String::from_utf8_lossy(&run.stderr))
-    })?;
-    Ok(std::fs::read(&out).map_err(|err| err.to_string())?)
+    let stderr = String::from_utf8_lossy(&run.stderr).to_string();
+    ensure(run.status.success(), || format!("imgproc failed: {stderr}"))?;
+    Ok((std::fs::read(&out).map_err(|err| err.to_string())?, stderr))
 }
 
 fn v1_style_suffix(e: &Env) -> Check {
