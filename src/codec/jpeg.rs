@@ -117,26 +117,9 @@ pub fn encode(raster: &Raster, quality: u8, progressive: bool) -> Result<Vec<u8>
 
 /// The sample precision in bits (8, 12, 16 …) of the first frame header.
 fn sample_precision(bytes: &[u8]) -> Option<u8> {
-    let mut pos = 2;
-    while pos + 4 < bytes.len() {
-        if bytes[pos] != 0xFF {
-            return None;
-        }
-        let marker = bytes[pos + 1];
-        if marker == 0xFF {
-            pos += 1;
-            continue;
-        }
-        if matches!(marker, 0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF) {
-            return bytes.get(pos + 4).copied();
-        }
-        if marker == 0xDA {
-            return None;
-        }
-        let len = usize::from(u16::from_be_bytes([bytes[pos + 2], bytes[pos + 3]]));
-        pos += 2 + len;
-    }
-    None
+    super::exif::jpeg_segments(bytes)
+        .find(|(marker, _)| matches!(marker, 0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF))
+        .and_then(|(_, payload)| payload.first().copied())
 }
 
 /// The IJG standard luminance quantisation table (T.81 Annex K), in zig-zag order
@@ -165,30 +148,18 @@ pub fn estimate_quality(bytes: &[u8]) -> Option<u8> {
     Some(q.round().clamp(1.0, 100.0) as u8)
 }
 
-/// The 64 values of quantisation table 0, from the first DQT segment.
+/// The 64 values of quantisation table 0, from the DQT segments before the
+/// first scan.
 fn first_quant_table(bytes: &[u8]) -> Option<[u16; 64]> {
-    let mut pos = 2; // after SOI
-    while pos + 4 <= bytes.len() {
-        if bytes[pos] != 0xFF {
-            return None;
-        }
-        let marker = bytes[pos + 1];
-        if marker == 0xFF {
-            pos += 1;
-            continue;
-        }
-        let len = usize::from(u16::from_be_bytes([bytes[pos + 2], bytes[pos + 3]]));
-        let seg_end = (pos + 2 + len).min(bytes.len());
-        if marker == 0xDA || len < 2 {
-            return None; // start of scan: no DQT before it
-        }
-        if marker == 0xDB {
-            let mut p = pos + 4;
-            while p < seg_end {
-                let pq = bytes[p] >> 4;
-                let tq = bytes[p] & 0x0F;
+    super::exif::jpeg_segments(bytes)
+        .filter(|(marker, _)| *marker == 0xDB)
+        .find_map(|(_, payload)| {
+            // A DQT segment holds one or more tables: Pq|Tq, then 64 values.
+            let mut p = 0;
+            while p < payload.len() {
+                let (pq, tq) = (payload[p] >> 4, payload[p] & 0x0F);
                 let size = if pq == 0 { 64 } else { 128 };
-                let body = bytes.get(p + 1..p + 1 + size)?;
+                let body = payload.get(p + 1..p + 1 + size)?;
                 if tq == 0 {
                     let mut out = [0u16; 64];
                     for (i, v) in out.iter_mut().enumerate() {
@@ -202,10 +173,8 @@ fn first_quant_table(bytes: &[u8]) -> Option<[u16; 64]> {
                 }
                 p += 1 + size;
             }
-        }
-        pos += 2 + len;
-    }
-    None
+            None
+        })
 }
 
 #[cfg(test)]
