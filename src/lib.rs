@@ -25,6 +25,8 @@ pub mod error;
 pub mod exchange;
 pub mod pipeline;
 pub mod raster;
+#[cfg(test)]
+mod test_support;
 
 #[cfg(target_arch = "wasm32")]
 mod filter;

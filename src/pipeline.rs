@@ -505,13 +505,7 @@ mod tests {
         assert_eq!(v["picRisk"], false);
     }
 
-    fn corpus(path: &str) -> Vec<u8> {
-        std::fs::read(format!(
-            "{}/../shared/corpus/{path}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap()
-    }
+    use crate::test_support::corpus;
 
     fn rgb(body: &[u8]) -> image::RgbImage {
         image::load_from_memory(body).unwrap().to_rgb8()

@@ -126,12 +126,7 @@ mod tests {
     use super::*;
     use crate::codec::{self, metadata, ImageFormat};
 
-    fn corpus(path: &str) -> Vec<u8> {
-        let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/corpus")
-            .join(path);
-        std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-    }
+    use crate::test_support::corpus;
 
     fn mean_rgb(rgb: &[u8], channels: usize) -> [f64; 3] {
         let n = (rgb.len() / channels) as f64;

@@ -367,19 +367,8 @@ pub(crate) fn riff_chunks(bytes: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
-    fn corpus(path: &str) -> Vec<u8> {
-        let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/corpus")
-            .join(path);
-        let p = if p.exists() {
-            p
-        } else {
-            PathBuf::from("/work/shared/corpus").join(path)
-        };
-        std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-    }
+    use crate::test_support::corpus;
 
     fn orientation(path: &str) -> Option<u16> {
         let bytes = corpus(path);

@@ -218,11 +218,7 @@ mod tests {
 
     #[test]
     fn sixteen_bit_grey_is_scaled_not_wrapped() {
-        let bytes = std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/corpus/jpeg/jpeg_lossless_sel1.jpg"
-        ))
-        .unwrap();
+        let bytes = crate::test_support::corpus("jpeg/jpeg_lossless_sel1.jpg");
         assert_eq!(sample_precision(&bytes), Some(16));
         let info = probe(&bytes).unwrap();
         let r = decode(&bytes, &info, None).unwrap();

@@ -296,12 +296,7 @@ mod tests {
     use crate::codec;
     use crate::raster::{PixelLayout, Raster};
 
-    fn corpus(path: &str) -> Vec<u8> {
-        let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/corpus")
-            .join(path);
-        std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-    }
+    use crate::test_support::corpus;
 
     fn small(layout: PixelLayout) -> Raster {
         let ch = layout.channels();
@@ -453,7 +448,7 @@ mod tests {
     /// colour profiles never panics.
     #[test]
     fn whole_corpus_is_read_without_panic() {
-        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        let root = crate::test_support::corpus_dir();
         let mut seen = 0;
         for dir in ["jpeg", "png", "webp", "orientation", "hostile", "photos"] {
             let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
