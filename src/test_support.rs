@@ -1,11 +1,9 @@
 //! Helpers shared by the unit tests.
 
-use std::path::PathBuf;
+#[path = "../tests/support/corpus.rs"]
+mod corpus_path;
 
-/// The shared test corpus (`../shared/corpus`, see its `MANIFEST.md`).
-pub fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
-}
+pub use corpus_path::corpus_dir;
 
 /// The bytes of a corpus file, by its path under the corpus.
 pub fn corpus(path: &str) -> Vec<u8> {

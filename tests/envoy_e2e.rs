@@ -8,6 +8,8 @@
 //! Two stacks run side by side: one in the default `held` header mode and one in
 //! `early` mode. Each has its own ports and `--base-id`.
 
+#[path = "support/corpus.rs"]
+mod corpus;
 #[path = "support/stack.rs"]
 mod stack;
 
@@ -918,7 +920,7 @@ fn make_bucket(dir: &Path) -> std::io::Result<()> {
     ] {
         std::fs::copy(samples.join(key), dir.join(key))?;
     }
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let corpus = corpus::corpus_dir();
     std::fs::copy(
         corpus.join("orientation/Landscape_6.jpg"),
         dir.join("Landscape_6.jpg"),

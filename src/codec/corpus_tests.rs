@@ -26,8 +26,6 @@ enum Expect {
     TooLarge,
 }
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
-
 /// Frames decoded as an animation in this test at most (memory).
 const MAX_TEST_ANIMATION_FRAMES: u32 = 64;
 
@@ -532,7 +530,7 @@ fn check_file(
     shrink: u32,
     orientation: Option<u16>,
 ) -> std::result::Result<(), String> {
-    let bytes = std::fs::read(format!("{CORPUS}/{path}"))
+    let bytes = std::fs::read(crate::test_support::corpus_dir().join(path))
         .map_err(|e| format!("{path}: cannot read: {e}"))?;
     if let TooLarge = expect {
         // Header only: decoding a bomb is the failure this guards against.
@@ -687,7 +685,7 @@ fn every_file_has_a_row() {
         "png",
         "webp",
     ] {
-        for entry in std::fs::read_dir(format!("{CORPUS}/{dir}")).unwrap() {
+        for entry in std::fs::read_dir(crate::test_support::corpus_dir().join(dir)).unwrap() {
             let name = entry.unwrap().file_name().into_string().unwrap();
             let path = format!("{dir}/{name}");
             if rows.binary_search(&path.as_str()).is_err() {
@@ -719,7 +717,7 @@ fn mean_diff(a: &crate::raster::Raster, b: &crate::raster::Raster) -> f64 {
 /// YUV → RGB conversion (matrix, range) must land close to the JPEG decode.
 #[test]
 fn avif_colours_match_jpeg() {
-    let read = |p: &str| std::fs::read(format!("{CORPUS}/{p}")).unwrap();
+    let read = |p: &str| std::fs::read(crate::test_support::corpus_dir().join(p)).unwrap();
     let decode_file = |p: &str| {
         let bytes = read(p);
         let info = probe(&bytes).unwrap();
@@ -743,7 +741,7 @@ fn webp_animations() {
         ("webp/random_lossy.webp", 99, 87, 4),
         ("webp/hopper.webp", 128, 128, 1),
     ] {
-        let bytes = std::fs::read(format!("{CORPUS}/{path}")).unwrap();
+        let bytes = std::fs::read(crate::test_support::corpus_dir().join(path)).unwrap();
         let info = probe(&bytes).unwrap();
         assert_eq!(
             (info.width, info.height, info.frames),
