@@ -7,10 +7,16 @@
 //! {
 //!   "header_mode": "held",
 //!   "max_body_bytes": 20971520,
-//!   "styles": { "thumb": "image/resize,m_lfit,w_200,h_200" }
+//!   "styles": { "thumb": "image/resize,m_lfit,w_200,h_200" },
+//!   "credentials": [ { "access_key": "demo-ak", "secret_key": "demo-sk" } ],
+//!   "protection": { "resources": ["demo/private/*"], "bucket_from": "path" },
+//!   "upstream_signing": { "scheme": "sigv4", "access_key": "demo-ak", "secret_key": "demo-sk" }
 //! }
 //! ```
 
+use crate::auth::protection::Protection;
+use crate::auth::upstream::UpstreamSigning;
+use crate::auth::Credential;
 use crate::command::{is_valid_style_name, Command, Styles};
 use crate::pipeline::MAX_SOURCE_BYTES;
 use serde::Deserialize;
@@ -42,7 +48,21 @@ pub struct FilterConfig {
     pub max_body_bytes: usize,
     /// Named styles, reachable as `x-bce-process=style/<name>`.
     pub styles: Styles,
+    /// Access keys whose signatures (BCE v1 or SigV4) the filter accepts; several
+    /// allow rotation. With keys or protection set, every signed GET/HEAD is
+    /// verified and a bad signature is refused with 403.
+    pub credentials: Vec<Credential>,
+    /// Original-image protection: objects whose unsigned reads may only use styles.
+    pub protection: Protection,
+    /// Sign reads sent to the storage upstream with this key (private buckets).
+    pub upstream_signing: Option<UpstreamSigning>,
+    /// How far in the future a signing time may be, in seconds (0 – 3600,
+    /// default 900).
+    pub clock_skew_seconds: u32,
 }
+
+/// Default [`FilterConfig::clock_skew_seconds`]: 15 minutes.
+pub const DEFAULT_CLOCK_SKEW_SECONDS: u32 = 900;
 
 impl Default for FilterConfig {
     fn default() -> Self {
@@ -50,6 +70,10 @@ impl Default for FilterConfig {
             header_mode: HeaderMode::Held,
             max_body_bytes: MAX_SOURCE_BYTES,
             styles: Styles::new(),
+            credentials: Vec::new(),
+            protection: Protection::default(),
+            upstream_signing: None,
+            clock_skew_seconds: DEFAULT_CLOCK_SKEW_SECONDS,
         }
     }
 }
@@ -75,6 +99,35 @@ impl FilterConfig {
             let text = body.strip_prefix("image/").unwrap_or(body);
             Command::parse_actions(text).map_err(|e| format!("style '{name}': {e}"))?;
         }
+        for (i, c) in config.credentials.iter().enumerate() {
+            if c.access_key.is_empty() || c.access_key.contains('/') {
+                return Err(format!(
+                    "credentials[{i}].access_key must be non-empty and contain no '/'"
+                ));
+            }
+            if c.secret_key.is_empty() {
+                return Err(format!("credentials[{i}].secret_key must not be empty"));
+            }
+            if config.credentials[..i]
+                .iter()
+                .any(|o| o.access_key == c.access_key)
+            {
+                return Err(format!(
+                    "credentials[{i}].access_key '{}' is given twice",
+                    c.access_key
+                ));
+            }
+        }
+        config.protection.validate()?;
+        if let Some(signing) = &config.upstream_signing {
+            signing.validate()?;
+        }
+        if config.clock_skew_seconds > 3600 {
+            return Err(format!(
+                "clock_skew_seconds must be between 0 and 3600, got {}",
+                config.clock_skew_seconds
+            ));
+        }
         Ok(config)
     }
 }
@@ -99,6 +152,41 @@ mod tests {
     }
 
     #[test]
+    fn access_settings() {
+        let c = FilterConfig::from_json(
+            br#"{"credentials":[{"access_key":"demo-ak","secret_key":"demo-sk"},{"access_key":"new","secret_key":"x"}],
+                 "protection":{"resources":["demo/private/*"],"bucket_from":"host"},
+                 "upstream_signing":{"scheme":"bce-v1","access_key":"up","secret_key":"up-sk"},
+                 "clock_skew_seconds":60}"#,
+        )
+        .unwrap();
+        assert_eq!(c.credentials.len(), 2);
+        assert_eq!(c.protection.resources, ["demo/private/*"]);
+        let s = c.upstream_signing.as_ref().unwrap();
+        assert_eq!(
+            (s.scheme, s.region.as_str()),
+            (crate::auth::Scheme::BceV1, "us-east-1")
+        );
+        assert_eq!(c.clock_skew_seconds, 60);
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("demo-sk") && !shown.contains("up-sk"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = FilterConfig::from_json(
+            br#"{"credentials":[{"access_key":"a","secret_key":"s"},{"access_key":"b","secret_key":""}]}"#,
+        )
+        .unwrap_err();
+        assert!(e.contains("credentials[1].secret_key"), "{e}");
+        let e = FilterConfig::from_json(br#"{"protection":{"resources":["x"]}}"#).unwrap_err();
+        assert!(e.contains("protection.resources[0]"), "{e}");
+    }
+
+    #[test]
     fn invalid_configs_are_refused() {
         for bad in [
             &br#"{"header_mode":"late"}"#[..],
@@ -107,6 +195,15 @@ mod tests {
             br#"{"styles":{"_x":"image/resize,w_1"}}"#,
             br#"{"styles":{"t":"image/resize,w_0"}}"#,
             br#"{"unknown":1}"#,
+            br#"{"credentials":[{"access_key":"","secret_key":"s"}]}"#,
+            br#"{"credentials":[{"access_key":"a","secret_key":""}]}"#,
+            br#"{"credentials":[{"access_key":"a","secret_key":"s"},{"access_key":"a","secret_key":"t"}]}"#,
+            br#"{"credentials":[{"access_key":"a"}]}"#,
+            br#"{"protection":{"resources":["nobucket"]}}"#,
+            br#"{"protection":{"resources":["b/*"],"bucket_from":"cookie"}}"#,
+            br#"{"upstream_signing":{"scheme":"sigv2","access_key":"a","secret_key":"s"}}"#,
+            br#"{"upstream_signing":{"scheme":"sigv4","access_key":"","secret_key":"s"}}"#,
+            br#"{"clock_skew_seconds":7200}"#,
             b"{",
         ] {
             assert!(

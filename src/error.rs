@@ -30,6 +30,20 @@ pub enum ErrorCode {
     NotImplemented,
     /// 500: an encoder or the host failed in a way the request could not cause.
     InternalError,
+    /// 403: original-image protection refuses an unsigned request (the original,
+    /// or free-form processing where only styles are public).
+    AccessDenied,
+    /// 403: the signature does not match the request.
+    SignatureDoesNotMatch,
+    /// 403: the signing time plus its validity period is in the past.
+    RequestExpired,
+    /// 403: the signing time is further in the future than the allowed clock skew.
+    RequestTimeTooSkewed,
+    /// 403: the access key of the signature is not configured.
+    InvalidAccessKeyId,
+    /// 400: an `Authorization` header or presigned query that is not a
+    /// well-formed BCE v1 or SigV4 signature.
+    InvalidHTTPAuthHeader,
 }
 
 impl ErrorCode {
@@ -40,7 +54,13 @@ impl ErrorCode {
             | ErrorCode::MissingArgument
             | ErrorCode::ImageTooLarge
             | ErrorCode::InvalidImage
-            | ErrorCode::UnsupportedFormat => 400,
+            | ErrorCode::UnsupportedFormat
+            | ErrorCode::InvalidHTTPAuthHeader => 400,
+            ErrorCode::AccessDenied
+            | ErrorCode::SignatureDoesNotMatch
+            | ErrorCode::RequestExpired
+            | ErrorCode::RequestTimeTooSkewed
+            | ErrorCode::InvalidAccessKeyId => 403,
             ErrorCode::NoSuchStyle => 404,
             ErrorCode::NotImplemented => 501,
             ErrorCode::InternalError => 500,
@@ -58,6 +78,12 @@ impl ErrorCode {
             ErrorCode::UnsupportedFormat => "UnsupportedFormat",
             ErrorCode::NotImplemented => "NotImplemented",
             ErrorCode::InternalError => "InternalError",
+            ErrorCode::AccessDenied => "AccessDenied",
+            ErrorCode::SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            ErrorCode::RequestExpired => "RequestExpired",
+            ErrorCode::RequestTimeTooSkewed => "RequestTimeTooSkewed",
+            ErrorCode::InvalidAccessKeyId => "InvalidAccessKeyId",
+            ErrorCode::InvalidHTTPAuthHeader => "InvalidHTTPAuthHeader",
         }
     }
 }

@@ -7,10 +7,12 @@
 //! plausibly fail (changing headers, replacing the body, local replies) go through
 //! [`host`], which returns the status instead.
 
+use crate::access::{self, Admission};
+use crate::auth::{IncomingRequest, RefusalReason};
 use crate::command::Command;
 use crate::config::{FilterConfig, HeaderMode};
 use crate::error::ProcessError;
-use crate::exchange::{self, ExchangeFacts, Gate, HeaderEdit, RequestDecision, UpstreamHead};
+use crate::exchange::{self, ExchangeFacts, Gate, HeaderEdit, UpstreamHead};
 use crate::pipeline::{self, RequestContext};
 use log::{debug, info, warn};
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -20,12 +22,41 @@ use std::rc::Rc;
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(LogLevel::Info);
     proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> {
-        Box::new(FilterRoot { config: Rc::new(FilterConfig::default()) })
+        Box::new(FilterRoot {
+            config: Rc::new(FilterConfig::default()),
+            metrics: Rc::new(Metrics::default()),
+        })
     });
 }}
 
 struct FilterRoot {
     config: Rc<FilterConfig>,
+    metrics: Rc<Metrics>,
+}
+
+/// Counters defined through the host (Envoy shows them as `wasmcustom.<name>`).
+#[derive(Default)]
+struct Metrics {
+    /// `image_process_filter.refused.<reason>`, indexed like [`RefusalReason::ALL`].
+    refused: [Option<u32>; 5],
+}
+
+impl Metrics {
+    fn define() -> Metrics {
+        let mut metrics = Metrics::default();
+        for (slot, reason) in metrics.refused.iter_mut().zip(RefusalReason::ALL) {
+            *slot =
+                host::define_counter(&format!("image_process_filter.refused.{}", reason.as_str()));
+        }
+        metrics
+    }
+
+    fn count_refusal(&self, reason: RefusalReason) {
+        let index = RefusalReason::ALL.iter().position(|r| *r == reason);
+        if let Some(id) = index.and_then(|i| self.refused[i]) {
+            host::increment(id, 1);
+        }
+    }
 }
 
 impl Context for FilterRoot {}
@@ -36,13 +67,23 @@ impl RootContext for FilterRoot {
         match FilterConfig::from_json(&bytes) {
             Ok(config) => {
                 info!(
-                    "image-process-filter {} configured: header_mode={:?} max_body_bytes={} styles={}",
+                    "image-process-filter {} configured: header_mode={:?} max_body_bytes={} styles={} \
+                     credentials={} protected_patterns={} upstream_signing={}",
                     env!("CARGO_PKG_VERSION"),
                     config.header_mode,
                     config.max_body_bytes,
-                    config.styles.len()
+                    config.styles.len(),
+                    config.credentials.len(),
+                    config.protection.resources.len(),
+                    config
+                        .upstream_signing
+                        .as_ref()
+                        .map_or("off".to_string(), |s| format!("{:?}", s.scheme)),
                 );
                 self.config = Rc::new(config);
+                if self.metrics.refused.iter().all(Option::is_none) {
+                    self.metrics = Rc::new(Metrics::define());
+                }
                 true
             }
             Err(e) => {
@@ -56,6 +97,7 @@ impl RootContext for FilterRoot {
         Some(Box::new(FilterStream {
             id: context_id,
             config: Rc::clone(&self.config),
+            metrics: Rc::clone(&self.metrics),
             state: State::Idle,
         }))
     }
@@ -88,6 +130,7 @@ struct Pending {
 struct FilterStream {
     id: u32,
     config: Rc<FilterConfig>,
+    metrics: Rc<Metrics>,
     state: State,
 }
 
@@ -95,42 +138,74 @@ impl Context for FilterStream {}
 
 impl HttpContext for FilterStream {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
-        let method = self.get_http_request_header(":method").unwrap_or_default();
-        let path = self.get_http_request_header(":path").unwrap_or_default();
-        match exchange::decide_request(&method, &path, &self.config.styles) {
-            RequestDecision::PassThrough => Action::Continue,
-            RequestDecision::Reject(error) => {
-                let request_id = self
-                    .get_http_request_header("x-request-id")
-                    .unwrap_or_default();
-                info!("#{} 400-class reject {path}: {error}", self.id);
+        let all = self.request_headers();
+        let pseudo = |name: &str| {
+            all.iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let (method, path, authority) = (pseudo(":method"), pseudo(":path"), pseudo(":authority"));
+        let request_id = pseudo("x-request-id");
+        let mut headers: Vec<(String, String)> = all
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with(':'))
+            .collect();
+        if !headers.iter().any(|(k, _)| k == "host") {
+            headers.push(("host".into(), authority));
+        }
+        let request = IncomingRequest {
+            method: &method,
+            path: &path,
+            headers: &headers,
+        };
+        match access::admit(&self.config, &request, host::now_unix_seconds()) {
+            Admission::Refuse(refusal) => {
+                self.metrics.count_refusal(refusal.reason);
+                info!(
+                    "#{} request {request_id} refused ({}): {}",
+                    self.id,
+                    refusal.reason.as_str(),
+                    refusal.error
+                );
+                self.reply_error(&refusal.error, &request_id);
+                Action::Pause
+            }
+            Admission::Reject(error) => {
+                info!("#{} request {request_id} rejected: {error}", self.id);
                 self.reply_error(&error, &request_id);
                 Action::Pause
             }
-            RequestDecision::Process {
-                command,
-                upstream_path,
-            } => {
-                let _ =
-                    host::set_header(host::MapType::RequestHeaders, ":path", Some(&upstream_path));
-                for name in exchange::STRIP_REQUEST_HEADERS {
-                    let _ = host::set_header(host::MapType::RequestHeaders, name, None);
+            Admission::Forward { command, edits, .. } => {
+                for (name, value) in &edits {
+                    let _ = host::set_header(host::MapType::RequestHeaders, name, value.as_deref());
                 }
+                let Some(command) = command else {
+                    return Action::Continue;
+                };
+                let upstream_path = edits
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| *k == ":path")
+                    .and_then(|(_, v)| v.clone())
+                    .unwrap_or(path);
                 debug!(
                     "#{} process '{}' for {upstream_path}",
                     self.id, command.normalized
                 );
+                let accept = headers
+                    .iter()
+                    .find(|(k, _)| k == "accept")
+                    .map(|(_, v)| v.clone());
                 self.state = State::Pending(Box::new(Pending {
                     command,
-                    accept: self.get_http_request_header("accept"),
+                    accept,
                     object_key: upstream_path
                         .split('?')
                         .next()
                         .unwrap_or_default()
                         .to_string(),
-                    request_id: self
-                        .get_http_request_header("x-request-id")
-                        .unwrap_or_default(),
+                    request_id,
                     upstream_etag: None,
                     upstream_vary: None,
                 }));
@@ -146,10 +221,10 @@ impl HttpContext for FilterStream {
         if end_of_stream {
             return Action::Continue; // no body at all (e.g. HEAD-like answers)
         }
-        let status = self.get_http_response_header(":status");
-        let content_type = self.get_http_response_header("content-type");
-        let content_length = self.get_http_response_header("content-length");
-        let content_encoding = self.get_http_response_header("content-encoding");
+        let status = self.response_header(":status");
+        let content_type = self.response_header("content-type");
+        let content_length = self.response_header("content-length");
+        let content_encoding = self.response_header("content-encoding");
         let head = UpstreamHead {
             status: status.as_deref(),
             content_type: content_type.as_deref(),
@@ -162,8 +237,8 @@ impl HttpContext for FilterStream {
             debug!("#{} pass through: {reason}", self.id);
             return Action::Continue;
         }
-        pending.upstream_etag = self.get_http_response_header("etag");
-        pending.upstream_vary = self.get_http_response_header("vary");
+        pending.upstream_etag = self.response_header("etag");
+        pending.upstream_vary = self.response_header("vary");
         let action = match self.config.header_mode {
             // Hold the headers (needs allow_on_headers_stop_iteration) until the body is done.
             HeaderMode::Held => Action::Pause,
@@ -235,6 +310,26 @@ impl HttpContext for FilterStream {
 }
 
 impl FilterStream {
+    /// Every request header, values read as bytes and decoded leniently (the
+    /// SDK's string getters panic on a non-UTF-8 value, which would trap the VM).
+    fn request_headers(&self) -> Vec<(String, String)> {
+        self.get_http_request_headers_bytes()
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k.to_ascii_lowercase(),
+                    String::from_utf8_lossy(&v).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// One response header, decoded leniently.
+    fn response_header(&self, name: &str) -> Option<String> {
+        self.get_http_response_header_bytes(name)
+            .map(|v| String::from_utf8_lossy(&v).into_owned())
+    }
+
     /// Answers at once with a BOS-style error (request phase).
     fn reply_error(&self, error: &ProcessError, request_id: &str) {
         let body = error.to_json(request_id);
@@ -293,6 +388,7 @@ mod host {
 
     const BUFFER_HTTP_RESPONSE_BODY: u32 = 1;
     const STATUS_OK: u32 = 0;
+    const METRIC_COUNTER: u32 = 0;
 
     #[link(wasm_import_module = "env")]
     extern "C" {
@@ -315,6 +411,14 @@ mod host {
             buffer_data: *const u8,
             buffer_size: usize,
         ) -> u32;
+        fn proxy_get_current_time_nanoseconds(return_time: *mut u64) -> u32;
+        fn proxy_define_metric(
+            metric_type: u32,
+            name_data: *const u8,
+            name_size: usize,
+            return_id: *mut u32,
+        ) -> u32;
+        fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
         fn proxy_send_local_response(
             status_code: u32,
             status_code_details_data: *const u8,
@@ -333,6 +437,34 @@ mod host {
         } else {
             Err(status)
         }
+    }
+
+    /// The host's wall clock in Unix seconds (0 if the host cannot tell, which
+    /// makes every signature look expired rather than trapping).
+    pub fn now_unix_seconds() -> i64 {
+        let mut nanos: u64 = 0;
+        // SAFETY: the host writes one u64 through the pointer.
+        let status = unsafe { proxy_get_current_time_nanoseconds(&mut nanos) };
+        if status == STATUS_OK {
+            i64::try_from(nanos / 1_000_000_000).unwrap_or(0)
+        } else {
+            0
+        }
+    }
+
+    /// Defines a counter; `None` if the host refuses (the filter then runs without it).
+    pub fn define_counter(name: &str) -> Option<u32> {
+        let mut id: u32 = 0;
+        // SAFETY: pointers and lengths describe live data for the whole call.
+        let status =
+            unsafe { proxy_define_metric(METRIC_COUNTER, name.as_ptr(), name.len(), &mut id) };
+        (status == STATUS_OK).then_some(id)
+    }
+
+    /// Adds `by` to a counter, ignoring a host refusal.
+    pub fn increment(id: u32, by: i64) {
+        // SAFETY: plain values.
+        let _ = unsafe { proxy_increment_metric(id, by) };
     }
 
     /// Sets (`Some`) or removes (`None`) a header.

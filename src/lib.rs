@@ -9,6 +9,7 @@
 //! - [`pipeline`]: planning from the image header and execution;
 //! - [`codec`] and [`raster`]: formats and pixels;
 //! - [`exchange`]: which requests and responses are ours and how headers change;
+//! - [`auth`] and [`access`]: signatures, original-image protection, upstream signing;
 //! - [`config`]: the plugin configuration.
 
 // No panics outside tests: in the filter a panic traps the VM.
@@ -17,7 +18,9 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod access;
 pub mod actions;
+pub mod auth;
 pub mod codec;
 pub mod command;
 pub mod config;

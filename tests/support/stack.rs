@@ -15,6 +15,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The storage upstream is private: s3s-fs checks SigV4 with this key, and the
+/// filter (config in `envoy/envoy.yaml`) signs what it sends upstream with it.
+/// The demo's clients use the same pair (`credentials` in the plugin config).
+pub const DEMO_ACCESS_KEY: &str = "demo-ak";
+pub const DEMO_SECRET_KEY: &str = "demo-sk";
+
 /// Paths of the parts the stack runs.
 #[derive(Debug, Clone)]
 pub struct Tools {
@@ -121,6 +127,12 @@ impl Stack {
         let log = fs::File::create(&stack.storage_log).map_err(|e| e.to_string())?;
         let child = Command::new(&tools.s3s_fs)
             .args(["--host", "127.0.0.1", "--port", &storage_port.to_string()])
+            .args([
+                "--access-key",
+                DEMO_ACCESS_KEY,
+                "--secret-key",
+                DEMO_SECRET_KEY,
+            ])
             .arg(&root)
             .env("RUST_LOG", "s3s=debug,s3s_fs=info")
             .env("NO_COLOR", "1")

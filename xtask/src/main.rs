@@ -152,6 +152,7 @@ fn demo(args: &[String]) -> Result<()> {
         ));
     }
     let tools = prepare_stack()?;
+    let python = tools::ensure_signing_sdks()?;
     let (tx, rx) = mpsc::channel();
     ctrlc::set_handler(move || {
         let _ = tx.send(());
@@ -196,12 +197,14 @@ fn demo(args: &[String]) -> Result<()> {
          \x20 curl '{base}/{image}?x-bce-process=image/info'\n\
          \x20 curl -i '{base}/{image}?x-bce-process=image/resize,w_0'     # 400, BOS-style error\n\
          \x20 curl -o original '{base}/{image}'                          # no command: untouched\n\
+         {}\
          \nlogs: {} and {}\nCtrl-C stops everything.",
         stack.listen_port,
         stack.admin_port,
         stack.storage_port,
         bucket_dir.display(),
         keys.join(" "),
+        protection_help(&python, &bucket_dir, &stack),
         stack.envoy_log.display(),
         stack.storage_log.display(),
     );
@@ -219,6 +222,75 @@ fn demo(args: &[String]) -> Result<()> {
     println!("\nxtask: stopping Envoy and the storage server");
     stack.stop();
     Ok(())
+}
+
+/// The demo's protection and signing part of the start-up text: the
+/// credentials, the protected pattern, and three curls (a refusal, a style and
+/// a URL presigned by the official BOS Python SDK, valid for an hour).
+fn protection_help(python: &Path, bucket_dir: &Path, stack: &Stack) -> String {
+    let private_image = std::fs::read_dir(bucket_dir.join("private"))
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|k| k.ends_with(".jpg") || k.ends_with(".png") || k.ends_with(".webp"))
+        .min();
+    let header = format!(
+        "\noriginal-image protection: demo/private/* (unsigned requests get styles only)\n\
+         \x20 credentials: access key {} secret key {} (BCE auth v1 and SigV4)\n\
+         \x20 the storage upstream is private: the filter signs its reads (SigV4)\n",
+        stack::DEMO_ACCESS_KEY,
+        stack::DEMO_SECRET_KEY
+    );
+    let Some(key) = private_image else {
+        return format!(
+            "{header}\x20 (no image under {}/private to show it on)\n",
+            bucket_dir.display()
+        );
+    };
+    let base = stack.url("/demo");
+    let presigned = presign_with_bos_sdk(python, stack.listen_port, &format!("private/{key}"))
+        .unwrap_or_else(|e| format!("<the BOS SDK could not presign: {e}>"));
+    format!(
+        "{header}\
+         \x20 curl -i '{base}/private/{key}'                                # 403 AccessDenied\n\
+         \x20 curl -o thumb.jpg '{base}/private/{key}?x-bce-process=style/thumb'  # 200: styles are public\n\
+         \x20 curl -o signed.webp '{presigned}'\n\
+         \x20     # 200: presigned by the BOS Python SDK (valid 1 h), any command allowed\n"
+    )
+}
+
+/// A presigned GET URL for `demo/<key>` made by the BOS Python SDK.
+fn presign_with_bos_sdk(python: &Path, port: u16, key: &str) -> Result<String> {
+    use std::io::Write;
+    let job = format!(
+        "{{\"sdk\":\"bos\",\"mode\":\"presign\",\"endpoint\":\"http://127.0.0.1:{port}\",\
+         \"bucket\":\"demo\",\"key\":{key:?},\"expires\":3600,\
+         \"params\":{{\"x-bce-process\":\"image/resize,m_lfit,w_400/format,f_webp\"}},\
+         \"access_key\":\"{}\",\"secret_key\":\"{}\"}}",
+        stack::DEMO_ACCESS_KEY,
+        stack::DEMO_SECRET_KEY
+    );
+    let mut child = Command::new(python)
+        .arg(root().join("tests/support/signing_clients.py"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    child
+        .stdin
+        .take()
+        .ok_or("no stdin")?
+        .write_all(job.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split("\"url\": \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_string)
+        .ok_or_else(|| format!("unexpected output: {text}"))
 }
 
 /// Everything CI runs, in order, stopping at the first failure.
@@ -245,6 +317,7 @@ fn test() -> Result<()> {
         "warnings",
     ]))?;
     tools::ensure_curl()?;
+    let python = tools::ensure_signing_sdks()?;
     run(Command::new(&tools.envoy)
         .args(["--mode", "validate", "-c", "envoy/envoy.yaml"])
         .args(["--log-level", "warn"]))?;
@@ -253,7 +326,8 @@ fn test() -> Result<()> {
         .args(["test", "--workspace"])
         .env("IPF_ENVOY", &tools.envoy)
         .env("IPF_S3S_FS", &tools.s3s_fs)
-        .env("IPF_WASM", &tools.wasm))?;
+        .env("IPF_WASM", &tools.wasm)
+        .env("IPF_PYTHON", &python))?;
     println!("xtask: all checks passed");
     Ok(())
 }

