@@ -8,11 +8,12 @@
 //! [`host`], which returns the status instead.
 
 use crate::access::{self, Admission};
-use crate::auth::{IncomingRequest, RefusalReason};
+use crate::auth::IncomingRequest;
 use crate::command::Command;
 use crate::config::{FilterConfig, HeaderMode};
 use crate::error::ProcessError;
 use crate::exchange::{self, ExchangeFacts, Gate, HeaderEdit, UpstreamHead};
+use crate::metrics::Metric;
 use crate::pipeline::{self, RequestContext};
 use log::{debug, info, warn};
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -34,27 +35,40 @@ struct FilterRoot {
     metrics: Rc<Metrics>,
 }
 
-/// Counters defined through the host (Envoy shows them as `wasmcustom.<name>`).
+/// The metrics of [`crate::metrics`], defined through the host; `None` where
+/// the host refused one (the filter then runs without it).
 #[derive(Default)]
 struct Metrics {
-    /// `image_process_filter.refused.<reason>`, indexed like [`RefusalReason::ALL`].
-    refused: [Option<u32>; 5],
+    ids: Vec<Option<u32>>,
 }
 
 impl Metrics {
     fn define() -> Metrics {
-        let mut metrics = Metrics::default();
-        for (slot, reason) in metrics.refused.iter_mut().zip(RefusalReason::ALL) {
-            *slot =
-                host::define_counter(&format!("image_process_filter.refused.{}", reason.as_str()));
+        Metrics {
+            ids: Metric::all()
+                .into_iter()
+                .map(|m| host::define_metric(m.kind(), &m.name()))
+                .collect(),
         }
-        metrics
     }
 
-    fn count_refusal(&self, reason: RefusalReason) {
-        let index = RefusalReason::ALL.iter().position(|r| *r == reason);
-        if let Some(id) = index.and_then(|i| self.refused[i]) {
-            host::increment(id, 1);
+    fn id(&self, metric: Metric) -> Option<u32> {
+        self.ids.get(metric.index()).copied().flatten()
+    }
+
+    fn add(&self, metric: Metric, by: u64) {
+        if let Some(id) = self.id(metric) {
+            host::increment(id, i64::try_from(by).unwrap_or(i64::MAX));
+        }
+    }
+
+    fn count(&self, metric: Metric) {
+        self.add(metric, 1);
+    }
+
+    fn record(&self, metric: Metric, value: u64) {
+        if let Some(id) = self.id(metric) {
+            host::record(id, value);
         }
     }
 }
@@ -81,7 +95,7 @@ impl RootContext for FilterRoot {
                         .map_or("off".to_string(), |s| format!("{:?}", s.scheme)),
                 );
                 self.config = Rc::new(config);
-                if self.metrics.refused.iter().all(Option::is_none) {
+                if self.metrics.ids.is_empty() {
                     self.metrics = Rc::new(Metrics::define());
                 }
                 true
@@ -161,7 +175,7 @@ impl HttpContext for FilterStream {
         };
         match access::admit(&self.config, &request, host::now_unix_seconds()) {
             Admission::Refuse(refusal) => {
-                self.metrics.count_refusal(refusal.reason);
+                self.metrics.count(Metric::Refused(refusal.reason));
                 info!(
                     "#{} request {request_id} refused ({}): {}",
                     self.id,
@@ -172,6 +186,7 @@ impl HttpContext for FilterStream {
                 Action::Pause
             }
             Admission::Reject(error) => {
+                self.metrics.count(Metric::Rejected);
                 info!("#{} request {request_id} rejected: {error}", self.id);
                 self.reply_error(&error, &request_id);
                 Action::Pause
@@ -181,6 +196,7 @@ impl HttpContext for FilterStream {
                     let _ = host::set_header(host::MapType::RequestHeaders, name, value.as_deref());
                 }
                 let Some(command) = command else {
+                    self.metrics.count(Metric::PassedThrough);
                     return Action::Continue;
                 };
                 let upstream_path = edits
@@ -219,6 +235,7 @@ impl HttpContext for FilterStream {
             return Action::Continue;
         };
         if end_of_stream {
+            self.metrics.count(Metric::PassedThrough);
             return Action::Continue; // no body at all (e.g. HEAD-like answers)
         }
         let status = self.response_header(":status");
@@ -235,6 +252,7 @@ impl HttpContext for FilterStream {
             exchange::gate_response(&head, self.config.max_body_bytes)
         {
             debug!("#{} pass through: {reason}", self.id);
+            self.metrics.count(Metric::PassedThrough);
             return Action::Continue;
         }
         pending.upstream_etag = self.response_header("etag");
@@ -266,6 +284,7 @@ impl HttpContext for FilterStream {
             // Without Content-Length we only learn the size while buffering: give up
             // and let the original bytes through untouched.
             info!("#{} pass through: {error}", self.id);
+            self.metrics.count(Metric::PassedThrough);
             return Action::Continue;
         }
         if !end_of_stream {
@@ -278,6 +297,7 @@ impl HttpContext for FilterStream {
         if !exchange::is_image_body(&body) {
             // Not an image after all (e.g. no or a generic Content-Type): untouched.
             debug!("#{} pass through: body is not an image", self.id);
+            self.metrics.count(Metric::PassedThrough);
             return Action::Continue;
         }
         let ctx = RequestContext {
@@ -289,8 +309,16 @@ impl HttpContext for FilterStream {
             upstream_vary: pending.upstream_vary.as_deref(),
             accept: pending.accept.as_deref(),
         };
-        match pipeline::process(&pending.command, &body, &ctx) {
+        let started = host::now_unix_nanos();
+        let result = pipeline::process(&pending.command, &body, &ctx);
+        let elapsed_ms = host::now_unix_nanos().saturating_sub(started) / 1_000_000;
+        self.metrics.record(Metric::ProcessingMs, elapsed_ms);
+        match result {
             Ok(processed) => {
+                self.metrics.count(Metric::Processed);
+                self.metrics.add(Metric::BytesIn, body.len() as u64);
+                self.metrics
+                    .add(Metric::BytesOut, processed.body.len() as u64);
                 if self.config.header_mode == HeaderMode::Held {
                     let edits =
                         exchange::processed_header_edits(&pending.command, &processed, &facts);
@@ -303,7 +331,10 @@ impl HttpContext for FilterStream {
                     );
                 }
             }
-            Err(error) => self.fail_in_body(&error, &pending.request_id, body_size),
+            Err(error) => {
+                self.metrics.count(Metric::Failed);
+                self.fail_in_body(&error, &pending.request_id, body_size)
+            }
         }
         Action::Continue
     }
@@ -378,6 +409,7 @@ fn apply_response_edits(edits: &[HeaderEdit]) {
 
 /// Host calls that report their status instead of panicking.
 mod host {
+    use crate::metrics::Kind;
     /// proxy-wasm ABI map types.
     #[derive(Clone, Copy)]
     #[repr(u32)]
@@ -389,6 +421,7 @@ mod host {
     const BUFFER_HTTP_RESPONSE_BODY: u32 = 1;
     const STATUS_OK: u32 = 0;
     const METRIC_COUNTER: u32 = 0;
+    const METRIC_HISTOGRAM: u32 = 2;
 
     #[link(wasm_import_module = "env")]
     extern "C" {
@@ -419,6 +452,7 @@ mod host {
             return_id: *mut u32,
         ) -> u32;
         fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
+        fn proxy_record_metric(metric_id: u32, value: u64) -> u32;
         fn proxy_send_local_response(
             status_code: u32,
             status_code_details_data: *const u8,
@@ -439,26 +473,40 @@ mod host {
         }
     }
 
-    /// The host's wall clock in Unix seconds (0 if the host cannot tell, which
-    /// makes every signature look expired rather than trapping).
-    pub fn now_unix_seconds() -> i64 {
+    /// The host's wall clock in Unix nanoseconds (0 if the host cannot tell).
+    pub fn now_unix_nanos() -> u64 {
         let mut nanos: u64 = 0;
         // SAFETY: the host writes one u64 through the pointer.
         let status = unsafe { proxy_get_current_time_nanoseconds(&mut nanos) };
         if status == STATUS_OK {
-            i64::try_from(nanos / 1_000_000_000).unwrap_or(0)
+            nanos
         } else {
             0
         }
     }
 
-    /// Defines a counter; `None` if the host refuses (the filter then runs without it).
-    pub fn define_counter(name: &str) -> Option<u32> {
+    /// The host's wall clock in Unix seconds (0 if the host cannot tell, which
+    /// makes every signature look expired rather than trapping).
+    pub fn now_unix_seconds() -> i64 {
+        i64::try_from(now_unix_nanos() / 1_000_000_000).unwrap_or(0)
+    }
+
+    /// Defines a metric; `None` if the host refuses (the filter then runs without it).
+    pub fn define_metric(kind: Kind, name: &str) -> Option<u32> {
+        let kind = match kind {
+            Kind::Counter => METRIC_COUNTER,
+            Kind::Histogram => METRIC_HISTOGRAM,
+        };
         let mut id: u32 = 0;
         // SAFETY: pointers and lengths describe live data for the whole call.
-        let status =
-            unsafe { proxy_define_metric(METRIC_COUNTER, name.as_ptr(), name.len(), &mut id) };
+        let status = unsafe { proxy_define_metric(kind, name.as_ptr(), name.len(), &mut id) };
         (status == STATUS_OK).then_some(id)
+    }
+
+    /// Records one histogram value, ignoring a host refusal.
+    pub fn record(id: u32, value: u64) {
+        // SAFETY: plain values.
+        let _ = unsafe { proxy_record_metric(id, value) };
     }
 
     /// Adds `by` to a counter, ignoring a host refusal.

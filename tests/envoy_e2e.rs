@@ -284,6 +284,7 @@ fn cases() -> Vec<Case> {
         ("every_format_round_trips_through_envoy", every_format),
         ("animated_gif_keeps_frames", animated_gif),
     ];
+    cases.push(("metrics_in_stats_and_prometheus", metrics_in_prometheus));
     cases.extend(auth::cases());
     cases
 }
@@ -925,6 +926,75 @@ fn crop_outside_image(e: &Env) -> Check {
             .as_str()
             .is_some_and(|m| m.contains("crop: the corner (6000, 0)")),
         || format!("message: {}", v["message"]),
+    )
+}
+
+/// The value of one Prometheus sample line (`name{labels} value`) of the held stack.
+fn prometheus_value(e: &Env, series: &str) -> Result<Option<f64>, Failed> {
+    let text = e
+        .held
+        .lock()
+        .map_err(|_| "lock")?
+        .admin_get("/stats/prometheus")
+        .map_err(|err| err.to_string())?;
+    Ok(text
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok()))
+}
+
+fn metrics_in_prometheus(e: &Env) -> Check {
+    let series = |outcome: &str| format!("image_process_filter_requests{{outcome=\"{outcome}\"}}");
+    let read = |name: &str| -> Result<f64, Failed> {
+        prometheus_value(e, name)?.ok_or_else(|| format!("no {name} in /stats/prometheus").into())
+    };
+    let bytes_in = "image_process_filter_bytes{direction=\"in\"}";
+    let bytes_out = "image_process_filter_bytes{direction=\"out\"}";
+    let before = [
+        read(&series("processed"))?,
+        read(&series("passed_through"))?,
+        read(&series("rejected"))?,
+        read(bytes_in)?,
+        read(bytes_out)?,
+    ];
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/alpha.png?x-bce-process=image/resize,w_16"),
+        &[],
+    )?;
+    eq("processed status", r.status, 200)?;
+    let out_len = r.body.len() as f64;
+    e.curl(Proto::H1, &e.held_url("/demo/hello.txt"), &[])?;
+    e.curl(
+        Proto::H1,
+        &e.held_url("/demo/alpha.png?x-bce-process=image/resize,w_0"),
+        &[],
+    )?;
+    eq("processed +1", read(&series("processed"))? - before[0], 1.0)?;
+    eq(
+        "passed_through +1",
+        read(&series("passed_through"))? - before[1],
+        1.0,
+    )?;
+    eq("rejected +1", read(&series("rejected"))? - before[2], 1.0)?;
+    eq(
+        "bytes in",
+        read(bytes_in)? - before[3],
+        e.object("alpha.png").len() as f64,
+    )?;
+    eq("bytes out", read(bytes_out)? - before[4], out_len)?;
+    let text = e
+        .held
+        .lock()
+        .map_err(|_| "lock")?
+        .admin_get("/stats/prometheus")
+        .map_err(|err| err.to_string())?;
+    ensure(
+        text.contains("# TYPE image_process_filter_processing_ms histogram"),
+        || "no processing time histogram".into(),
+    )?;
+    ensure(
+        text.contains("image_process_filter_refused{reason=\"style_only\"}"),
+        || "refusals are not tagged by reason".into(),
     )
 }
 
