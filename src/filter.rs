@@ -113,6 +113,7 @@ impl RootContext for FilterRoot {
             config: Rc::clone(&self.config),
             metrics: Rc::clone(&self.metrics),
             state: State::Idle,
+            head_as_get: false,
         }))
     }
 
@@ -137,6 +138,8 @@ struct Pending {
     /// The object's path without the query, for `detect`'s suffix.
     object_key: String,
     request_id: String,
+    /// The client's `If-None-Match` (not sent upstream).
+    if_none_match: Option<String>,
     upstream_etag: Option<String>,
     upstream_vary: Option<String>,
 }
@@ -146,6 +149,9 @@ struct FilterStream {
     config: Rc<FilterConfig>,
     metrics: Rc<Metrics>,
     state: State,
+    /// A HEAD the filter fetches with GET: Envoy forwards whatever body comes
+    /// back, so the filter drops it (the headers describe what a GET gets).
+    head_as_get: bool,
 }
 
 impl Context for FilterStream {}
@@ -199,6 +205,7 @@ impl HttpContext for FilterStream {
                     self.metrics.count(Metric::PassedThrough);
                     return Action::Continue;
                 };
+                self.head_as_get = method.eq_ignore_ascii_case("HEAD");
                 let upstream_path = edits
                     .iter()
                     .rev()
@@ -209,10 +216,14 @@ impl HttpContext for FilterStream {
                     "#{} process '{}' for {upstream_path}",
                     self.id, command.normalized
                 );
-                let accept = headers
-                    .iter()
-                    .find(|(k, _)| k == "accept")
-                    .map(|(_, v)| v.clone());
+                let header = |name: &str| {
+                    headers
+                        .iter()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.clone())
+                };
+                let accept = header("accept");
+                let if_none_match = header("if-none-match");
                 self.state = State::Pending(Box::new(Pending {
                     command,
                     accept,
@@ -222,6 +233,7 @@ impl HttpContext for FilterStream {
                         .unwrap_or_default()
                         .to_string(),
                     request_id,
+                    if_none_match,
                     upstream_etag: None,
                     upstream_vary: None,
                 }));
@@ -239,6 +251,9 @@ impl HttpContext for FilterStream {
             return Action::Continue; // no body at all (e.g. HEAD-like answers)
         }
         let status = self.response_header(":status");
+        if status.as_deref() == Some("200") && self.answer_not_modified(&pending) {
+            return Action::Pause;
+        }
         let content_type = self.response_header("content-type");
         let content_length = self.response_header("content-length");
         let content_encoding = self.response_header("content-encoding");
@@ -277,6 +292,17 @@ impl HttpContext for FilterStream {
     }
 
     fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        let action = self.response_body(body_size, end_of_stream);
+        if self.head_as_get && matches!(action, Action::Continue) {
+            // Whatever this chunk now holds (original or processed), a HEAD gets none of it.
+            let _ = host::replace_response_body(usize::MAX >> 1, &[]);
+        }
+        action
+    }
+}
+
+impl FilterStream {
+    fn response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         let State::Buffering(pending) = std::mem::replace(&mut self.state, State::Idle) else {
             return Action::Continue;
         };
@@ -341,6 +367,51 @@ impl HttpContext for FilterStream {
 }
 
 impl FilterStream {
+    /// Answers 304 without processing when the client's `If-None-Match` holds
+    /// the ETag the processed response would have (it depends only on the
+    /// upstream ETag, the command and `Accept`). Returns whether it did.
+    fn answer_not_modified(&self, pending: &Pending) -> bool {
+        let Some(if_none_match) = pending.if_none_match.as_deref() else {
+            return false;
+        };
+        let upstream_etag = self.response_header("etag");
+        let variant = exchange::etag_variant(&pending.command, pending.accept.as_deref());
+        let Some(etag) = exchange::derived_etag(
+            upstream_etag.as_deref(),
+            &pending.command.normalized,
+            variant,
+        ) else {
+            return false;
+        };
+        if !exchange::if_none_match_hits(if_none_match, &etag) {
+            return false;
+        }
+        let mut headers: Vec<(String, String)> = vec![("etag".into(), etag)];
+        for name in exchange::NOT_MODIFIED_KEPT_HEADERS {
+            if let Some(v) = self.response_header(name) {
+                headers.push((name.to_string(), v));
+            }
+        }
+        if exchange::varies_on_accept(&pending.command) {
+            let vary = exchange::vary_with_accept(self.response_header("vary").as_deref());
+            headers.push(("vary".into(), vary));
+        }
+        let borrowed: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        match host::send_local_response(304, &borrowed, b"") {
+            Ok(()) => {
+                self.metrics.count(Metric::NotModified);
+                true
+            }
+            Err(status) => {
+                warn!("#{} could not answer 304: host status {status}", self.id);
+                false
+            }
+        }
+    }
+
     /// Every request header, values read as bytes and decoded leniently (the
     /// SDK's string getters panic on a non-UTF-8 value, which would trap the VM).
     fn request_headers(&self) -> Vec<(String, String)> {

@@ -17,6 +17,8 @@ pub enum Metric {
     PassedThrough,
     /// Requests answered at once with a 4xx/5xx for a bad command.
     Rejected,
+    /// Conditional requests answered 304 from the upstream ETag, without processing.
+    NotModified,
     /// Processing that failed on the body (an error status, or the original
     /// kept in `early` mode).
     Failed,
@@ -48,6 +50,7 @@ impl Metric {
             Metric::PassedThrough,
             Metric::Rejected,
             Metric::Failed,
+            Metric::NotModified,
         ];
         all.extend(RefusalReason::ALL.into_iter().map(Metric::Refused));
         all.extend([Metric::BytesIn, Metric::BytesOut, Metric::ProcessingMs]);
@@ -66,6 +69,7 @@ impl Metric {
             Metric::PassedThrough => "requests.passed_through".to_string(),
             Metric::Rejected => "requests.rejected".to_string(),
             Metric::Failed => "requests.failed".to_string(),
+            Metric::NotModified => "requests.not_modified".to_string(),
             Metric::Refused(reason) => format!("refused.{}", reason.as_str()),
             Metric::BytesIn => "bytes.in".to_string(),
             Metric::BytesOut => "bytes.out".to_string(),

@@ -272,7 +272,8 @@ fn cases() -> Vec<Case> {
         }),
         ("passthrough_non_image", passthrough_non_image),
         ("passthrough_404", passthrough_404),
-        ("passthrough_head", passthrough_head),
+        ("head_has_the_headers_of_get", head_has_the_headers_of_get),
+        ("if_none_match_304_without_processing", if_none_match_304),
         ("passthrough_oversize_body", passthrough_oversize),
         ("early_mode_streams_processed_image", early_mode),
         ("info_json", info_json),
@@ -541,21 +542,130 @@ fn passthrough_404(e: &Env) -> Check {
     ensure(r.body == direct.body, || "404 body changed".into())
 }
 
-fn passthrough_head(e: &Env) -> Check {
-    let r = e.curl(
-        Proto::H1,
-        &e.held_url("/demo/photo.jpg?x-bce-process=image/resize,w_10"),
-        &["-I"],
+fn head_has_the_headers_of_get(e: &Env) -> Check {
+    for (stack, url) in [
+        (
+            "held",
+            e.held_url("/demo/photo.jpg?x-bce-process=image/resize,w_10"),
+        ),
+        (
+            "early",
+            e.early_url("/demo/photo.jpg?x-bce-process=image/resize,w_10"),
+        ),
+    ] {
+        let get = e.curl(Proto::H1, &url, &[])?;
+        let head = e.curl(Proto::H1, &url, &["-I"])?;
+        eq(&format!("{stack}: HEAD status"), head.status, 200)?;
+        let raw = raw_head(&url)?;
+        ensure(raw.ends_with("\r\n\r\n"), || {
+            format!("{stack}: bytes after the HEAD response's headers: {raw:?}")
+        })?;
+        for name in [
+            "content-type",
+            "content-length",
+            "etag",
+            "x-bce-image-info",
+            "content-md5",
+        ] {
+            eq(
+                &format!("{stack}: HEAD {name}"),
+                head.header(name),
+                get.header(name),
+            )?;
+        }
+    }
+    // A HEAD fetched with GET whose answer is not processed still gets no body.
+    let raw = raw_head(&e.held_url("/demo/hello.txt?x-bce-process=image/resize,w_10"))?;
+    ensure(
+        raw.starts_with("HTTP/1.1 200") && raw.ends_with("\r\n\r\n"),
+        || format!("HEAD of a non-image with a command: {raw:?}"),
     )?;
-    eq("status", r.status, 200)?;
+    // Without a command, HEAD is the upstream's.
+    let head = e.curl(Proto::H1, &e.held_url("/demo/photo.jpg"), &["-I"])?;
     eq(
-        "content-length",
-        r.header("content-length"),
+        "plain HEAD content-length",
+        head.header("content-length"),
         Some(e.object(PHOTO).len().to_string().as_str()),
-    )?;
-    ensure(r.header("x-bce-image-info").is_none(), || {
-        "HEAD was processed".into()
-    })
+    )
+}
+
+/// Everything a raw HTTP/1.1 `HEAD` of `url` receives (the connection closes after it).
+fn raw_head(url: &str) -> Result<String, Failed> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").ok_or("not an http URL")?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut conn = std::net::TcpStream::connect(authority).map_err(|err| err.to_string())?;
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .map_err(|err| err.to_string())?;
+    write!(
+        conn,
+        "HEAD {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|err| err.to_string())?;
+    let mut got = Vec::new();
+    conn.read_to_end(&mut got).map_err(|err| err.to_string())?;
+    Ok(String::from_utf8_lossy(&got).into_owned())
+}
+
+fn if_none_match_304(e: &Env) -> Check {
+    for (stack, url) in [
+        (
+            "held",
+            e.held_url("/demo/pngsuite.png?x-bce-process=image/resize,w_20/format,f_auto"),
+        ),
+        (
+            "early",
+            e.early_url("/demo/pngsuite.png?x-bce-process=image/resize,w_20/format,f_auto"),
+        ),
+    ] {
+        let accept = "accept: image/webp,*/*";
+        let first = e.curl(Proto::H1, &url, &["-H", accept])?;
+        eq(&format!("{stack}: first"), first.status, 200)?;
+        let etag = first.header("etag").ok_or("no etag")?.to_string();
+        let again = e.curl(
+            Proto::H1,
+            &url,
+            &["-H", accept, "-H", &format!("if-none-match: {etag}")],
+        )?;
+        eq(&format!("{stack}: conditional"), again.status, 304)?;
+        ensure(again.body.is_empty(), || {
+            format!("{stack}: 304 with a body")
+        })?;
+        eq(
+            &format!("{stack}: 304 etag"),
+            again.header("etag"),
+            Some(etag.as_str()),
+        )?;
+        ensure(
+            again.header("vary").is_some_and(|v| v.contains("Accept")),
+            || format!("{stack}: 304 lacks Vary: Accept"),
+        )?;
+        eq(
+            &format!("{stack}: 304 last-modified"),
+            again.header("last-modified"),
+            first.header("last-modified"),
+        )?;
+        // Another Accept is another variant: processed again.
+        let other = e.curl(
+            Proto::H1,
+            &url,
+            &[
+                "-H",
+                "accept: image/png",
+                "-H",
+                &format!("if-none-match: {etag}"),
+            ],
+        )?;
+        eq(&format!("{stack}: other variant"), other.status, 200)?;
+        let stale = e.curl(
+            Proto::H1,
+            &url,
+            &["-H", accept, "-H", "if-none-match: \"nope\""],
+        )?;
+        eq(&format!("{stack}: stale tag"), stale.status, 200)?;
+        ensure(!stale.body.is_empty(), || "stale tag got no body".into())?;
+    }
+    Ok(())
 }
 
 fn passthrough_oversize(e: &Env) -> Check {
