@@ -286,6 +286,10 @@ fn cases() -> Vec<Case> {
         ("animated_gif_keeps_frames", animated_gif),
     ];
     cases.push(("metrics_in_stats_and_prometheus", metrics_in_prometheus));
+    cases.push((
+        "bad_plugin_config_stops_envoy_naming_the_field",
+        bad_plugin_config,
+    ));
     cases.extend(auth::cases());
     cases
 }
@@ -1037,6 +1041,52 @@ fn crop_outside_image(e: &Env) -> Check {
             .is_some_and(|m| m.contains("crop: the corner (6000, 0)")),
         || format!("message: {}", v["message"]),
     )
+}
+
+/// A plugin config with a bad field: the VM refuses it in `on_configure`, so
+/// Envoy does not start serving with it, and the log names the field.
+fn bad_plugin_config(e: &Env) -> Check {
+    let tools = tools_from_env().ok_or("IPF_* not set")?;
+    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("envoy/envoy.yaml");
+    for (from, to, field) in [
+        (
+            "\"max_body_bytes\": 20971520",
+            "\"max_body_bytes\": 0",
+            "max_body_bytes",
+        ),
+        (
+            "\"resources\": [ \"demo/private/*\" ]",
+            "\"resources\": [ \"nobucket\" ]",
+            "protection.resources[0]",
+        ),
+        (
+            "\"header_mode\": \"held\"",
+            "\"header_mode\": \"held\", \"colour\": 1",
+            "colour",
+        ),
+    ] {
+        let started = Stack::start(
+            &tools,
+            &StackOptions {
+                envoy_template: template.clone(),
+                listen_port: 0,
+                bucket_dir: e.bucket.clone(),
+                work_dir: e.scratch.join("bad-config"),
+                concurrency: 1,
+                replacements: vec![(from.into(), to.into())],
+            },
+        );
+        match started {
+            Ok(mut stack) => {
+                stack.stop();
+                return Err(format!("Envoy started with a bad {field}").into());
+            }
+            Err(log) => ensure(log.contains(field), || {
+                format!("Envoy's log does not name {field}: {log}")
+            })?,
+        }
+    }
+    Ok(())
 }
 
 /// The value of one Prometheus sample line (`name{labels} value`) of the held stack.
