@@ -20,6 +20,8 @@ pub enum ErrorCode {
     MissingArgument,
     /// 404: `style/<name>` names no configured style.
     NoSuchStyle,
+    /// 404: an object the command needs (a watermark image or font) does not exist.
+    NoSuchKey,
     /// 400: the source or a result breaks a size limit (bytes, sides, pixels).
     ImageTooLarge,
     /// 400: the body is not an image we can decode (unknown magic, corrupt data).
@@ -41,7 +43,7 @@ impl ErrorCode {
             | ErrorCode::ImageTooLarge
             | ErrorCode::InvalidImage
             | ErrorCode::UnsupportedFormat => 400,
-            ErrorCode::NoSuchStyle => 404,
+            ErrorCode::NoSuchStyle | ErrorCode::NoSuchKey => 404,
             ErrorCode::NotImplemented => 501,
             ErrorCode::InternalError => 500,
         }
@@ -53,6 +55,7 @@ impl ErrorCode {
             ErrorCode::InvalidArgument => "InvalidArgument",
             ErrorCode::MissingArgument => "MissingArgument",
             ErrorCode::NoSuchStyle => "NoSuchStyle",
+            ErrorCode::NoSuchKey => "NoSuchKey",
             ErrorCode::ImageTooLarge => "ImageTooLarge",
             ErrorCode::InvalidImage => "InvalidImage",
             ErrorCode::UnsupportedFormat => "UnsupportedFormat",
