@@ -7,13 +7,19 @@
 //! {
 //!   "header_mode": "held",
 //!   "max_body_bytes": 20971520,
-//!   "styles": { "thumb": "image/resize,m_lfit,w_200,h_200" }
+//!   "styles": { "thumb": "image/resize,m_lfit,w_200,h_200" },
+//!   "upstream_cluster": "storage",
+//!   "fonts": { "WenQuanYi": "demo/fonts/wqy-zenhei.ttc" },
+//!   "object_cache_bytes": 67108864,
+//!   "object_cache_ttl_seconds": 60
 //! }
 //! ```
 
+use crate::actions::watermark::ObjectRef;
 use crate::command::{is_valid_style_name, Command, Styles};
 use crate::pipeline::MAX_SOURCE_BYTES;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 /// When response headers are decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -42,7 +48,25 @@ pub struct FilterConfig {
     pub max_body_bytes: usize,
     /// Named styles, reachable as `x-bce-process=style/<name>`.
     pub styles: Styles,
+    /// The Envoy cluster of the storage: watermark images and fonts are
+    /// fetched from it. Without it, a watermark that needs an object is a 500.
+    pub upstream_cluster: Option<String>,
+    /// Fonts for text watermarks: name (as given Base64-encoded in `type_`)
+    /// → `bucket/key` of a TrueType/OpenType font object.
+    pub fonts: BTreeMap<String, String>,
+    /// Most bytes of fetched objects kept in the proxy's shared data
+    /// (0 – 1 GiB, default 64 MiB; 0 keeps nothing).
+    pub object_cache_bytes: usize,
+    /// Seconds a cached object is used without asking the storage; after
+    /// that it is revalidated with `If-None-Match` (0 – 86 400, default 60).
+    pub object_cache_ttl_seconds: u64,
+    /// `fonts`, parsed.
+    #[serde(skip)]
+    pub font_objects: BTreeMap<String, ObjectRef>,
 }
+
+/// Largest `object_cache_bytes`.
+pub const MAX_OBJECT_CACHE_BYTES: usize = 1 << 30;
 
 impl Default for FilterConfig {
     fn default() -> Self {
@@ -50,6 +74,11 @@ impl Default for FilterConfig {
             header_mode: HeaderMode::Held,
             max_body_bytes: MAX_SOURCE_BYTES,
             styles: Styles::new(),
+            upstream_cluster: None,
+            fonts: BTreeMap::new(),
+            object_cache_bytes: 64 << 20,
+            object_cache_ttl_seconds: 60,
+            font_objects: BTreeMap::new(),
         }
     }
 }
@@ -60,7 +89,7 @@ impl FilterConfig {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(FilterConfig::default());
         }
-        let config: FilterConfig = serde_json::from_slice(bytes)
+        let mut config: FilterConfig = serde_json::from_slice(bytes)
             .map_err(|e| format!("invalid plugin configuration: {e}"))?;
         if config.max_body_bytes == 0 || config.max_body_bytes > MAX_SOURCE_BYTES {
             return Err(format!(
@@ -74,6 +103,37 @@ impl FilterConfig {
             }
             let text = body.strip_prefix("image/").unwrap_or(body);
             Command::parse_actions(text).map_err(|e| format!("style '{name}': {e}"))?;
+        }
+        if let Some(cluster) = &config.upstream_cluster {
+            if cluster.trim().is_empty() {
+                return Err("upstream_cluster must name an Envoy cluster".into());
+            }
+        }
+        if config.object_cache_bytes > MAX_OBJECT_CACHE_BYTES {
+            return Err(format!(
+                "object_cache_bytes must be between 0 and {MAX_OBJECT_CACHE_BYTES}, got {}",
+                config.object_cache_bytes
+            ));
+        }
+        if config.object_cache_ttl_seconds > 86_400 {
+            return Err(format!(
+                "object_cache_ttl_seconds must be between 0 and 86400, got {}",
+                config.object_cache_ttl_seconds
+            ));
+        }
+        for (name, path) in &config.fonts {
+            if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
+                return Err(format!(
+                    "fonts: name '{name}' must be 1-64 characters without control characters"
+                ));
+            }
+            let object = ObjectRef::parse(path).ok_or_else(|| {
+                format!("fonts: '{name}' must be 'bucket/key' of a font object, got '{path}'")
+            })?;
+            config.font_objects.insert(name.clone(), object);
+        }
+        if !config.fonts.is_empty() && config.upstream_cluster.is_none() {
+            return Err("fonts need upstream_cluster to fetch them from".into());
         }
         Ok(config)
     }
@@ -96,6 +156,38 @@ mod tests {
         assert_eq!(c.header_mode, HeaderMode::Early);
         assert_eq!(c.max_body_bytes, 1000);
         assert_eq!(c.styles["thumb"], "image/resize,w_200");
+        let c = FilterConfig::from_json(
+            br#"{"upstream_cluster":"storage","fonts":{"WenQuanYi":"demo/fonts/wqy.ttc"},"object_cache_bytes":0,"object_cache_ttl_seconds":5}"#,
+        )
+        .unwrap();
+        assert_eq!(c.upstream_cluster.as_deref(), Some("storage"));
+        assert_eq!(
+            c.font_objects["WenQuanYi"].to_string(),
+            "demo/fonts/wqy.ttc"
+        );
+        assert_eq!((c.object_cache_bytes, c.object_cache_ttl_seconds), (0, 5));
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        for (bad, field) in [
+            (
+                &br#"{"fonts":{"a":"x"},"upstream_cluster":"s"}"#[..],
+                "fonts: 'a'",
+            ),
+            (
+                br#"{"object_cache_ttl_seconds":99999}"#,
+                "object_cache_ttl_seconds",
+            ),
+            (
+                br#"{"object_cache_bytes":99999999999}"#,
+                "object_cache_bytes",
+            ),
+            (br#"{"upstream_cluster":""}"#, "upstream_cluster"),
+        ] {
+            let e = FilterConfig::from_json(bad).unwrap_err();
+            assert!(e.contains(field), "{e}");
+        }
     }
 
     #[test]
@@ -107,6 +199,12 @@ mod tests {
             br#"{"styles":{"_x":"image/resize,w_1"}}"#,
             br#"{"styles":{"t":"image/resize,w_0"}}"#,
             br#"{"unknown":1}"#,
+            br#"{"upstream_cluster":" "}"#,
+            br#"{"upstream_cluster":"s","fonts":{"a":"nobucket"}}"#,
+            br#"{"upstream_cluster":"s","fonts":{"":"demo/a.ttf"}}"#,
+            br#"{"fonts":{"a":"demo/a.ttf"}}"#,
+            br#"{"object_cache_bytes":2000000000}"#,
+            br#"{"object_cache_ttl_seconds":86401}"#,
             b"{",
         ] {
             assert!(

@@ -22,6 +22,8 @@ pub enum ErrorCode {
     NoSuchStyle,
     /// 404: an object the command needs (a watermark image or font) does not exist.
     NoSuchKey,
+    /// 403: the storage refused an object the command needs.
+    AccessDenied,
     /// 400: the source or a result breaks a size limit (bytes, sides, pixels).
     ImageTooLarge,
     /// 400: the body is not an image we can decode (unknown magic, corrupt data).
@@ -44,6 +46,7 @@ impl ErrorCode {
             | ErrorCode::InvalidImage
             | ErrorCode::UnsupportedFormat => 400,
             ErrorCode::NoSuchStyle | ErrorCode::NoSuchKey => 404,
+            ErrorCode::AccessDenied => 403,
             ErrorCode::NotImplemented => 501,
             ErrorCode::InternalError => 500,
         }
@@ -56,6 +59,7 @@ impl ErrorCode {
             ErrorCode::MissingArgument => "MissingArgument",
             ErrorCode::NoSuchStyle => "NoSuchStyle",
             ErrorCode::NoSuchKey => "NoSuchKey",
+            ErrorCode::AccessDenied => "AccessDenied",
             ErrorCode::ImageTooLarge => "ImageTooLarge",
             ErrorCode::InvalidImage => "InvalidImage",
             ErrorCode::UnsupportedFormat => "UnsupportedFormat",

@@ -7,15 +7,20 @@
 //! plausibly fail (changing headers, replacing the body, local replies) go through
 //! [`host`], which returns the status instead.
 
+use crate::actions::watermark::{ObjectRef, Resources};
 use crate::command::Command;
 use crate::config::{FilterConfig, HeaderMode};
 use crate::error::ProcessError;
 use crate::exchange::{self, ExchangeFacts, Gate, HeaderEdit, RequestDecision, UpstreamHead};
+use crate::objects::{self, CacheEntry, CacheIndex, FetchAnswer, Lookup};
 use crate::pipeline::{self, RequestContext};
 use log::{debug, info, warn};
+use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{Action, ContextType, LogLevel};
+use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, Status};
+use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::time::Duration;
 
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(LogLevel::Info);
@@ -57,6 +62,8 @@ impl RootContext for FilterRoot {
             id: context_id,
             config: Rc::clone(&self.config),
             state: State::Idle,
+            fetch: Fetching::default(),
+            request_paused: false,
         }))
     }
 
@@ -73,6 +80,20 @@ enum State {
     Pending(Box<Pending>),
     /// Buffering the response body.
     Buffering(Box<Pending>),
+    /// The body is complete (and paused); waiting for watermark objects.
+    AwaitingObjects(Box<Pending>, usize),
+}
+
+/// The watermark objects of one request: what is in, what is on its way.
+#[derive(Default)]
+struct Fetching {
+    resources: Resources,
+    /// Call token → the object and the cache entry the call revalidates.
+    outstanding: BTreeMap<u32, (ObjectRef, Option<CacheEntry>)>,
+    /// The first failure; the request answers with it.
+    error: Option<ProcessError>,
+    /// The ETag of each object in `resources`, for the derived ETag.
+    etags: BTreeMap<ObjectRef, Option<String>>,
 }
 
 struct Pending {
@@ -89,9 +110,76 @@ struct FilterStream {
     id: u32,
     config: Rc<FilterConfig>,
     state: State,
+    fetch: Fetching,
+    /// The request waits for the objects (`early` mode, where a failure must
+    /// be known before the response headers go out).
+    request_paused: bool,
 }
 
-impl Context for FilterStream {}
+impl Context for FilterStream {
+    fn on_http_call_response(
+        &mut self,
+        token_id: u32,
+        _num_headers: usize,
+        body_size: usize,
+        _num_trailers: usize,
+    ) {
+        let Some((object, cached)) = self.fetch.outstanding.remove(&token_id) else {
+            return;
+        };
+        let header = |name: &str| {
+            hostcalls::get_map_value(MapType::HttpCallResponseHeaders, name)
+                .ok()
+                .flatten()
+        };
+        let status = header(":status");
+        let etag = header("etag");
+        let body = hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, body_size)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let answer = FetchAnswer {
+            status: status.as_deref(),
+            etag: etag.as_deref(),
+            body,
+        };
+        debug!("#{} fetched {object}: status {status:?}", self.id);
+        match objects::on_fetch_answer(&object, answer, cached.as_ref(), now_seconds()) {
+            Ok(fetched) => {
+                if let Some(entry) = fetched.store {
+                    self.store_in_cache(&object, &entry);
+                    self.fetch.etags.insert(object.clone(), entry.etag);
+                }
+                self.fetch.resources.objects.insert(object, fetched.body);
+            }
+            Err(error) => {
+                info!("#{} {error}", self.id);
+                self.fetch.error.get_or_insert(error);
+            }
+        }
+        if !self.fetch.outstanding.is_empty() {
+            return;
+        }
+        if std::mem::take(&mut self.request_paused) {
+            if let Some(error) = self.fetch.error.take() {
+                let request_id = self.request_id();
+                self.state = State::Idle;
+                self.reply_error(&error, &request_id);
+            } else if let Err(status) = hostcalls::resume_http_request() {
+                warn!("#{} could not resume the request: {status:?}", self.id);
+            }
+            return;
+        }
+        if let State::AwaitingObjects(pending, body_size) =
+            std::mem::replace(&mut self.state, State::Idle)
+        {
+            self.finish_body(&pending, body_size);
+            if let Err(status) = hostcalls::resume_http_response() {
+                warn!("#{} could not resume the response: {status:?}", self.id);
+            }
+        }
+    }
+}
 
 impl HttpContext for FilterStream {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
@@ -111,6 +199,12 @@ impl HttpContext for FilterStream {
                 command,
                 upstream_path,
             } => {
+                if let Err(error) = self.start_fetches(&command, &upstream_path) {
+                    info!("#{} reject {path}: {error}", self.id);
+                    let request_id = self.request_id();
+                    self.reply_error(&error, &request_id);
+                    return Action::Pause;
+                }
                 let _ =
                     host::set_header(host::MapType::RequestHeaders, ":path", Some(&upstream_path));
                 for name in exchange::STRIP_REQUEST_HEADERS {
@@ -134,6 +228,12 @@ impl HttpContext for FilterStream {
                     upstream_etag: None,
                     upstream_vary: None,
                 }));
+                if self.config.header_mode == HeaderMode::Early
+                    && !self.fetch.outstanding.is_empty()
+                {
+                    self.request_paused = true;
+                    return Action::Pause;
+                }
                 Action::Continue
             }
         }
@@ -168,8 +268,11 @@ impl HttpContext for FilterStream {
             // Hold the headers (needs allow_on_headers_stop_iteration) until the body is done.
             HeaderMode::Held => Action::Pause,
             HeaderMode::Early => {
+                // The objects are in (the request waited for them).
+                let etag =
+                    objects::combined_etag(pending.upstream_etag.as_deref(), &self.fetch.etags);
                 let facts = ExchangeFacts {
-                    upstream_etag: pending.upstream_etag.as_deref(),
+                    upstream_etag: etag.as_deref(),
                     upstream_vary: pending.upstream_vary.as_deref(),
                     accept: pending.accept.as_deref(),
                 };
@@ -197,20 +300,42 @@ impl HttpContext for FilterStream {
             self.state = State::Buffering(pending);
             return Action::Pause;
         }
-        let body = self
-            .get_http_response_body(0, body_size)
+        if !self.fetch.outstanding.is_empty() {
+            // The watermark objects are still on their way: keep the body
+            // (and, in held mode, the headers) until they are in.
+            self.state = State::AwaitingObjects(pending, body_size);
+            return Action::Pause;
+        }
+        self.finish_body(&pending, body_size);
+        Action::Continue
+    }
+}
+
+impl FilterStream {
+    /// Processes the complete body (all watermark objects are in).
+    fn finish_body(&mut self, pending: &Pending, body_size: usize) {
+        let body = hostcalls::get_buffer(BufferType::HttpResponseBody, 0, body_size)
+            .ok()
+            .flatten()
             .unwrap_or_default();
         if !exchange::is_image_body(&body) {
             // Not an image after all (e.g. no or a generic Content-Type): untouched.
             debug!("#{} pass through: body is not an image", self.id);
-            return Action::Continue;
+            return;
         }
+        if let Some(error) = self.fetch.error.take() {
+            self.fail_in_body(&error, &pending.request_id, body_size);
+            return;
+        }
+        let upstream_etag =
+            objects::combined_etag(pending.upstream_etag.as_deref(), &self.fetch.etags);
         let ctx = RequestContext {
             accept: pending.accept.clone(),
             object_key: Some(pending.object_key.clone()),
+            resources: std::mem::take(&mut self.fetch.resources),
         };
         let facts = ExchangeFacts {
-            upstream_etag: pending.upstream_etag.as_deref(),
+            upstream_etag: upstream_etag.as_deref(),
             upstream_vary: pending.upstream_vary.as_deref(),
             accept: pending.accept.as_deref(),
         };
@@ -230,11 +355,120 @@ impl HttpContext for FilterStream {
             }
             Err(error) => self.fail_in_body(&error, &pending.request_id, body_size),
         }
-        Action::Continue
     }
-}
 
-impl FilterStream {
+    fn request_id(&self) -> String {
+        hostcalls::get_map_value(MapType::HttpRequestHeaders, "x-request-id")
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Looks up the objects the command's watermarks need in the shared
+    /// cache and asks the storage for the rest. An unknown font, a missing
+    /// `upstream_cluster` or a call the host refuses is an error at once.
+    fn start_fetches(
+        &mut self,
+        command: &Command,
+        upstream_path: &str,
+    ) -> Result<(), ProcessError> {
+        let bucket = objects::bucket_of_path(upstream_path).unwrap_or_default();
+        let needed = command.objects(bucket, &self.config.font_objects)?;
+        self.fetch.resources.bucket = bucket.to_string();
+        self.fetch.resources.fonts = self.config.font_objects.clone();
+        if needed.is_empty() {
+            return Ok(());
+        }
+        let cluster = self.config.upstream_cluster.clone().ok_or_else(|| {
+            ProcessError::internal(
+                "watermark: the filter has no upstream_cluster to fetch watermark objects from",
+            )
+        })?;
+        let authority = hostcalls::get_map_value(MapType::HttpRequestHeaders, ":authority")
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let now = now_seconds();
+        for object in needed {
+            let cached = self.cached(&object);
+            let etag =
+                match objects::lookup(cached.as_ref(), now, self.config.object_cache_ttl_seconds) {
+                    Lookup::Fresh => {
+                        if let Some(entry) = cached {
+                            debug!("#{} {object} from the cache", self.id);
+                            self.fetch.etags.insert(object.clone(), entry.etag);
+                            self.fetch.resources.objects.insert(object, entry.body);
+                        }
+                        continue;
+                    }
+                    Lookup::Revalidate { etag } => Some(etag),
+                    Lookup::Fetch => None,
+                };
+            let headers = objects::watermark_fetch_headers(&object, &authority, etag.as_deref());
+            let headers: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let token = hostcalls::dispatch_http_call(
+                &cluster,
+                headers,
+                None,
+                Vec::new(),
+                Duration::from_millis(objects::FETCH_TIMEOUT_MS),
+            )
+            .map_err(|status| {
+                ProcessError::internal(format!(
+                    "watermark: cannot fetch '{object}' from cluster '{cluster}': host status {status:?}"
+                ))
+            })?;
+            self.fetch.outstanding.insert(token, (object, cached));
+        }
+        Ok(())
+    }
+
+    /// The cache entry of `object`, if the shared data holds one.
+    fn cached(&self, object: &ObjectRef) -> Option<CacheEntry> {
+        if self.config.object_cache_bytes == 0 {
+            return None;
+        }
+        let (bytes, _) = hostcalls::get_shared_data(&objects::cache_key(object)).ok()?;
+        CacheEntry::decode(&bytes?)
+    }
+
+    /// Stores an entry, keeping the cache within `object_cache_bytes`.
+    fn store_in_cache(&self, object: &ObjectRef, entry: &CacheEntry) {
+        let limit = self.config.object_cache_bytes;
+        if limit == 0 {
+            return;
+        }
+        let key = objects::cache_key(object);
+        let value = entry.encode();
+        for _ in 0..3 {
+            let (bytes, cas) =
+                hostcalls::get_shared_data(objects::INDEX_KEY).unwrap_or((None, None));
+            let mut index = CacheIndex::decode(bytes.as_deref().unwrap_or_default());
+            let Some(evicted) = index.admit(&key, value.len(), limit) else {
+                return; // larger than the whole cache
+            };
+            match hostcalls::set_shared_data(objects::INDEX_KEY, Some(&index.encode()), cas) {
+                Ok(()) => {
+                    for old in evicted {
+                        let _ = hostcalls::set_shared_data(&old, Some(&[]), None);
+                    }
+                    if let Err(status) = hostcalls::set_shared_data(&key, Some(&value), None) {
+                        warn!("#{} caching {object} failed: {status:?}", self.id);
+                    }
+                    return;
+                }
+                Err(Status::CasMismatch) => continue,
+                Err(status) => {
+                    warn!("#{} caching {object} failed: {status:?}", self.id);
+                    return;
+                }
+            }
+        }
+    }
+
     /// Answers at once with a BOS-style error (request phase).
     fn reply_error(&self, error: &ProcessError, request_id: &str) {
         let body = error.to_json(request_id);
@@ -273,6 +507,13 @@ impl FilterStream {
             }
         }
     }
+}
+
+fn now_seconds() -> u64 {
+    hostcalls::get_current_time()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs())
 }
 
 fn apply_response_edits(edits: &[HeaderEdit]) {

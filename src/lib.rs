@@ -9,6 +9,7 @@
 //! - [`pipeline`]: planning from the image header and execution;
 //! - [`codec`] and [`raster`]: formats and pixels;
 //! - [`exchange`]: which requests and responses are ours and how headers change;
+//! - [`objects`]: fetching and caching watermark objects and fonts;
 //! - [`config`]: the plugin configuration.
 
 // No panics outside tests: in the filter a panic traps the VM.
@@ -23,6 +24,7 @@ pub mod command;
 pub mod config;
 pub mod error;
 pub mod exchange;
+pub mod objects;
 pub mod pipeline;
 pub mod raster;
 #[cfg(test)]
