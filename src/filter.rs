@@ -170,6 +170,9 @@ impl Context for FilterStream {
             }
             return;
         }
+        if !matches!(self.state, State::AwaitingObjects(..)) {
+            return; // the body is not complete yet: it is processed when it is
+        }
         if let State::AwaitingObjects(pending, body_size) =
             std::mem::replace(&mut self.state, State::Idle)
         {
@@ -303,6 +306,11 @@ impl HttpContext for FilterStream {
         if !self.fetch.outstanding.is_empty() {
             // The watermark objects are still on their way: keep the body
             // (and, in held mode, the headers) until they are in.
+            info!(
+                "#{} body complete, waiting for {} watermark object(s)",
+                self.id,
+                self.fetch.outstanding.len()
+            );
             self.state = State::AwaitingObjects(pending, body_size);
             return Action::Pause;
         }
@@ -314,10 +322,16 @@ impl HttpContext for FilterStream {
 impl FilterStream {
     /// Processes the complete body (all watermark objects are in).
     fn finish_body(&mut self, pending: &Pending, body_size: usize) {
-        let body = hostcalls::get_buffer(BufferType::HttpResponseBody, 0, body_size)
-            .ok()
-            .flatten()
-            .unwrap_or_default();
+        let body = match hostcalls::get_buffer(BufferType::HttpResponseBody, 0, body_size) {
+            Ok(Some(body)) => body,
+            other => {
+                warn!(
+                    "#{} the response body ({body_size} bytes) cannot be read: {other:?}",
+                    self.id
+                );
+                return;
+            }
+        };
         if !exchange::is_image_body(&body) {
             // Not an image after all (e.g. no or a generic Content-Type): untouched.
             debug!("#{} pass through: body is not an image", self.id);

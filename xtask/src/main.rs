@@ -245,6 +245,7 @@ fn test() -> Result<()> {
         "warnings",
     ]))?;
     tools::ensure_curl()?;
+    tools::ensure_test_fonts()?;
     run(Command::new(&tools.envoy)
         .args(["--mode", "validate", "-c", "envoy/envoy.yaml"])
         .args(["--log-level", "warn"]))?;
