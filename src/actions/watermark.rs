@@ -1068,7 +1068,7 @@ mod tests {
             &base(),
             resources(),
         );
-        let mid = |a: u8, b: u8| ((u16::from(a) + u16::from(b) + 1) / 2) as u8;
+        let mid = |a: u8, b: u8| (u16::from(a) + u16::from(b)).div_ceil(2) as u8;
         let want = [
             mid(RED[0], GREY[0]),
             mid(RED[1], GREY[1]),
