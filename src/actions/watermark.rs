@@ -1273,6 +1273,33 @@ mod tests {
         assert!(red_x(&img0) < red_x(&img), "order_0 places the image first");
     }
 
+    /// Every frame of an animation gets the watermark, and stays a frame.
+    #[test]
+    fn animations_are_watermarked_frame_by_frame() {
+        let src = crate::test_support::corpus("gif/animated.gif");
+        let info = codec::probe(&src).unwrap();
+        assert!(info.frames > 1);
+        let c = Command::parse(
+            &format!(
+                "image/watermark,text_{},size_12,color_FF0000,g_5",
+                b64("WM")
+            ),
+            &Styles::new(),
+        )
+        .unwrap();
+        let out = process(&c, &src, &RequestContext::default()).unwrap();
+        let back = codec::probe(&out.body).unwrap();
+        assert_eq!(
+            (back.frames, back.width, back.height),
+            (info.frames, info.width, info.height)
+        );
+        let before = codec::animation::decode_animation(&src, &info).unwrap();
+        let after = codec::animation::decode_animation(&out.body, &back).unwrap();
+        for (i, (a, b)) in before.frames.iter().zip(&after.frames).enumerate() {
+            assert_ne!(a.raster.data, b.raster.data, "frame {i} has the watermark");
+        }
+    }
+
     /// The system path of WenQuanYi Zen Hei (Debian `fonts-wqy-zenhei`,
     /// which `cargo xtask test` installs).
     const WQY: &str = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc";
