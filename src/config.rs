@@ -10,16 +10,22 @@
 //!   "styles": { "thumb": "image/resize,m_lfit,w_200,h_200" },
 //!   "credentials": [ { "access_key": "demo-ak", "secret_key": "demo-sk" } ],
 //!   "protection": { "resources": ["demo/private/*"], "bucket_from": "path" },
-//!   "upstream_signing": { "scheme": "sigv4", "access_key": "demo-ak", "secret_key": "demo-sk" }
+//!   "upstream_signing": { "scheme": "sigv4", "access_key": "demo-ak", "secret_key": "demo-sk" },
+//!   "upstream_cluster": "storage",
+//!   "fonts": { "WenQuanYi": "demo/fonts/wqy-zenhei.ttc" },
+//!   "object_cache_bytes": 67108864,
+//!   "object_cache_ttl_seconds": 60
 //! }
 //! ```
 
+use crate::actions::watermark::ObjectRef;
 use crate::auth::protection::Protection;
 use crate::auth::upstream::UpstreamSigning;
 use crate::auth::Credential;
 use crate::command::{is_valid_style_name, Command, Styles};
 use crate::pipeline::MAX_SOURCE_BYTES;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 /// When response headers are decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -59,10 +65,28 @@ pub struct FilterConfig {
     /// How far in the future a signing time may be, in seconds (0 – 3600,
     /// default 900).
     pub clock_skew_seconds: u32,
+    /// The Envoy cluster of the storage: watermark images and fonts are
+    /// fetched from it. Without it, a watermark that needs an object is a 500.
+    pub upstream_cluster: Option<String>,
+    /// Fonts for text watermarks: name (as given Base64-encoded in `type_`)
+    /// → `bucket/key` of a TrueType/OpenType font object.
+    pub fonts: BTreeMap<String, String>,
+    /// Most bytes of fetched objects kept in the proxy's shared data
+    /// (0 – 1 GiB, default 64 MiB; 0 keeps nothing).
+    pub object_cache_bytes: usize,
+    /// Seconds a cached object is used without asking the storage; after
+    /// that it is revalidated with `If-None-Match` (0 – 86 400, default 60).
+    pub object_cache_ttl_seconds: u64,
+    /// `fonts`, parsed.
+    #[serde(skip)]
+    pub font_objects: BTreeMap<String, ObjectRef>,
 }
 
 /// Default [`FilterConfig::clock_skew_seconds`]: 15 minutes.
 pub const DEFAULT_CLOCK_SKEW_SECONDS: u32 = 900;
+
+/// Largest `object_cache_bytes`.
+pub const MAX_OBJECT_CACHE_BYTES: usize = 1 << 30;
 
 impl Default for FilterConfig {
     fn default() -> Self {
@@ -74,6 +98,11 @@ impl Default for FilterConfig {
             protection: Protection::default(),
             upstream_signing: None,
             clock_skew_seconds: DEFAULT_CLOCK_SKEW_SECONDS,
+            upstream_cluster: None,
+            fonts: BTreeMap::new(),
+            object_cache_bytes: 64 << 20,
+            object_cache_ttl_seconds: 60,
+            font_objects: BTreeMap::new(),
         }
     }
 }
@@ -84,7 +113,7 @@ impl FilterConfig {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(FilterConfig::default());
         }
-        let config: FilterConfig = serde_json::from_slice(bytes)
+        let mut config: FilterConfig = serde_json::from_slice(bytes)
             .map_err(|e| format!("invalid plugin configuration: {e}"))?;
         if config.max_body_bytes == 0 || config.max_body_bytes > MAX_SOURCE_BYTES {
             return Err(format!(
@@ -128,6 +157,37 @@ impl FilterConfig {
                 config.clock_skew_seconds
             ));
         }
+        if let Some(cluster) = &config.upstream_cluster {
+            if cluster.trim().is_empty() {
+                return Err("upstream_cluster must name an Envoy cluster".into());
+            }
+        }
+        if config.object_cache_bytes > MAX_OBJECT_CACHE_BYTES {
+            return Err(format!(
+                "object_cache_bytes must be between 0 and {MAX_OBJECT_CACHE_BYTES}, got {}",
+                config.object_cache_bytes
+            ));
+        }
+        if config.object_cache_ttl_seconds > 86_400 {
+            return Err(format!(
+                "object_cache_ttl_seconds must be between 0 and 86400, got {}",
+                config.object_cache_ttl_seconds
+            ));
+        }
+        for (name, path) in &config.fonts {
+            if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
+                return Err(format!(
+                    "fonts: name '{name}' must be 1-64 characters without control characters"
+                ));
+            }
+            let object = ObjectRef::parse(path).ok_or_else(|| {
+                format!("fonts: '{name}' must be 'bucket/key' of a font object, got '{path}'")
+            })?;
+            config.font_objects.insert(name.clone(), object);
+        }
+        if !config.fonts.is_empty() && config.upstream_cluster.is_none() {
+            return Err("fonts need upstream_cluster to fetch them from".into());
+        }
         Ok(config)
     }
 }
@@ -149,6 +209,38 @@ mod tests {
         assert_eq!(c.header_mode, HeaderMode::Early);
         assert_eq!(c.max_body_bytes, 1000);
         assert_eq!(c.styles["thumb"], "image/resize,w_200");
+        let c = FilterConfig::from_json(
+            br#"{"upstream_cluster":"storage","fonts":{"WenQuanYi":"demo/fonts/wqy.ttc"},"object_cache_bytes":0,"object_cache_ttl_seconds":5}"#,
+        )
+        .unwrap();
+        assert_eq!(c.upstream_cluster.as_deref(), Some("storage"));
+        assert_eq!(
+            c.font_objects["WenQuanYi"].to_string(),
+            "demo/fonts/wqy.ttc"
+        );
+        assert_eq!((c.object_cache_bytes, c.object_cache_ttl_seconds), (0, 5));
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        for (bad, field) in [
+            (
+                &br#"{"fonts":{"a":"x"},"upstream_cluster":"s"}"#[..],
+                "fonts: 'a'",
+            ),
+            (
+                br#"{"object_cache_ttl_seconds":99999}"#,
+                "object_cache_ttl_seconds",
+            ),
+            (
+                br#"{"object_cache_bytes":99999999999}"#,
+                "object_cache_bytes",
+            ),
+            (br#"{"upstream_cluster":""}"#, "upstream_cluster"),
+        ] {
+            let e = FilterConfig::from_json(bad).unwrap_err();
+            assert!(e.contains(field), "{e}");
+        }
     }
 
     #[test]
@@ -176,7 +268,7 @@ mod tests {
     }
 
     #[test]
-    fn errors_name_the_field() {
+    fn access_errors_name_the_field() {
         let e = FilterConfig::from_json(
             br#"{"credentials":[{"access_key":"a","secret_key":"s"},{"access_key":"b","secret_key":""}]}"#,
         )
@@ -204,6 +296,12 @@ mod tests {
             br#"{"upstream_signing":{"scheme":"sigv2","access_key":"a","secret_key":"s"}}"#,
             br#"{"upstream_signing":{"scheme":"sigv4","access_key":"","secret_key":"s"}}"#,
             br#"{"clock_skew_seconds":7200}"#,
+            br#"{"upstream_cluster":" "}"#,
+            br#"{"upstream_cluster":"s","fonts":{"a":"nobucket"}}"#,
+            br#"{"upstream_cluster":"s","fonts":{"":"demo/a.ttf"}}"#,
+            br#"{"fonts":{"a":"demo/a.ttf"}}"#,
+            br#"{"object_cache_bytes":2000000000}"#,
+            br#"{"object_cache_ttl_seconds":86401}"#,
             b"{",
         ] {
             assert!(

@@ -20,6 +20,8 @@ pub enum ErrorCode {
     MissingArgument,
     /// 404: `style/<name>` names no configured style.
     NoSuchStyle,
+    /// 404: an object the command needs (a watermark image or font) does not exist.
+    NoSuchKey,
     /// 400: the source or a result breaks a size limit (bytes, sides, pixels).
     ImageTooLarge,
     /// 400: the body is not an image we can decode (unknown magic, corrupt data).
@@ -31,7 +33,8 @@ pub enum ErrorCode {
     /// 500: an encoder or the host failed in a way the request could not cause.
     InternalError,
     /// 403: original-image protection refuses an unsigned request (the original,
-    /// or free-form processing where only styles are public).
+    /// or free-form processing where only styles are public), or the storage
+    /// refused an object the command needs.
     AccessDenied,
     /// 403: the signature does not match the request.
     SignatureDoesNotMatch,
@@ -61,7 +64,7 @@ impl ErrorCode {
             | ErrorCode::RequestExpired
             | ErrorCode::RequestTimeTooSkewed
             | ErrorCode::InvalidAccessKeyId => 403,
-            ErrorCode::NoSuchStyle => 404,
+            ErrorCode::NoSuchStyle | ErrorCode::NoSuchKey => 404,
             ErrorCode::NotImplemented => 501,
             ErrorCode::InternalError => 500,
         }
@@ -73,6 +76,7 @@ impl ErrorCode {
             ErrorCode::InvalidArgument => "InvalidArgument",
             ErrorCode::MissingArgument => "MissingArgument",
             ErrorCode::NoSuchStyle => "NoSuchStyle",
+            ErrorCode::NoSuchKey => "NoSuchKey",
             ErrorCode::ImageTooLarge => "ImageTooLarge",
             ErrorCode::InvalidImage => "InvalidImage",
             ErrorCode::UnsupportedFormat => "UnsupportedFormat",

@@ -8,17 +8,22 @@
 //! [`host`], which returns the status instead.
 
 use crate::access::{self, Admission};
+use crate::actions::watermark::{ObjectRef, Resources};
 use crate::auth::IncomingRequest;
 use crate::command::Command;
 use crate::config::{FilterConfig, HeaderMode};
 use crate::error::ProcessError;
 use crate::exchange::{self, ExchangeFacts, Gate, HeaderEdit, UpstreamHead};
 use crate::metrics::Metric;
+use crate::objects::{self, CacheEntry, CacheIndex, FetchAnswer, Lookup};
 use crate::pipeline::{self, RequestContext};
 use log::{debug, info, warn};
+use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{Action, ContextType, LogLevel};
+use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, Status};
+use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::time::Duration;
 
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(LogLevel::Info);
@@ -114,6 +119,8 @@ impl RootContext for FilterRoot {
             metrics: Rc::clone(&self.metrics),
             state: State::Idle,
             head_as_get: false,
+            fetch: Fetching::default(),
+            request_paused: false,
         }))
     }
 
@@ -130,6 +137,20 @@ enum State {
     Pending(Box<Pending>),
     /// Buffering the response body.
     Buffering(Box<Pending>),
+    /// The body is complete (and paused); waiting for watermark objects.
+    AwaitingObjects(Box<Pending>, usize),
+}
+
+/// The watermark objects of one request: what is in, what is on its way.
+#[derive(Default)]
+struct Fetching {
+    resources: Resources,
+    /// Call token → the object and the cache entry the call revalidates.
+    outstanding: BTreeMap<u32, (ObjectRef, Option<CacheEntry>)>,
+    /// The first failure; the request answers with it.
+    error: Option<ProcessError>,
+    /// The ETag of each object in `resources`, for the derived ETag.
+    etags: BTreeMap<ObjectRef, Option<String>>,
 }
 
 struct Pending {
@@ -152,9 +173,82 @@ struct FilterStream {
     /// A HEAD the filter fetches with GET: Envoy forwards whatever body comes
     /// back, so the filter drops it (the headers describe what a GET gets).
     head_as_get: bool,
+    fetch: Fetching,
+    /// The request waits for the objects (`early` mode, where a failure must
+    /// be known before the response headers go out).
+    request_paused: bool,
 }
 
-impl Context for FilterStream {}
+impl Context for FilterStream {
+    fn on_http_call_response(
+        &mut self,
+        token_id: u32,
+        _num_headers: usize,
+        body_size: usize,
+        _num_trailers: usize,
+    ) {
+        let Some((object, cached)) = self.fetch.outstanding.remove(&token_id) else {
+            return;
+        };
+        let header = |name: &str| {
+            hostcalls::get_map_value(MapType::HttpCallResponseHeaders, name)
+                .ok()
+                .flatten()
+        };
+        let status = header(":status");
+        let etag = header("etag");
+        let body = hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, body_size)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let answer = FetchAnswer {
+            status: status.as_deref(),
+            etag: etag.as_deref(),
+            body,
+        };
+        debug!("#{} fetched {object}: status {status:?}", self.id);
+        match objects::on_fetch_answer(&object, answer, cached.as_ref(), now_seconds()) {
+            Ok(fetched) => {
+                if let Some(entry) = fetched.store {
+                    self.store_in_cache(&object, &entry);
+                    self.fetch.etags.insert(object.clone(), entry.etag);
+                }
+                self.fetch.resources.objects.insert(object, fetched.body);
+            }
+            Err(error) => {
+                info!("#{} {error}", self.id);
+                self.fetch.error.get_or_insert(error);
+            }
+        }
+        if !self.fetch.outstanding.is_empty() {
+            return;
+        }
+        if std::mem::take(&mut self.request_paused) {
+            if let Some(error) = self.fetch.error.take() {
+                let request_id = self.request_id();
+                self.state = State::Idle;
+                self.reply_error(&error, &request_id);
+            } else if let Err(status) = hostcalls::resume_http_request() {
+                warn!("#{} could not resume the request: {status:?}", self.id);
+            }
+            return;
+        }
+        if !matches!(self.state, State::AwaitingObjects(..)) {
+            return; // the body is not complete yet: it is processed when it is
+        }
+        if let State::AwaitingObjects(pending, body_size) =
+            std::mem::replace(&mut self.state, State::Idle)
+        {
+            self.finish_body(&pending, body_size);
+            if self.head_as_get {
+                let _ = host::replace_response_body(usize::MAX >> 1, &[]);
+            }
+            if let Err(status) = hostcalls::resume_http_response() {
+                warn!("#{} could not resume the response: {status:?}", self.id);
+            }
+        }
+    }
+}
 
 impl HttpContext for FilterStream {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
@@ -198,6 +292,26 @@ impl HttpContext for FilterStream {
                 Action::Pause
             }
             Admission::Forward { command, edits, .. } => {
+                let upstream_path = edits
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| *k == ":path")
+                    .and_then(|(_, v)| v.clone())
+                    .unwrap_or_else(|| path.clone());
+                if let Some(command) = &command {
+                    // Watermark objects and fonts: from the cache, or fetched now.
+                    let host_header = headers
+                        .iter()
+                        .find(|(k, _)| k == "host")
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default();
+                    if let Err(error) = self.start_fetches(command, &upstream_path, &host_header) {
+                        self.metrics.count(Metric::Rejected);
+                        info!("#{} request {request_id} rejected: {error}", self.id);
+                        self.reply_error(&error, &request_id);
+                        return Action::Pause;
+                    }
+                }
                 for (name, value) in &edits {
                     let _ = host::set_header(host::MapType::RequestHeaders, name, value.as_deref());
                 }
@@ -206,12 +320,6 @@ impl HttpContext for FilterStream {
                     return Action::Continue;
                 };
                 self.head_as_get = method.eq_ignore_ascii_case("HEAD");
-                let upstream_path = edits
-                    .iter()
-                    .rev()
-                    .find(|(k, _)| *k == ":path")
-                    .and_then(|(_, v)| v.clone())
-                    .unwrap_or(path);
                 debug!(
                     "#{} process '{}' for {upstream_path}",
                     self.id, command.normalized
@@ -237,6 +345,12 @@ impl HttpContext for FilterStream {
                     upstream_etag: None,
                     upstream_vary: None,
                 }));
+                if self.config.header_mode == HeaderMode::Early
+                    && !self.fetch.outstanding.is_empty()
+                {
+                    self.request_paused = true;
+                    return Action::Pause;
+                }
                 Action::Continue
             }
         }
@@ -251,7 +365,10 @@ impl HttpContext for FilterStream {
             return Action::Continue; // no body at all (e.g. HEAD-like answers)
         }
         let status = self.response_header(":status");
-        if status.as_deref() == Some("200") && self.answer_not_modified(&pending) {
+        if status.as_deref() == Some("200")
+            && self.fetch.outstanding.is_empty()
+            && self.answer_not_modified(&pending)
+        {
             return Action::Pause;
         }
         let content_type = self.response_header("content-type");
@@ -276,8 +393,11 @@ impl HttpContext for FilterStream {
             // Hold the headers (needs allow_on_headers_stop_iteration) until the body is done.
             HeaderMode::Held => Action::Pause,
             HeaderMode::Early => {
+                // The objects are in (the request waited for them).
+                let etag =
+                    objects::combined_etag(pending.upstream_etag.as_deref(), &self.fetch.etags);
                 let facts = ExchangeFacts {
-                    upstream_etag: pending.upstream_etag.as_deref(),
+                    upstream_etag: etag.as_deref(),
                     upstream_vary: pending.upstream_vary.as_deref(),
                     accept: pending.accept.as_deref(),
                 };
@@ -317,21 +437,53 @@ impl FilterStream {
             self.state = State::Buffering(pending);
             return Action::Pause;
         }
-        let body = self
-            .get_http_response_body(0, body_size)
-            .unwrap_or_default();
+        if !self.fetch.outstanding.is_empty() {
+            // The watermark objects are still on their way: keep the body
+            // (and, in held mode, the headers) until they are in.
+            info!(
+                "#{} body complete, waiting for {} watermark object(s)",
+                self.id,
+                self.fetch.outstanding.len()
+            );
+            self.state = State::AwaitingObjects(pending, body_size);
+            return Action::Pause;
+        }
+        self.finish_body(&pending, body_size);
+        Action::Continue
+    }
+
+    /// Processes the complete body (all watermark objects are in).
+    fn finish_body(&mut self, pending: &Pending, body_size: usize) {
+        let body = match hostcalls::get_buffer(BufferType::HttpResponseBody, 0, body_size) {
+            Ok(Some(body)) => body,
+            other => {
+                warn!(
+                    "#{} the response body ({body_size} bytes) cannot be read: {other:?}",
+                    self.id
+                );
+                return;
+            }
+        };
         if !exchange::is_image_body(&body) {
             // Not an image after all (e.g. no or a generic Content-Type): untouched.
             debug!("#{} pass through: body is not an image", self.id);
             self.metrics.count(Metric::PassedThrough);
-            return Action::Continue;
+            return;
         }
+        if let Some(error) = self.fetch.error.take() {
+            self.metrics.count(Metric::Failed);
+            self.fail_in_body(&error, &pending.request_id, body_size);
+            return;
+        }
+        let upstream_etag =
+            objects::combined_etag(pending.upstream_etag.as_deref(), &self.fetch.etags);
         let ctx = RequestContext {
             accept: pending.accept.clone(),
             object_key: Some(pending.object_key.clone()),
+            resources: std::mem::take(&mut self.fetch.resources),
         };
         let facts = ExchangeFacts {
-            upstream_etag: pending.upstream_etag.as_deref(),
+            upstream_etag: upstream_etag.as_deref(),
             upstream_vary: pending.upstream_vary.as_deref(),
             accept: pending.accept.as_deref(),
         };
@@ -362,7 +514,6 @@ impl FilterStream {
                 self.fail_in_body(&error, &pending.request_id, body_size)
             }
         }
-        Action::Continue
     }
 }
 
@@ -374,7 +525,8 @@ impl FilterStream {
         let Some(if_none_match) = pending.if_none_match.as_deref() else {
             return false;
         };
-        let upstream_etag = self.response_header("etag");
+        let upstream_etag =
+            objects::combined_etag(self.response_header("etag").as_deref(), &self.fetch.etags);
         let variant = exchange::etag_variant(&pending.command, pending.accept.as_deref());
         let Some(etag) = exchange::derived_etag(
             upstream_etag.as_deref(),
@@ -432,6 +584,120 @@ impl FilterStream {
             .map(|v| String::from_utf8_lossy(&v).into_owned())
     }
 
+    /// Looks up the objects the command's watermarks need in the shared
+    /// cache and asks the storage for the rest. An unknown font, a missing
+    /// `upstream_cluster` or a call the host refuses is an error at once.
+    fn start_fetches(
+        &mut self,
+        command: &Command,
+        upstream_path: &str,
+        authority: &str,
+    ) -> Result<(), ProcessError> {
+        let bucket = objects::bucket_of_path(upstream_path).unwrap_or_default();
+        let needed = command.objects(bucket, &self.config.font_objects)?;
+        self.fetch.resources.bucket = bucket.to_string();
+        self.fetch.resources.fonts = self.config.font_objects.clone();
+        if needed.is_empty() {
+            return Ok(());
+        }
+        let cluster = self.config.upstream_cluster.clone().ok_or_else(|| {
+            ProcessError::internal(
+                "watermark: the filter has no upstream_cluster to fetch watermark objects from",
+            )
+        })?;
+        let now = now_seconds();
+        for object in needed {
+            let cached = self.cached(&object);
+            let etag =
+                match objects::lookup(cached.as_ref(), now, self.config.object_cache_ttl_seconds) {
+                    Lookup::Fresh => {
+                        if let Some(entry) = cached {
+                            debug!("#{} {object} from the cache", self.id);
+                            self.fetch.etags.insert(object.clone(), entry.etag);
+                            self.fetch.resources.objects.insert(object, entry.body);
+                        }
+                        continue;
+                    }
+                    Lookup::Revalidate { etag } => Some(etag),
+                    Lookup::Fetch => None,
+                };
+            let headers = objects::watermark_fetch_headers(
+                &object,
+                authority,
+                etag.as_deref(),
+                self.config.upstream_signing.as_ref(),
+                host::now_unix_seconds(),
+            );
+            let headers: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let token = hostcalls::dispatch_http_call(
+                &cluster,
+                headers,
+                None,
+                Vec::new(),
+                Duration::from_millis(objects::FETCH_TIMEOUT_MS),
+            )
+            .map_err(|status| {
+                ProcessError::internal(format!(
+                    "watermark: cannot fetch '{object}' from cluster '{cluster}': host status {status:?}"
+                ))
+            })?;
+            self.fetch.outstanding.insert(token, (object, cached));
+        }
+        Ok(())
+    }
+
+    /// The cache entry of `object`, if the shared data holds one.
+    fn cached(&self, object: &ObjectRef) -> Option<CacheEntry> {
+        if self.config.object_cache_bytes == 0 {
+            return None;
+        }
+        let (bytes, _) = hostcalls::get_shared_data(&objects::cache_key(object)).ok()?;
+        CacheEntry::decode(&bytes?)
+    }
+
+    /// Stores an entry, keeping the cache within `object_cache_bytes`.
+    fn store_in_cache(&self, object: &ObjectRef, entry: &CacheEntry) {
+        let limit = self.config.object_cache_bytes;
+        if limit == 0 {
+            return;
+        }
+        let key = objects::cache_key(object);
+        let value = entry.encode();
+        for _ in 0..3 {
+            let (bytes, cas) =
+                hostcalls::get_shared_data(objects::INDEX_KEY).unwrap_or((None, None));
+            let mut index = CacheIndex::decode(bytes.as_deref().unwrap_or_default());
+            let Some(evicted) = index.admit(&key, value.len(), limit) else {
+                return; // larger than the whole cache
+            };
+            match hostcalls::set_shared_data(objects::INDEX_KEY, Some(&index.encode()), cas) {
+                Ok(()) => {
+                    for old in evicted {
+                        let _ = hostcalls::set_shared_data(&old, Some(&[]), None);
+                    }
+                    if let Err(status) = hostcalls::set_shared_data(&key, Some(&value), None) {
+                        warn!("#{} caching {object} failed: {status:?}", self.id);
+                    }
+                    return;
+                }
+                Err(Status::CasMismatch) => continue,
+                Err(status) => {
+                    warn!("#{} caching {object} failed: {status:?}", self.id);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn request_id(&self) -> String {
+        self.get_http_request_header_bytes("x-request-id")
+            .map(|v| String::from_utf8_lossy(&v).into_owned())
+            .unwrap_or_default()
+    }
+
     /// Answers at once with a BOS-style error (request phase).
     fn reply_error(&self, error: &ProcessError, request_id: &str) {
         let body = error.to_json(request_id);
@@ -470,6 +736,10 @@ impl FilterStream {
             }
         }
     }
+}
+
+fn now_seconds() -> u64 {
+    u64::try_from(host::now_unix_seconds()).unwrap_or(0)
 }
 
 fn apply_response_edits(edits: &[HeaderEdit]) {

@@ -10,6 +10,7 @@
 //! - [`codec`] and [`raster`]: formats and pixels;
 //! - [`exchange`]: which requests and responses are ours and how headers change;
 //! - [`auth`] and [`access`]: signatures, original-image protection, upstream signing;
+//! - [`objects`]: fetching and caching watermark objects and fonts;
 //! - [`config`]: the plugin configuration.
 
 // No panics outside tests: in the filter a panic traps the VM.
@@ -27,6 +28,7 @@ pub mod config;
 pub mod error;
 pub mod exchange;
 pub mod metrics;
+pub mod objects;
 pub mod pipeline;
 pub mod raster;
 #[cfg(test)]

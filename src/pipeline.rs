@@ -14,6 +14,7 @@
 use crate::actions::format::resolve_quality;
 use crate::actions::inspect;
 use crate::actions::resize::ResizeOutcome;
+use crate::actions::watermark::{Resources, WatermarkJob};
 use crate::actions::{plan_action, Op};
 use crate::codec::animation;
 use crate::codec::metadata::{self, Metadata};
@@ -40,6 +41,8 @@ pub struct RequestContext {
     pub accept: Option<String>,
     /// The object key (or file name), for `detect`'s `picSuffix`.
     pub object_key: Option<String>,
+    /// The request's bucket, fonts and fetched objects, for `watermark`.
+    pub resources: Resources,
 }
 
 /// The result of processing.
@@ -70,6 +73,8 @@ pub struct Plan {
     /// Every frame of an animated source is processed and written (GIF and
     /// WebP output); otherwise only the first frame.
     pub animated: bool,
+    /// The watermarks that [`Op::Watermark`] draws, by index.
+    watermarks: Vec<WatermarkJob>,
 }
 
 impl Plan {
@@ -96,7 +101,19 @@ impl Plan {
         };
         let mut size = orientation.output_size((source.width, source.height));
         let mut ops = Vec::new();
+        let mut watermarks = Vec::new();
+        let source_pixels = u64::from(source.width) * u64::from(source.height);
         for action in &command.actions {
+            if let Action::Watermark(spec) = action {
+                watermarks.push(WatermarkJob::plan(spec, &ctx.resources, source_pixels)?);
+                ops.push((
+                    Op::Watermark {
+                        job: watermarks.len() - 1,
+                    },
+                    size,
+                ));
+                continue;
+            }
             for op in plan_action(action, size)? {
                 let largest = op.largest_side(size);
                 if largest > MAX_OUTPUT_SIDE {
@@ -141,6 +158,7 @@ impl Plan {
             orientation,
             animated,
             ops,
+            watermarks,
             output,
             encode: EncodeOptions {
                 quality: resolve_quality(command.quality(), source.quality),
@@ -206,7 +224,13 @@ impl Plan {
     fn execute(&self, decoded: Raster) -> Result<Raster> {
         let mut raster = decoded.orient(self.orientation);
         for (op, expected) in &self.ops {
-            raster = run_op(raster, op)?;
+            raster = match op {
+                Op::Watermark { job } => match self.watermarks.get(*job) {
+                    Some(w) => w.apply(raster)?,
+                    None => return Err(ProcessError::internal("watermark job missing")),
+                },
+                _ => run_op(raster, op)?,
+            };
             if raster.size() != *expected {
                 return Err(ProcessError::internal(format!(
                     "{op:?} made {:?}, the plan said {expected:?}",
@@ -304,6 +328,15 @@ pub fn process(command: &Command, input: &[u8], ctx: &RequestContext) -> Result<
     })
 }
 
+/// Decodes `input` and runs `command`'s pixel steps on it, without encoding
+/// (a watermark object's own `x-bce-process`). Limits are checked as for a source.
+pub fn render_raster(command: &Command, input: &[u8]) -> Result<Raster> {
+    let source = codec::probe(input)?;
+    let plan = Plan::new(command, source, &RequestContext::default())?;
+    let decoded = codec::decode(input, &source, plan.min_decode_size())?;
+    plan.execute(decoded)
+}
+
 fn run_op(raster: Raster, op: &Op) -> Result<Raster> {
     Ok(match *op {
         Op::Resize(ResizeOutcome::Unchanged) => raster,
@@ -331,6 +364,7 @@ fn run_op(raster: Raster, op: &Op) -> Result<Raster> {
         Op::Bright(b) => raster.brighten(b),
         Op::Contrast(c) => raster.contrast(c),
         Op::Grayscale => raster.grayscale(),
+        Op::Watermark { .. } => raster,
     })
 }
 

@@ -284,6 +284,10 @@ fn cases() -> Vec<Case> {
         ("crop_outside_image_400", crop_outside_image),
         ("every_format_round_trips_through_envoy", every_format),
         ("animated_gif_keeps_frames", animated_gif),
+        ("watermark_image_same_bytes_as_imgproc", watermark_image),
+        ("watermark_text_same_bytes_as_imgproc", watermark_text),
+        ("watermark_missing_object_404", watermark_missing_object),
+        ("watermark_cache_hit_and_invalidation", watermark_cache),
     ];
     cases.push(("metrics_in_stats_and_prometheus", metrics_in_prometheus));
     cases.push((
@@ -871,6 +875,16 @@ fn imgproc_process(e: &Env, key: &str, cmd: &str) -> Result<Vec<u8>, Failed> {
 
 /// Runs `imgproc process` on a bucket object: the output bytes and stderr.
 fn imgproc_process_with_stderr(e: &Env, key: &str, cmd: &str) -> Result<(Vec<u8>, String), Failed> {
+    imgproc_process_with_args(e, key, cmd, &[])
+}
+
+/// `imgproc process` with extra arguments (watermark objects, fonts).
+fn imgproc_process_with_args(
+    e: &Env,
+    key: &str,
+    cmd: &str,
+    extra: &[&str],
+) -> Result<(Vec<u8>, String), Failed> {
     let out = e.scratch.join(format!(
         "imgproc-{}",
         COUNTER.fetch_add(1, Ordering::SeqCst)
@@ -881,6 +895,7 @@ fn imgproc_process_with_stderr(e: &Env, key: &str, cmd: &str) -> Result<(Vec<u8>
         .arg(cmd)
         .arg("-o")
         .arg(&out)
+        .args(extra)
         .output()
         .map_err(|err| format!("imgproc: {err}"))?;
     let stderr = String::from_utf8_lossy(&run.stderr).to_string();
@@ -1158,6 +1173,227 @@ fn metrics_in_prometheus(e: &Env) -> Check {
     )
 }
 
+/// The font the e2e config names `Sans` (`demo/fonts/sans.ttf`).
+const SANS: &str = "fonts/sans.ttf";
+
+fn b64url(s: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE.encode(s)
+}
+
+/// A filter response is exactly what `imgproc` makes from the bucket
+/// directory; in both header modes.
+fn same_as_imgproc(e: &Env, key: &str, cmd: &str, extra: &[&str]) -> Result<Response, Failed> {
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url(&format!("/demo/{key}?x-bce-process={cmd}")),
+        &[],
+    )?;
+    eq("status", r.status, 200)?;
+    let dir = e.bucket.to_string_lossy().to_string();
+    let mut args = vec!["--bucket-dir", dir.as_str()];
+    args.extend_from_slice(extra);
+    let (cli, stderr) = imgproc_process_with_args(e, key, cmd, &args)?;
+    ensure(cli == r.body, || {
+        format!(
+            "{key} {cmd}: filter gave {} bytes, imgproc {} bytes, not identical",
+            r.body.len(),
+            cli.len()
+        )
+    })?;
+    eq(
+        "x-bce-image-info vs imgproc stderr",
+        r.header("x-bce-image-info").map(str::to_string),
+        Some(stderr.trim().to_string()),
+    )?;
+    let early = e.curl(
+        Proto::H2,
+        &e.early_url(&format!("/demo/{key}?x-bce-process={cmd}")),
+        &[],
+    )?;
+    eq("early mode status", early.status, 200)?;
+    ensure(early.body == r.body, || {
+        format!("{cmd}: early mode gave other bytes")
+    })?;
+    Ok(r)
+}
+
+fn watermark_image(e: &Env) -> Check {
+    let logo = b64url("wm/logo.png");
+    let cmd = format!("image/watermark,image_{logo},P_30,g_5,t_70/format,f_png");
+    let r = same_as_imgproc(e, "pngsuite.png", &cmd, &[])?;
+    check_processed(&r, "image/png", image::ImageFormat::Png, (256, 256))?;
+    // The watermark is there: the centre differs from the unwatermarked image.
+    let plain = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/pngsuite.png?x-bce-process=image/format,f_png"),
+        &[],
+    )?;
+    let (a, b) = (
+        image::load_from_memory(&r.body)
+            .map_err(|err| err.to_string())?
+            .to_rgb8(),
+        image::load_from_memory(&plain.body)
+            .map_err(|err| err.to_string())?
+            .to_rgb8(),
+    );
+    ensure(a.get_pixel(128, 128) != b.get_pixel(128, 128), || {
+        "no watermark at the centre".into()
+    })?;
+    ensure(a.get_pixel(5, 5) == b.get_pixel(5, 5), || {
+        "the corner changed".into()
+    })?;
+    // Its own command runs first; several watermarks in one command; JPEG out.
+    let own = b64url("wm/logo.png?x-bce-process=image/rotate,a_90/grayscale");
+    let cmd = format!(
+        "image/resize,w_300/watermark,image_{own},g_1,P_50/watermark,image_{logo},g_9,x_0,y_0"
+    );
+    same_as_imgproc(e, PHOTO, &cmd, &[])?;
+    let log = e.storage_log();
+    ensure(!log.contains("wm/logo.png?"), || {
+        "the watermark's own command reached the storage".into()
+    })
+}
+
+fn watermark_text(e: &Env) -> Check {
+    let text = b64url("Hello, BOS");
+    let cmd = format!(
+        "image/resize,w_400/watermark,text_{text},size_36,color_FFFFFF,skw_2,effect_hardshadow,g_7/format,f_webp"
+    );
+    let r = same_as_imgproc(e, PHOTO, &cmd, &[])?;
+    check_processed(&r, "image/webp", image::ImageFormat::WebP, (400, 225))?;
+    // A configured font fetched from the bucket, and a mixed watermark.
+    let sans = b64url("Sans");
+    let logo = b64url("wm/logo.png");
+    let cmd = format!(
+        "image/watermark,image_{logo},text_{text},type_{sans},size_20,order_1,align_1,interval_4,g_2,a_15/format,f_png"
+    );
+    let font = format!("Sans=demo/{SANS}");
+    same_as_imgproc(e, "flower.webp", &cmd, &["--font", &font])?;
+    // An unknown font is a 400 at once, without asking the storage.
+    let marker = "marker=unknown-font";
+    let bad = e.curl(
+        Proto::H1,
+        &e.held_url(&format!(
+            "/demo/flower.webp?{marker}&x-bce-process=image/watermark,text_{text},type_{}",
+            b64url("NoSuchFont")
+        )),
+        &[],
+    )?;
+    eq("status", bad.status, 400)?;
+    let v: serde_json::Value = serde_json::from_slice(&bad.body).map_err(|err| err.to_string())?;
+    ensure(
+        v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("font 'NoSuchFont'")),
+        || format!("message: {}", v["message"]),
+    )?;
+    eq(
+        "upstream requests",
+        e.upstream_requests_with(marker).len(),
+        0,
+    )
+}
+
+fn watermark_missing_object(e: &Env) -> Check {
+    let cmd = format!("image/watermark,image_{}", b64url("wm/absent.png"));
+    for (mode, url) in [
+        (
+            "held",
+            e.held_url(&format!("/demo/{PHOTO}?x-bce-process={cmd}")),
+        ),
+        (
+            "early",
+            e.early_url(&format!("/demo/{PHOTO}?x-bce-process={cmd}")),
+        ),
+    ] {
+        let r = e.curl(Proto::H1, &url, &[])?;
+        eq(&format!("{mode}: status"), r.status, 404)?;
+        eq(
+            &format!("{mode}: content-type"),
+            r.header("content-type"),
+            Some("application/json"),
+        )?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&r.body).map_err(|err| format!("{mode}: error body: {err}"))?;
+        eq(
+            &format!("{mode}: code"),
+            v["code"].as_str(),
+            Some("NoSuchKey"),
+        )?;
+        ensure(
+            v["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("'demo/wm/absent.png'")),
+            || format!("{mode}: message {}", v["message"]),
+        )?;
+    }
+    Ok(())
+}
+
+/// The e2e config keeps objects fresh for 2 s: a second request within them
+/// never reaches the storage; after them the filter revalidates with
+/// `If-None-Match`, and a changed object (new ETag) changes the output and
+/// its ETag.
+fn watermark_cache(e: &Env) -> Check {
+    let key = "wm/cache.png";
+    let fetches = || e.upstream_requests_with(&format!("uri: /demo/{key},"));
+    let write = |rgba: [u8; 4]| -> Check {
+        let img = image::RgbaImage::from_pixel(24, 24, image::Rgba(rgba));
+        img.save(e.bucket.join(key))
+            .map_err(|err| err.to_string().into())
+    };
+    write([255, 0, 0, 255])?;
+    let url = e.held_url(&format!(
+        "/demo/pngsuite.png?x-bce-process=image/watermark,image_{},P_20,g_1,x_0,y_0/format,f_png",
+        b64url(key)
+    ));
+    let first = e.curl(Proto::H1, &url, &[])?;
+    eq("status", first.status, 200)?;
+    eq("fetches after the first request", fetches().len(), 1)?;
+    ensure(!fetches()[0].contains("if-none-match"), || {
+        "the first fetch was conditional".into()
+    })?;
+    let second = e.curl(Proto::H1, &url, &[])?;
+    eq("fetches after a cache hit", fetches().len(), 1)?;
+    ensure(second.body == first.body, || {
+        "cache hit changed the output".into()
+    })?;
+    eq(
+        "etag of a cache hit",
+        second.header("etag"),
+        first.header("etag"),
+    )?;
+    // A new object: after the freshness lifetime the filter revalidates.
+    write([0, 0, 255, 255])?;
+    std::thread::sleep(std::time::Duration::from_millis(2600));
+    let third = e.curl(Proto::H1, &url, &[])?;
+    let seen = fetches();
+    eq("fetches after expiry", seen.len(), 2)?;
+    ensure(seen[1].contains("if-none-match"), || {
+        format!("not revalidated: {}", seen[1])
+    })?;
+    ensure(third.body != first.body, || {
+        "the changed watermark did not show".into()
+    })?;
+    ensure(third.header("etag") != first.header("etag"), || {
+        "the etag did not change".into()
+    })?;
+    let img = image::load_from_memory(&third.body)
+        .map_err(|err| err.to_string())?
+        .to_rgb8();
+    let [r, g, b] = img.get_pixel(10, 10).0;
+    ensure(r < 16 && g < 16 && b > 239, || {
+        format!("new watermark colour: got {:?}, want blue", [r, g, b])
+    })?;
+    // Unchanged object: revalidated again, same output.
+    std::thread::sleep(std::time::Duration::from_millis(2600));
+    let fourth = e.curl(Proto::H1, &url, &[])?;
+    eq("fetches after the second expiry", fetches().len(), 3)?;
+    ensure(fourth.body == third.body, || {
+        "an unchanged watermark changed the output".into()
+    })
+}
+
 /// Writes the test bucket: the samples plus files made for edge cases.
 fn make_bucket(dir: &Path) -> std::io::Result<()> {
     let _ = std::fs::remove_dir_all(dir);
@@ -1172,6 +1408,13 @@ fn make_bucket(dir: &Path) -> std::io::Result<()> {
     ] {
         std::fs::copy(samples.join(key), dir.join(key))?;
     }
+    std::fs::create_dir_all(dir.join("wm"))?;
+    std::fs::copy(samples.join("alpha.png"), dir.join("wm/logo.png"))?;
+    std::fs::create_dir_all(dir.join("fonts"))?;
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fonts/OpenSans-Regular.ttf"),
+        dir.join(SANS),
+    )?;
     // Protected by the plugin config (`demo/private/*`).
     std::fs::create_dir_all(dir.join("private"))?;
     std::fs::copy(samples.join(PHOTO), dir.join("private/photo.jpg"))?;
@@ -1205,6 +1448,14 @@ fn make_bucket(dir: &Path) -> std::io::Result<()> {
     std::fs::write(dir.join("big.jpg"), big)
 }
 
+/// The e2e plugin config: a short cache lifetime and the font `Sans`.
+fn watermark_config() -> (String, String) {
+    (
+        "\"object_cache_ttl_seconds\": 60".into(),
+        format!("\"object_cache_ttl_seconds\": 2, \"fonts\": {{ \"Sans\": \"demo/{SANS}\" }}"),
+    )
+}
+
 fn tools_from_env() -> Option<Tools> {
     Some(Tools {
         envoy: std::env::var_os("IPF_ENVOY")?.into(),
@@ -1228,7 +1479,7 @@ fn start(tools: &Tools) -> Result<Env, String> {
             bucket_dir: bucket.clone(),
             work_dir: work.join("held"),
             concurrency: 1,
-            replacements: Vec::new(),
+            replacements: vec![watermark_config()],
         },
     )?;
     let early = Stack::start(
@@ -1239,10 +1490,13 @@ fn start(tools: &Tools) -> Result<Env, String> {
             bucket_dir: bucket.clone(),
             work_dir: work.join("early"),
             concurrency: 1,
-            replacements: vec![(
-                "\"header_mode\": \"held\"".into(),
-                "\"header_mode\": \"early\"".into(),
-            )],
+            replacements: vec![
+                (
+                    "\"header_mode\": \"held\"".into(),
+                    "\"header_mode\": \"early\"".into(),
+                ),
+                watermark_config(),
+            ],
         },
     )?;
     Ok(Env {

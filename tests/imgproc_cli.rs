@@ -89,3 +89,83 @@ fn usage_errors_exit_2() {
     assert_eq!(imgproc(&[]).status.code(), Some(2));
     assert_eq!(imgproc(&["process", "only-input"]).status.code(), Some(2));
 }
+
+/// Watermark objects come from `--bucket-dir` or `--object`; one found
+/// nowhere is the filter's 404 `NoSuchKey`, an unknown font its 400.
+#[test]
+fn watermark_objects_from_files() {
+    let out = scratch("marked.png");
+    // alpha.png, Base64 "YWxwaGEucG5n"; "Hi" is "SGk".
+    let cmd = "image/watermark,image_YWxwaGEucG5n,g_5,P_50/watermark,text_SGk,g_1/format,f_png";
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let o = imgproc(&[
+        "process",
+        &sample("pngsuite.png"),
+        cmd,
+        "-o",
+        out.to_str().unwrap(),
+        "--bucket-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let by_dir = std::fs::read(&out).unwrap();
+    let o = imgproc(&[
+        "process",
+        &sample("pngsuite.png"),
+        cmd,
+        "-o",
+        out.to_str().unwrap(),
+        "--object",
+        &format!("demo/alpha.png={}", sample("alpha.png")),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        by_dir,
+        "--object = --bucket-dir"
+    );
+    let plain = image::load_from_memory(&std::fs::read(sample("pngsuite.png")).unwrap())
+        .unwrap()
+        .to_rgb8();
+    let marked = image::load_from_memory(&by_dir).unwrap().to_rgb8();
+    assert_ne!(plain.get_pixel(128, 128), marked.get_pixel(128, 128));
+    let o = imgproc(&[
+        "process",
+        &sample("pngsuite.png"),
+        cmd,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).trim(),
+        "NoSuchKey: watermark: object 'demo/alpha.png' does not exist"
+    );
+    // A font configured as an object: --font NAME=BUCKET/KEY.
+    let font = Path::new(env!("CARGO_MANIFEST_DIR")).join("fonts/OpenSans-Regular.ttf");
+    let o = imgproc(&[
+        "process",
+        &sample("pngsuite.png"),
+        "image/watermark,text_SGk,type_U2Fucw",
+        "-o",
+        out.to_str().unwrap(),
+        "--font",
+        "Sans=fonts-b/sans.ttf",
+        "--object",
+        &format!("fonts-b/sans.ttf={}", font.display()),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = imgproc(&[
+        "process",
+        &sample("pngsuite.png"),
+        "image/watermark,text_SGk,type_U2Fucw",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).starts_with("InvalidArgument: watermark: font 'Sans'"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

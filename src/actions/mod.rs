@@ -12,6 +12,7 @@ pub mod format;
 pub mod inspect;
 pub mod resize;
 pub mod rotate;
+pub mod watermark;
 
 use crate::command::Action;
 use crate::raster::{rotated_size, Orientation};
@@ -42,6 +43,8 @@ pub enum Op {
     Contrast(i32),
     /// Convert to grey.
     Grayscale,
+    /// Draw the plan's watermark number `job` (size unchanged).
+    Watermark { job: usize },
 }
 
 impl Op {
@@ -61,7 +64,8 @@ impl Op {
             | Op::Sharpen { .. }
             | Op::Bright(_)
             | Op::Contrast(_)
-            | Op::Grayscale => src,
+            | Op::Grayscale
+            | Op::Watermark { .. } => src,
         }
     }
 
@@ -109,7 +113,9 @@ pub fn plan_action(action: &Action, size: (u32, u32)) -> crate::error::Result<Ve
         Action::Rotate(degrees) => vec![Op::Rotate { degrees: *degrees }],
         Action::Adjust(op) => vec![*op],
         Action::Grayscale(on) => on.then_some(Op::Grayscale).into_iter().collect(),
-        Action::AutoOrient(_)
+        // Planned by the pipeline, which holds the watermark's objects.
+        Action::Watermark(_)
+        | Action::AutoOrient(_)
         | Action::Format(_)
         | Action::Quality(_)
         | Action::Interlace(_)

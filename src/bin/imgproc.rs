@@ -10,13 +10,23 @@
 //! command it exits non-zero with one line on stderr: `<Code>: <message>`, the
 //! code and message the filter sends. `--accept VALUE` gives the `Accept` header
 //! that `format,f_auto` negotiates with.
+//!
+//! Watermark objects and fonts, which the filter fetches from the storage, come
+//! from files: `--bucket NAME` is the request's bucket (default `demo`),
+//! `--bucket-dir DIR` holds its objects (`DIR/<key>`), `--object BUCKET/KEY=FILE`
+//! supplies any one object, and `--font NAME=BUCKET/KEY` configures a font as
+//! the filter's `fonts` config does. A watermark object found nowhere is the
+//! filter's 404 `NoSuchKey`.
 
+use image_process_filter::actions::watermark::{ObjectRef, Resources};
 use image_process_filter::command::{Command, Styles};
 use image_process_filter::exchange::image_info_header;
 use image_process_filter::{pipeline, RequestContext};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: imgproc process INPUT COMMAND -o OUTPUT [--accept ACCEPT]
+                        [--bucket NAME] [--bucket-dir DIR] [--object BUCKET/KEY=FILE]...
+                        [--font NAME=BUCKET/KEY]...
        imgproc info INPUT";
 
 fn main() -> ExitCode {
@@ -67,11 +77,34 @@ fn run(args: &[String]) -> Result<(), Failure> {
             let mut positional = Vec::new();
             let mut output = None;
             let mut accept = None;
+            let mut bucket = "demo".to_string();
+            let mut bucket_dir = None;
+            let mut files = std::collections::BTreeMap::new();
+            let mut fonts = std::collections::BTreeMap::new();
             let mut it = args[1..].iter();
             while let Some(a) = it.next() {
                 match a.as_str() {
                     "-o" | "--output" => output = it.next(),
                     "--accept" => accept = it.next().cloned(),
+                    "--bucket" => bucket = it.next().cloned().unwrap_or_default(),
+                    "--bucket-dir" => bucket_dir = it.next().cloned(),
+                    "--object" | "--font" => {
+                        let spec = it.next().cloned().unwrap_or_default();
+                        let (left, right) = spec.split_once('=').ok_or_else(|| {
+                            Failure::Usage(format!("{a} takes NAME=VALUE, got '{spec}'"))
+                        })?;
+                        if a == "--object" {
+                            let object = ObjectRef::parse(left).ok_or_else(|| {
+                                Failure::Usage(format!("--object: '{left}' is not BUCKET/KEY"))
+                            })?;
+                            files.insert(object, right.to_string());
+                        } else {
+                            let object = ObjectRef::parse(right).ok_or_else(|| {
+                                Failure::Usage(format!("--font: '{right}' is not BUCKET/KEY"))
+                            })?;
+                            fonts.insert(left.to_string(), object);
+                        }
+                    }
                     _ => positional.push(a),
                 }
             }
@@ -81,12 +114,30 @@ fn run(args: &[String]) -> Result<(), Failure> {
                 ));
             };
             let command = Command::parse(command, &Styles::new())?;
+            let mut resources = Resources {
+                bucket: bucket.clone(),
+                fonts,
+                objects: Default::default(),
+            };
+            for object in command.objects(&bucket, &resources.fonts)? {
+                let path = match (files.get(&object), &bucket_dir) {
+                    (Some(file), _) => std::path::PathBuf::from(file),
+                    (None, Some(dir)) if object.bucket == bucket => {
+                        std::path::Path::new(dir).join(&object.key)
+                    }
+                    _ => continue, // not supplied: the pipeline reports NoSuchKey
+                };
+                if let Ok(bytes) = std::fs::read(&path) {
+                    resources.objects.insert(object, bytes.into());
+                }
+            }
             let processed = pipeline::process(
                 &command,
                 &read(input)?,
                 &RequestContext {
                     accept,
                     object_key: Some(input.to_string()),
+                    resources,
                 },
             )?;
             std::fs::write(output, &processed.body)

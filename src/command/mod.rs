@@ -21,6 +21,7 @@ pub mod query;
 use crate::actions::crop::{CropSpec, IndexCropSpec};
 use crate::actions::format::{FormatSpec, QualitySpec};
 use crate::actions::resize::ResizeSpec;
+use crate::actions::watermark::{ObjectRef, WatermarkSpec};
 use crate::actions::{adjust, crop, format, rotate, Op};
 use crate::error::{ErrorCode, ProcessError, Result};
 use std::collections::BTreeMap;
@@ -61,6 +62,8 @@ pub enum Action {
     Info,
     /// `detect`: answer with the anomaly report as JSON (must be the only action).
     Detect,
+    /// `watermark`: an image, a text, or both (spec §4.20–4.22).
+    Watermark(Box<WatermarkSpec>),
 }
 
 impl Action {
@@ -84,7 +87,7 @@ pub struct Command {
 pub type Styles = BTreeMap<String, String>;
 
 /// Actions of the BOS V2 language that this build recognises but does not run yet.
-const NOT_YET_BUILT: &[&str] = &["watermark", "blind-watermark", "ignore-error"];
+const NOT_YET_BUILT: &[&str] = &["blind-watermark", "ignore-error"];
 
 /// Actions that also accept the other vendors' bare-value form (`contrast,-20`).
 const ACCEPTS_BARE_VALUE: &[&str] = &["contrast", "grayscale", "auto-orient", "interlace"];
@@ -197,6 +200,28 @@ impl Command {
         self.actions.iter().any(|a| matches!(a, Action::Strip))
     }
 
+    /// The objects the command's watermarks need besides the source (watermark
+    /// images, configured fonts), each once, in command order. `request_bucket`
+    /// is where a watermark image without `bucket_` lives; `fonts` maps font
+    /// names to font objects. An unknown font is a 400.
+    pub fn objects(
+        &self,
+        request_bucket: &str,
+        fonts: &BTreeMap<String, ObjectRef>,
+    ) -> Result<Vec<ObjectRef>> {
+        let mut out: Vec<ObjectRef> = Vec::new();
+        for action in &self.actions {
+            if let Action::Watermark(spec) = action {
+                for o in spec.objects(request_bucket, fonts)? {
+                    if !out.contains(&o) {
+                        out.push(o);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The `quality` action, if any (the last one wins).
     pub fn quality(&self) -> Option<&QualitySpec> {
         self.actions.iter().rev().find_map(|a| match a {
@@ -302,6 +327,7 @@ impl<'a> RawAction<'a> {
             "strip" => Action::Strip,
             "info" => Action::Info,
             "detect" => Action::Detect,
+            "watermark" => Action::Watermark(Box::new(WatermarkSpec::parse(&mut params)?)),
             other if NOT_YET_BUILT.contains(&other) => {
                 return Err(ProcessError::not_implemented(format!(
                     "action '{other}' is part of the BOS language but not implemented in this build"
@@ -549,9 +575,221 @@ mod tests {
                 "must start with 'image/' or 'style/'",
             ),
             (
-                "image/watermark,text_aGk",
+                "image/blind-watermark,method_embed",
                 ErrorCode::NotImplemented,
-                "action 'watermark'",
+                "action 'blind-watermark'",
+            ),
+            (
+                "image/watermark",
+                ErrorCode::MissingArgument,
+                "watermark: needs image or text",
+            ),
+            (
+                "image/watermark,text_aGk,g_10",
+                ErrorCode::InvalidArgument,
+                "watermark: g_10 is out of range",
+            ),
+            (
+                "image/watermark,text_aGk,t_0",
+                ErrorCode::InvalidArgument,
+                "watermark: t_0 is out of range",
+            ),
+            (
+                "image/watermark,text_aGk,x_4097",
+                ErrorCode::InvalidArgument,
+                "watermark: x_4097 is out of range",
+            ),
+            (
+                "image/watermark,text_aGk,y_-4097",
+                ErrorCode::InvalidArgument,
+                "watermark: y_-4097 is out of range",
+            ),
+            (
+                "image/watermark,text_aGk,voffset_1001",
+                ErrorCode::InvalidArgument,
+                "watermark: voffset_1001 is out of range",
+            ),
+            (
+                "image/watermark,text_aGk,a_361",
+                ErrorCode::InvalidArgument,
+                "watermark: a_361 is out of range",
+            ),
+            (
+                "image/watermark,text_aGk,a_1,rotate_2",
+                ErrorCode::InvalidArgument,
+                "watermark: give a or rotate",
+            ),
+            (
+                "image/watermark,text_aGk,size_0",
+                ErrorCode::InvalidArgument,
+                "watermark: size_0 is out of range",
+            ),
+            (
+                "image/watermark,text_aGk,size_1025",
+                ErrorCode::InvalidArgument,
+                "watermark: size_1025 is out of range",
+            ),
+            (
+                "image/watermark,text_aGk,color_red",
+                ErrorCode::InvalidArgument,
+                "watermark: color_red is not a colour",
+            ),
+            (
+                "image/watermark,text_aGk,skc_12345",
+                ErrorCode::InvalidArgument,
+                "watermark: skc_12345 is not a colour",
+            ),
+            (
+                "image/watermark,text_aGk,shc_1234567",
+                ErrorCode::InvalidArgument,
+                "watermark: shc_1234567 is not a colour",
+            ),
+            (
+                "image/watermark,text_aGk,style_oblique",
+                ErrorCode::InvalidArgument,
+                "watermark: style_oblique is not allowed",
+            ),
+            (
+                "image/watermark,text_aGk,skw_0",
+                ErrorCode::InvalidArgument,
+                "watermark: skw_0 is out of range",
+            ),
+            (
+                "image/watermark,text_aGk,effect_glow",
+                ErrorCode::InvalidArgument,
+                "watermark: effect_glow is not allowed",
+            ),
+            (
+                "image/watermark,text_aGk,effect_hardshadow,shx_11",
+                ErrorCode::InvalidArgument,
+                "watermark: shx_11 is out of range",
+            ),
+            (
+                "image/watermark,text_aGk,shy_2",
+                ErrorCode::MissingArgument,
+                "watermark: shx and shy need effect_hardshadow",
+            ),
+            (
+                "image/watermark,text_aGk,blr_2",
+                ErrorCode::MissingArgument,
+                "watermark: blr and bls need",
+            ),
+            (
+                "image/watermark,text_aGk,effect_softoutline,bls_51",
+                ErrorCode::InvalidArgument,
+                "watermark: bls_51 is out of range",
+            ),
+            (
+                "image/watermark,text_aGk,effect_softoutline,shadow_5",
+                ErrorCode::InvalidArgument,
+                "watermark: shadow goes with effect_hardshadow",
+            ),
+            (
+                "image/watermark,text_aGk,shadow_101",
+                ErrorCode::InvalidArgument,
+                "watermark: shadow_101 is out of range",
+            ),
+            (
+                "image/watermark,text_aGk,fill_2",
+                ErrorCode::InvalidArgument,
+                "watermark: fill_2 is out of range",
+            ),
+            (
+                "image/watermark,text_aGk,layout_grid",
+                ErrorCode::InvalidArgument,
+                "watermark: layout_grid is not allowed",
+            ),
+            (
+                "image/watermark,text_!!!",
+                ErrorCode::InvalidArgument,
+                "watermark: text_!!! is not URL-safe Base64",
+            ),
+            (
+                "image/watermark,text_",
+                ErrorCode::InvalidArgument,
+                "watermark: text_ decodes to nothing",
+            ),
+            (
+                "image/watermark,text_Cg",
+                ErrorCode::InvalidArgument,
+                "watermark: text_Cg holds control characters",
+            ),
+            (
+                "image/watermark,text__w",
+                ErrorCode::InvalidArgument,
+                "watermark: text__w is not UTF-8",
+            ),
+            (
+                "image/watermark,size_20",
+                ErrorCode::MissingArgument,
+                "watermark: needs image or text",
+            ),
+            (
+                "image/watermark,image_YS5wbmc,size_20",
+                ErrorCode::MissingArgument,
+                "watermark: size needs text",
+            ),
+            (
+                "image/watermark,text_aGk,P_20",
+                ErrorCode::MissingArgument,
+                "watermark: P needs image",
+            ),
+            (
+                "image/watermark,text_aGk,bucket_demo",
+                ErrorCode::MissingArgument,
+                "watermark: bucket needs image",
+            ),
+            (
+                "image/watermark,image_YS5wbmc,P_0",
+                ErrorCode::InvalidArgument,
+                "watermark: P_0 is out of range",
+            ),
+            (
+                "image/watermark,image_YS5wbmc,P_101",
+                ErrorCode::InvalidArgument,
+                "watermark: P_101 is out of range",
+            ),
+            (
+                "image/watermark,image_YS5wbmc,bucket_No_Such",
+                ErrorCode::InvalidArgument,
+                "watermark: bucket_No_Such is not a bucket name",
+            ),
+            (
+                "image/watermark,image_YS5wbmc,order_1",
+                ErrorCode::MissingArgument,
+                "watermark: order needs both image and text",
+            ),
+            (
+                "image/watermark,image_YS5wbmc,text_aGk,align_3",
+                ErrorCode::InvalidArgument,
+                "watermark: align_3 is out of range",
+            ),
+            (
+                "image/watermark,image_YS5wbmc,text_aGk,interval_1001",
+                ErrorCode::InvalidArgument,
+                "watermark: interval_1001 is out of range",
+            ),
+            (
+                "image/watermark,image_YS5wbmc,zz_1",
+                ErrorCode::InvalidArgument,
+                "watermark: unknown key 'zz'",
+            ),
+            (
+                "image/watermark,image_YS5wbmc,image_YS5wbmc",
+                ErrorCode::InvalidArgument,
+                "watermark: key 'image' is given more than once",
+            ),
+            (
+                // a.png?x-bce-process=image/resize,w_0
+                "image/watermark,image_YS5wbmc_eC1iY2UtcHJvY2Vzcz1pbWFnZS9yZXNpemUsd18w",
+                ErrorCode::InvalidArgument,
+                "watermark: the watermark object's command: resize: w_0 is out of range",
+            ),
+            (
+                // a.png?x-bce-process=image/watermark,text_aGk
+                "image/watermark,image_YS5wbmc_eC1iY2UtcHJvY2Vzcz1pbWFnZS93YXRlcm1hcmssdGV4dF9hR2s",
+                ErrorCode::InvalidArgument,
+                "watermark: the watermark object's command may not hold watermark",
             ),
         ];
         for (cmd, code, needle) in cases {

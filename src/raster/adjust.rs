@@ -138,7 +138,7 @@ impl Raster {
 }
 
 /// A normalised 1-D Gaussian kernel of `2 × radius + 1` taps.
-fn gaussian_kernel(radius: u32, sigma: f64) -> Vec<f32> {
+pub(super) fn gaussian_kernel(radius: u32, sigma: f64) -> Vec<f32> {
     let sigma = sigma.max(0.1);
     let r = radius as i64;
     let mut k: Vec<f64> = (-r..=r)

@@ -6,6 +6,7 @@
 
 mod adjust;
 mod geometry;
+pub mod watermark;
 
 pub use geometry::{rotated_size, Orientation};
 

@@ -318,6 +318,7 @@ fn test() -> Result<()> {
     ]))?;
     tools::ensure_curl()?;
     let python = tools::ensure_signing_sdks()?;
+    tools::ensure_test_fonts()?;
     run(Command::new(&tools.envoy)
         .args(["--mode", "validate", "-c", "envoy/envoy.yaml"])
         .args(["--log-level", "warn"]))?;

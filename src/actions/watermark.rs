@@ -1,0 +1,1342 @@
+//! The watermark family: `watermark` with an image (§4.20), a text (§4.21) or
+//! both (§4.22). This module parses and validates the keys and names the
+//! objects a watermark needs (the watermark image and non-built-in fonts);
+//! the pixels are made in [`crate::raster::watermark`].
+//!
+//! | group | key | range | default | meaning |
+//! |---|---|---|---|---|
+//! | image | `image` | URL-safe Base64 of an object key, optionally `?x-bce-process=image/...` | – | watermark object (its own command runs first) |
+//! | image | `bucket` | bucket name | the request's bucket | bucket holding the watermark object |
+//! | image | `P` | 1–100 % | 20 | the watermark is scaled (aspect kept, up or down) to fit `P` % of the base's width and height |
+//! | text | `text` | URL-safe Base64 of UTF-8, ≤ 200 characters encoded | – | the text (one line) |
+//! | text | `type` | URL-safe Base64 of a font name | built-in Open Sans | font: `OpenSans` or a name from the `fonts` config |
+//! | text | `size` | 1–1024 px | 30 | font size (em height) |
+//! | text | `color` | `RRGGBB[AA]` | `000000` | colour; `AA` is transparency (00 opaque, FF invisible), as the spec reads BOS |
+//! | text | `style` | `normal`, `italic`, `bold` | `normal` | synthetic slant (0.2) or emboldening |
+//! | text | `skw` | 1–1024 px | none | outline (stroke) width |
+//! | text | `skc` | `RRGGBB[AA]` | `000000` | outline colour |
+//! | text | `effect` | `hardshadow`, `softoutline` | none | a shadow copy, or a blurred halo under the text |
+//! | text | `shx`, `shy` | 0–10 px | 2 | shadow offset (right, down) |
+//! | text | `shc` | `RRGGBB[AA]` | `000000` | shadow / halo colour |
+//! | text | `shadow` | 0–100 % | – | [OSS] shadow opacity; implies `effect_hardshadow` |
+//! | text | `blr`, `bls` | 1–50 | 3, 2 | blur radius and sigma of the outline / halo |
+//! | common | `t` | 1–100 % | 100 | opacity of the whole watermark (100 = opaque) |
+//! | common | `g` | 1–9 | 9 | anchor: 1 2 3 top row, 4 5 6 middle, 7 8 9 bottom |
+//! | common | `x`, `y` | −4096–4096 px | 10 from an edge, 0 on a centre line | offsets inward from the anchored edges; on a centre line a shift right / down |
+//! | common | `voffset` | −1000–1000 px | 0 | [OSS] extra vertical shift (down) for the middle row (`g` 4–6) |
+//! | common | `a` (or [OSS] `rotate`) | −360–360 ° | 0 | clockwise rotation of the watermark, canvas grows |
+//! | common | `fill` (or `layout_tile`) | 0, 1 | 0 | tile the watermark over the whole image |
+//! | mixed | `order` | 0, 1 | 0 | 0 image first, 1 text first |
+//! | mixed | `align` | 0, 1, 2 | 2 | text against the image: top, centre, bottom |
+//! | mixed | `interval` | 0–1000 px | 0 | gap between image and text |
+//!
+//! CLONE DECISIONS (the spec is silent or unconfirmed): an unknown font is a
+//! 400 naming it (BOS falls back to Song); the mixed-layout keys need both an
+//! image and a text; the watermark object's own command may not contain a
+//! watermark, `info` or `detect`; the text effects are accepted on a text-only
+//! watermark too; when tiled, `g` is ignored and tiles repeat every watermark
+//! size plus `x` (horizontally) and `y` (vertically), starting at the top-left.
+
+use crate::codec;
+use crate::command::{Action, Command, Params, Styles};
+use crate::error::{ErrorCode, ProcessError, Result};
+use crate::pipeline::{
+    check_source_limits, render_raster, Plan, RequestContext, MAX_OUTPUT_SIDE, MAX_SOURCE_BYTES,
+    MAX_SOURCE_PIXELS,
+};
+use crate::raster::watermark::{
+    anchor_position, composite, mixed_layout, render_text, tile_positions,
+};
+use crate::raster::{rotated_size, Raster};
+use base64::Engine;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The font used when `type` is absent, built into the module.
+pub const DEFAULT_FONT_NAME: &str = "OpenSans";
+/// The built-in font's bytes: Open Sans Regular (Apache-2.0), from Debian's
+/// `fonts-open-sans`; see `fonts/`.
+pub static DEFAULT_FONT: &[u8] = include_bytes!("../../fonts/OpenSans-Regular.ttf");
+
+/// Longest `text_` value, in Base64 characters (spec §4.21).
+pub const MAX_TEXT_BASE64: usize = 200;
+
+/// An object in a bucket, addressed path-style as `/<bucket>/<key>`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectRef {
+    pub bucket: String,
+    pub key: String,
+}
+
+impl ObjectRef {
+    /// Parses `bucket/key` (the form used in the `fonts` config).
+    pub fn parse(path: &str) -> Option<ObjectRef> {
+        let (bucket, key) = path.trim_start_matches('/').split_once('/')?;
+        (is_valid_bucket(bucket) && !key.is_empty()).then(|| ObjectRef {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+        })
+    }
+
+    /// The request path for the object: `/<bucket>/<key>`, the key
+    /// percent-encoded except for `/` and the unreserved characters.
+    pub fn path(&self) -> String {
+        const KEY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'/')
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'.')
+            .remove(b'~');
+        format!(
+            "/{}/{}",
+            self.bucket,
+            percent_encoding::utf8_percent_encode(&self.key, KEY)
+        )
+    }
+}
+
+impl std::fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.bucket, self.key)
+    }
+}
+
+/// BOS bucket names: 3–63 characters of `[a-z0-9-]`, starting and ending
+/// with a letter or digit.
+pub fn is_valid_bucket(name: &str) -> bool {
+    (3..=63).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+/// The image part of a watermark.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImagePart {
+    /// `bucket_`: `None` means the request's own bucket.
+    pub bucket: Option<String>,
+    /// The object key (decoded, without the `?x-bce-process=` suffix).
+    pub key: String,
+    /// The watermark object's own command, run on it first.
+    pub process: Option<Box<Command>>,
+    /// `P`: the watermark fits this percentage of the base's width and height.
+    pub scale_percent: u32,
+}
+
+impl ImagePart {
+    /// The object, given the request's bucket.
+    pub fn object(&self, request_bucket: &str) -> ObjectRef {
+        ObjectRef {
+            bucket: self
+                .bucket
+                .clone()
+                .unwrap_or_else(|| request_bucket.to_string()),
+            key: self.key.clone(),
+        }
+    }
+}
+
+/// `style_`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FontStyle {
+    Normal,
+    Italic,
+    Bold,
+}
+
+/// `effect_`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEffect {
+    /// A copy of the text in the shadow colour, offset by (`shx`, `shy`).
+    HardShadow,
+    /// A blurred halo (the text dilated by 2 px, then blurred) in the shadow colour.
+    SoftOutline,
+}
+
+/// The text part of a watermark. Colours are straight RGBA (alpha = opacity).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextPart {
+    pub text: String,
+    /// Font name from `type_`; `None` is the built-in font.
+    pub font: Option<String>,
+    /// Font size in px, 1–1024.
+    pub size: u32,
+    pub color: [u8; 4],
+    pub style: FontStyle,
+    /// Outline width in px (0: none).
+    pub stroke_width: u32,
+    pub stroke_color: [u8; 4],
+    pub effect: Option<TextEffect>,
+    /// Shadow offset in px, each 0–10.
+    pub shadow_offset: (u32, u32),
+    pub shadow_color: [u8; 4],
+    /// Blur of the outline / halo: radius and sigma, each 1–50.
+    pub blur: (u32, u32),
+}
+
+/// `align_` of a mixed watermark: where the text sits against the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Top,
+    Centre,
+    Bottom,
+}
+
+/// A validated `watermark` action.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatermarkSpec {
+    pub image: Option<ImagePart>,
+    pub text: Option<TextPart>,
+    /// `t`: opacity of the whole watermark in percent, 1–100.
+    pub opacity: u32,
+    /// `g`: 1–9.
+    pub gravity: u8,
+    /// `x`, `y` as given (px); `None` takes the default of the anchor.
+    pub x: Option<i32>,
+    pub y: Option<i32>,
+    /// `voffset` in px (down), middle row only.
+    pub voffset: i32,
+    /// `a`: clockwise degrees.
+    pub angle: i32,
+    /// `fill_1`: tile over the whole image.
+    pub tile: bool,
+    /// `order_1`: text before the image.
+    pub text_first: bool,
+    pub align: Align,
+    /// `interval` in px.
+    pub interval: u32,
+}
+
+impl WatermarkSpec {
+    pub fn parse(params: &mut Params<'_>) -> Result<WatermarkSpec> {
+        let action = params.action();
+        params.require_any(&["image", "text"])?;
+        let image = match params.take("image") {
+            Some(raw) => Some(parse_image(params, raw)?),
+            None => {
+                for key in ["bucket", "P"] {
+                    if params.take(key).is_some() {
+                        return Err(ProcessError::missing(format!(
+                            "{action}: {key} needs image"
+                        )));
+                    }
+                }
+                None
+            }
+        };
+        let text = match params.take("text") {
+            Some(raw) => Some(parse_text(params, raw)?),
+            None => {
+                const TEXT_KEYS: &[&str] = &[
+                    "type", "size", "color", "style", "skw", "skc", "effect", "shx", "shy", "shc",
+                    "shadow", "blr", "bls",
+                ];
+                if let Some(key) = TEXT_KEYS.iter().find(|k| params.take(k).is_some()) {
+                    return Err(ProcessError::missing(format!("{action}: {key} needs text")));
+                }
+                None
+            }
+        };
+        let opacity = params.take_int("t", 1, 100)?.unwrap_or(100) as u32;
+        let gravity = params.take_int("g", 1, 9)?.unwrap_or(9) as u8;
+        let x = params.take_int("x", -4096, 4096)?.map(|v| v as i32);
+        let y = params.take_int("y", -4096, 4096)?.map(|v| v as i32);
+        let voffset = params.take_int("voffset", -1000, 1000)?.unwrap_or(0) as i32;
+        let a = params.take_int("a", -360, 360)?;
+        let rotate = params.take_int("rotate", -360, 360)?;
+        if a.is_some() && rotate.is_some() {
+            return Err(ProcessError::invalid(format!(
+                "{action}: give a or rotate, not both"
+            )));
+        }
+        let angle = a.or(rotate).unwrap_or(0) as i32;
+        let fill = params.take_int("fill", 0, 1)? == Some(1);
+        let layout = params.take_enum("layout", &[("tile", true), ("normal", false)])?;
+        let tile = fill || layout == Some(true);
+        let both = image.is_some() && text.is_some();
+        let mut mixed = |key: &str, min: i64, max: i64| -> Result<Option<i64>> {
+            let v = params.take_int(key, min, max)?;
+            if v.is_some() && !both {
+                return Err(ProcessError::missing(format!(
+                    "{action}: {key} needs both image and text"
+                )));
+            }
+            Ok(v)
+        };
+        let text_first = mixed("order", 0, 1)? == Some(1);
+        let align = match mixed("align", 0, 2)?.unwrap_or(2) {
+            0 => Align::Top,
+            1 => Align::Centre,
+            _ => Align::Bottom,
+        };
+        let interval = mixed("interval", 0, 1000)?.unwrap_or(0) as u32;
+        Ok(WatermarkSpec {
+            image,
+            text,
+            opacity,
+            gravity,
+            x,
+            y,
+            voffset,
+            angle,
+            tile,
+            text_first,
+            align,
+            interval,
+        })
+    }
+
+    /// The objects this watermark needs fetched, given the request's bucket
+    /// and the configured fonts (name → object). An unknown font is a 400.
+    pub fn objects(
+        &self,
+        request_bucket: &str,
+        fonts: &BTreeMap<String, ObjectRef>,
+    ) -> Result<Vec<ObjectRef>> {
+        let mut out = Vec::new();
+        if let Some(image) = &self.image {
+            out.push(image.object(request_bucket));
+        }
+        if let Some(name) = self.text.as_ref().and_then(|t| t.font.as_deref()) {
+            match font_source(name, fonts)? {
+                FontSource::BuiltIn => {}
+                FontSource::Object(o) => out.push(o.clone()),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Where a font's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FontSource<'a> {
+    BuiltIn,
+    Object(&'a ObjectRef),
+}
+
+/// Resolves a `type_` font name: the built-in name, or a configured font.
+pub fn font_source<'a>(
+    name: &str,
+    fonts: &'a BTreeMap<String, ObjectRef>,
+) -> Result<FontSource<'a>> {
+    if let Some(object) = fonts.get(name) {
+        return Ok(FontSource::Object(object));
+    }
+    if name == DEFAULT_FONT_NAME {
+        return Ok(FontSource::BuiltIn);
+    }
+    let mut known: Vec<&str> = fonts.keys().map(String::as_str).collect();
+    known.push(DEFAULT_FONT_NAME);
+    known.sort_unstable();
+    Err(ProcessError::invalid(format!(
+        "watermark: font '{name}' (type) is not available (known: {})",
+        known.join(", ")
+    )))
+}
+
+/// Decodes URL-safe Base64, padded or not (standard `+` is accepted too).
+pub fn decode_base64url(action: &str, key: &str, raw: &str) -> Result<Vec<u8>> {
+    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+    use base64::engine::DecodePaddingMode;
+    let config =
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let normalized: String = raw
+        .chars()
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect();
+    GeneralPurpose::new(&base64::alphabet::URL_SAFE, config)
+        .decode(normalized.as_bytes())
+        .map_err(|_| ProcessError::invalid(format!("{action}: {key}_{raw} is not URL-safe Base64")))
+}
+
+fn decode_utf8(action: &str, key: &str, raw: &str) -> Result<String> {
+    let bytes = decode_base64url(action, key, raw)?;
+    let s = String::from_utf8(bytes)
+        .map_err(|_| ProcessError::invalid(format!("{action}: {key}_{raw} is not UTF-8 text")))?;
+    if s.is_empty() {
+        return Err(ProcessError::invalid(format!(
+            "{action}: {key}_ decodes to nothing"
+        )));
+    }
+    Ok(s)
+}
+
+fn parse_image(params: &mut Params<'_>, raw: &str) -> Result<ImagePart> {
+    let action = params.action();
+    let decoded = decode_utf8(action, "image", raw)?;
+    let (key, query) = match decoded.split_once('?') {
+        Some((k, q)) => (k, Some(q)),
+        None => (decoded.as_str(), None),
+    };
+    let key = key.trim_start_matches('/');
+    if key.is_empty() || key.len() > 1024 {
+        return Err(ProcessError::invalid(format!(
+            "{action}: image_{raw} names no object key (1-1024 bytes)"
+        )));
+    }
+    let process = match query {
+        None => None,
+        Some(q) => Some(Box::new(parse_own_command(action, q)?)),
+    };
+    let bucket = match params.take("bucket") {
+        None => None,
+        Some(b) if is_valid_bucket(b) => Some(b.to_string()),
+        Some(b) => {
+            return Err(ProcessError::invalid(format!(
+                "{action}: bucket_{b} is not a bucket name (3-63 of a-z, 0-9, -)"
+            )))
+        }
+    };
+    let scale_percent = params.take_int("P", 1, 100)?.unwrap_or(20) as u32;
+    Ok(ImagePart {
+        bucket,
+        key: key.to_string(),
+        process,
+        scale_percent,
+    })
+}
+
+/// The watermark object's own `x-bce-process=image/...` (spec §4.20).
+fn parse_own_command(action: &str, query: &str) -> Result<Command> {
+    let value = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("x-bce-process="))
+        .ok_or_else(|| {
+            ProcessError::invalid(format!(
+                "{action}: the image key's query '{query}' has no x-bce-process"
+            ))
+        })?;
+    let value = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
+    let command = Command::parse(&value, &Styles::new()).map_err(|e| {
+        ProcessError::new(
+            e.code,
+            format!("{action}: the watermark object's command: {}", e.message),
+        )
+    })?;
+    if command
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::Watermark(_)) || a.is_inspection())
+    {
+        return Err(ProcessError::invalid(format!(
+            "{action}: the watermark object's command may not hold watermark, info or detect"
+        )));
+    }
+    Ok(command)
+}
+
+/// Parses `RRGGBB` or `RRGGBBAA` where `AA` is transparency (spec §4.21);
+/// returns straight RGBA with alpha = opacity.
+pub fn parse_color(action: &str, key: &str, raw: &str) -> Result<[u8; 4]> {
+    let bad = || {
+        ProcessError::invalid(format!(
+            "{action}: {key}_{raw} is not a colour (expected RRGGBB or RRGGBBAA)"
+        ))
+    };
+    if !(raw.len() == 6 || raw.len() == 8) || !raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    let byte = |i: usize| u8::from_str_radix(&raw[i..i + 2], 16).map_err(|_| bad());
+    let transparency = if raw.len() == 8 { byte(6)? } else { 0 };
+    Ok([byte(0)?, byte(2)?, byte(4)?, 255 - transparency])
+}
+
+fn parse_text(params: &mut Params<'_>, raw: &str) -> Result<TextPart> {
+    let action = params.action();
+    if raw.len() > MAX_TEXT_BASE64 {
+        return Err(ProcessError::invalid(format!(
+            "{action}: text_ is {} characters, at most {MAX_TEXT_BASE64} are allowed (encoded)",
+            raw.len()
+        )));
+    }
+    let text = decode_utf8(action, "text", raw)?;
+    if text.chars().any(char::is_control) {
+        return Err(ProcessError::invalid(format!(
+            "{action}: text_{raw} holds control characters (one line of text only)"
+        )));
+    }
+    let font = match params.take("type") {
+        Some(t) => Some(decode_utf8(action, "type", t)?),
+        None => None,
+    };
+    let size = params.take_int("size", 1, 1024)?.unwrap_or(30) as u32;
+    let color = match params.take("color") {
+        Some(c) => parse_color(action, "color", c)?,
+        None => [0, 0, 0, 255],
+    };
+    let style = params
+        .take_enum(
+            "style",
+            &[
+                ("normal", FontStyle::Normal),
+                ("italic", FontStyle::Italic),
+                ("bold", FontStyle::Bold),
+            ],
+        )?
+        .unwrap_or(FontStyle::Normal);
+    let stroke_width = params.take_int("skw", 1, 1024)?.unwrap_or(0) as u32;
+    let stroke_color = match params.take("skc") {
+        Some(c) => parse_color(action, "skc", c)?,
+        None => [0, 0, 0, 255],
+    };
+    let mut effect = params.take_enum(
+        "effect",
+        &[
+            ("hardshadow", TextEffect::HardShadow),
+            ("softoutline", TextEffect::SoftOutline),
+        ],
+    )?;
+    let shx = params.take_int("shx", 0, 10)?;
+    let shy = params.take_int("shy", 0, 10)?;
+    let mut shadow_color = match params.take("shc") {
+        Some(c) => parse_color(action, "shc", c)?,
+        None => [0, 0, 0, 255],
+    };
+    if let Some(percent) = params.take_int("shadow", 0, 100)? {
+        if effect == Some(TextEffect::SoftOutline) {
+            return Err(ProcessError::invalid(format!(
+                "{action}: shadow goes with effect_hardshadow, not softoutline"
+            )));
+        }
+        effect = Some(TextEffect::HardShadow);
+        shadow_color[3] = (u32::from(shadow_color[3]) * percent as u32 / 100) as u8;
+    }
+    if (shx.is_some() || shy.is_some()) && effect != Some(TextEffect::HardShadow) {
+        return Err(ProcessError::missing(format!(
+            "{action}: shx and shy need effect_hardshadow"
+        )));
+    }
+    let blr = params.take_int("blr", 1, 50)?;
+    let bls = params.take_int("bls", 1, 50)?;
+    if (blr.is_some() || bls.is_some())
+        && effect != Some(TextEffect::SoftOutline)
+        && stroke_width == 0
+    {
+        return Err(ProcessError::missing(format!(
+            "{action}: blr and bls need effect_softoutline or skw"
+        )));
+    }
+    Ok(TextPart {
+        text,
+        font,
+        size,
+        color,
+        style,
+        stroke_width,
+        stroke_color,
+        effect,
+        shadow_offset: (shx.unwrap_or(2) as u32, shy.unwrap_or(2) as u32),
+        shadow_color,
+        blur: (blr.unwrap_or(3) as u32, bls.unwrap_or(2) as u32),
+    })
+}
+
+/// What a request supplies for its watermarks: the request's bucket, the
+/// configured fonts and the bytes of every fetched object.
+#[derive(Clone, Default)]
+pub struct Resources {
+    /// Where a watermark image without `bucket_` lives (the request's bucket).
+    pub bucket: String,
+    /// Font name → the object holding the font (the `fonts` config).
+    pub fonts: BTreeMap<String, ObjectRef>,
+    /// Fetched objects.
+    pub objects: BTreeMap<ObjectRef, Arc<[u8]>>,
+}
+
+impl std::fmt::Debug for Resources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resources")
+            .field("bucket", &self.bucket)
+            .field("fonts", &self.fonts)
+            .field(
+                "objects",
+                &self
+                    .objects
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.len()))
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl Resources {
+    /// The bytes of `object`, or the client error for a missing object.
+    pub fn object(&self, object: &ObjectRef) -> Result<Arc<[u8]>> {
+        self.objects
+            .get(object)
+            .cloned()
+            .ok_or_else(|| missing_object(object))
+    }
+}
+
+/// A watermark ready to draw: its spec with the bytes of its objects, checked
+/// against the limits when the pipeline is planned.
+#[derive(Clone, PartialEq)]
+pub struct WatermarkJob {
+    spec: WatermarkSpec,
+    image: Option<Arc<[u8]>>,
+    /// `None`: the built-in font.
+    font: Option<Arc<[u8]>>,
+}
+
+impl std::fmt::Debug for WatermarkJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WatermarkJob")
+            .field("spec", &self.spec)
+            .field("image_bytes", &self.image.as_ref().map(|b| b.len()))
+            .field("font_bytes", &self.font.as_ref().map(|b| b.len()))
+            .finish()
+    }
+}
+
+impl WatermarkJob {
+    /// Finds the objects of `spec` in `resources` and checks the limits of
+    /// spec §1.3: the watermark object is an image within the source limits,
+    /// its own command plans, and its pixels plus `source_pixels` are at most
+    /// 200 Mpx.
+    pub fn plan(spec: &WatermarkSpec, resources: &Resources, source_pixels: u64) -> Result<Self> {
+        let image = match &spec.image {
+            None => None,
+            Some(part) => {
+                let object = part.object(&resources.bucket);
+                let bytes = resources.object(&object)?;
+                if bytes.len() > MAX_SOURCE_BYTES {
+                    return Err(ProcessError::too_large(format!(
+                        "watermark: object '{object}' is {} bytes, at most {MAX_SOURCE_BYTES} can be processed",
+                        bytes.len()
+                    )));
+                }
+                let info = codec::probe(&bytes).map_err(|e| {
+                    ProcessError::new(
+                        e.code,
+                        format!("watermark: object '{object}': {}", e.message),
+                    )
+                })?;
+                check_source_limits(&info)?;
+                let pixels = u64::from(info.width) * u64::from(info.height);
+                if pixels + source_pixels > MAX_SOURCE_PIXELS {
+                    return Err(ProcessError::too_large(format!(
+                        "watermark: the watermark ({}x{}) and the image together have {} px, at most {MAX_SOURCE_PIXELS} are allowed",
+                        info.width,
+                        info.height,
+                        pixels + source_pixels
+                    )));
+                }
+                if let Some(own) = &part.process {
+                    Plan::new(own, info, &RequestContext::default())?;
+                }
+                Some(bytes)
+            }
+        };
+        let font = match spec.text.as_ref().and_then(|t| t.font.as_deref()) {
+            None => None,
+            Some(name) => match font_source(name, &resources.fonts)? {
+                FontSource::BuiltIn => None,
+                FontSource::Object(o) => Some(resources.object(o)?),
+            },
+        };
+        Ok(WatermarkJob {
+            spec: spec.clone(),
+            image,
+            font,
+        })
+    }
+
+    /// Draws the watermark on `base` (same size out).
+    pub fn apply(&self, base: Raster) -> Result<Raster> {
+        let spec = &self.spec;
+        let (bw, bh) = base.size();
+        let image = match (&spec.image, &self.image) {
+            (Some(part), Some(bytes)) => {
+                let empty = Command {
+                    actions: Vec::new(),
+                    normalized: "image/".into(),
+                };
+                let own = part.process.as_deref().unwrap_or(&empty);
+                let raster = render_raster(own, bytes)?.with_alpha();
+                let (w, h) = fit_percent(raster.size(), (bw, bh), part.scale_percent);
+                Some(if (w, h) == raster.size() {
+                    raster
+                } else {
+                    raster.resize(w, h)?
+                })
+            }
+            _ => None,
+        };
+        let text = match &spec.text {
+            Some(part) => Some(render_text(
+                part,
+                self.font.as_deref().unwrap_or(DEFAULT_FONT),
+            )?),
+            None => None,
+        };
+        let mark = match (image, text) {
+            (Some(i), Some(t)) => mixed_layout(&i, &t, spec.text_first, spec.align, spec.interval)?,
+            (Some(i), None) => i,
+            (None, Some(t)) => t,
+            (None, None) => return Ok(base),
+        };
+        let mark = if spec.angle.rem_euclid(360) == 0 {
+            mark
+        } else {
+            let (w, h) = rotated_size(mark.size(), spec.angle);
+            if w.max(h) > MAX_OUTPUT_SIDE {
+                return Err(ProcessError::too_large(format!(
+                    "watermark: the turned watermark would be {w}x{h} px, at most {MAX_OUTPUT_SIDE} are allowed on a side"
+                )));
+            }
+            mark.rotate(spec.angle, [0, 0, 0, 0])
+        };
+        let positions = if spec.tile {
+            tile_positions(
+                (bw, bh),
+                mark.size(),
+                spec.x.unwrap_or(10),
+                spec.y.unwrap_or(10),
+            )
+        } else {
+            vec![anchor_position(
+                (bw, bh),
+                mark.size(),
+                spec.gravity,
+                spec.x,
+                spec.y,
+                spec.voffset,
+            )]
+        };
+        let mut base = base;
+        for (left, top) in positions {
+            composite(&mut base, &mark, left, top, spec.opacity);
+        }
+        Ok(base)
+    }
+}
+
+/// The size of a `mark` scaled (aspect kept, up or down) to fit `percent` %
+/// of `base`'s width and height; each side at least 1 px.
+pub fn fit_percent(mark: (u32, u32), base: (u32, u32), percent: u32) -> (u32, u32) {
+    let (mw, mh) = (u64::from(mark.0), u64::from(mark.1));
+    let bx = (u64::from(base.0) * u64::from(percent) / 100).max(1);
+    let by = (u64::from(base.1) * u64::from(percent) / 100).max(1);
+    let (w, h) = if mw * by >= mh * bx {
+        (bx, (mh * bx * 2 + mw) / (2 * mw))
+    } else {
+        ((mw * by * 2 + mh) / (2 * mh), by)
+    };
+    (w.max(1) as u32, h.max(1) as u32)
+}
+
+/// The error for a watermark object the storage does not have.
+pub fn missing_object(object: &ObjectRef) -> ProcessError {
+    ProcessError::new(
+        ErrorCode::NoSuchKey,
+        format!("watermark: object '{object}' does not exist"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::Styles;
+
+    fn b64(s: &str) -> String {
+        base64::engine::general_purpose::URL_SAFE.encode(s)
+    }
+
+    fn spec(cmd: &str) -> Result<WatermarkSpec> {
+        let c = Command::parse(&format!("image/{cmd}"), &Styles::new())?;
+        match c.actions.into_iter().next() {
+            Some(Action::Watermark(w)) => Ok(*w),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn image_watermark_keys_and_defaults() {
+        // The spec's example: bce-documentation/BOS/bce.jpg, 15 %, top-right.
+        let w = spec("watermark,image_YmNlLWRvY3VtZW50YXRpb24vQk9TL2JjZS5qcGc=,P_15,g_3").unwrap();
+        let image = w.image.unwrap();
+        assert_eq!(image.key, "bce-documentation/BOS/bce.jpg");
+        assert_eq!(image.scale_percent, 15);
+        assert_eq!(image.bucket, None);
+        assert_eq!(w.gravity, 3);
+        assert_eq!(
+            (w.opacity, w.x, w.y, w.angle, w.tile),
+            (100, None, None, 0, false)
+        );
+        // Unpadded Base64, a bucket and every common key.
+        let key = b64("logo.png").trim_end_matches('=').to_string();
+        let w = spec(&format!(
+            "watermark,image_{key},bucket_other-b,t_50,g_5,x_-3,y_4,voffset_7,a_45,fill_1"
+        ))
+        .unwrap();
+        assert_eq!(
+            w.image.as_ref().unwrap().object("demo").to_string(),
+            "other-b/logo.png"
+        );
+        assert_eq!(
+            (w.opacity, w.gravity, w.x, w.y, w.voffset, w.angle),
+            (50, 5, Some(-3), Some(4), 7, 45)
+        );
+        assert!(w.tile);
+        assert_eq!(w.image.unwrap().scale_percent, 20);
+    }
+
+    #[test]
+    fn image_key_may_carry_its_own_command() {
+        let key = b64("wm/logo.png?x-bce-process=image/resize,w_50/rotate,a_90");
+        let w = spec(&format!("watermark,image_{key}")).unwrap();
+        let image = w.image.unwrap();
+        assert_eq!(image.key, "wm/logo.png");
+        let own = image.process.unwrap();
+        assert_eq!(own.normalized, "image/resize,w_50/rotate,a_90");
+    }
+
+    #[test]
+    fn text_watermark_keys() {
+        let w = spec(&format!(
+            "watermark,text_{},type_{},size_40,color_FF000080,style_bold,skw_2,skc_00FF00,effect_hardshadow,shx_3,shy_4,shc_0000FF,g_1",
+            b64("Hello, 世界"),
+            b64("MyFont")
+        ))
+        .unwrap();
+        let t = w.text.unwrap();
+        assert_eq!(t.text, "Hello, 世界");
+        assert_eq!(t.font.as_deref(), Some("MyFont"));
+        assert_eq!(t.size, 40);
+        assert_eq!(t.color, [255, 0, 0, 127], "AA is transparency");
+        assert_eq!(t.style, FontStyle::Bold);
+        assert_eq!((t.stroke_width, t.stroke_color), (2, [0, 255, 0, 255]));
+        assert_eq!(t.effect, Some(TextEffect::HardShadow));
+        assert_eq!(t.shadow_offset, (3, 4));
+        assert_eq!(t.shadow_color, [0, 0, 255, 255]);
+        let t = spec(&format!("watermark,text_{}", b64("x")))
+            .unwrap()
+            .text
+            .unwrap();
+        assert_eq!(
+            (t.size, t.color, t.font.as_deref()),
+            (30, [0, 0, 0, 255], None)
+        );
+        // OSS shadow_ (opacity) implies a hard shadow; rotate_ is a.
+        let w = spec(&format!("watermark,text_{},shadow_50,rotate_30", b64("x"))).unwrap();
+        assert_eq!(w.angle, 30);
+        let t = w.text.unwrap();
+        assert_eq!(t.effect, Some(TextEffect::HardShadow));
+        assert_eq!(t.shadow_color[3], 127);
+        let t = spec(&format!(
+            "watermark,text_{},effect_softoutline,blr_5,bls_3",
+            b64("x")
+        ))
+        .unwrap()
+        .text
+        .unwrap();
+        assert_eq!((t.effect, t.blur), (Some(TextEffect::SoftOutline), (5, 3)));
+    }
+
+    #[test]
+    fn mixed_watermark_layout_keys() {
+        let w = spec(&format!(
+            "watermark,image_{},text_{},order_1,align_1,interval_8",
+            b64("a.png"),
+            b64("hi")
+        ))
+        .unwrap();
+        assert!(w.image.is_some() && w.text.is_some());
+        assert!(w.text_first);
+        assert_eq!((w.align, w.interval), (Align::Centre, 8));
+        let w = spec(&format!(
+            "watermark,image_{},text_{}",
+            b64("a.png"),
+            b64("hi")
+        ))
+        .unwrap();
+        assert_eq!(
+            (w.text_first, w.align, w.interval),
+            (false, Align::Bottom, 0)
+        );
+    }
+
+    #[test]
+    fn fonts_resolve_or_fail_naming_the_font() {
+        let mut fonts = BTreeMap::new();
+        fonts.insert(
+            "wqy".to_string(),
+            ObjectRef::parse("fonts-b/wqy.ttc").unwrap(),
+        );
+        let w = spec(&format!("watermark,text_{},type_{}", b64("x"), b64("wqy"))).unwrap();
+        assert_eq!(
+            w.objects("demo", &fonts).unwrap(),
+            vec![ObjectRef::parse("fonts-b/wqy.ttc").unwrap()]
+        );
+        let w = spec(&format!(
+            "watermark,text_{},type_{}",
+            b64("x"),
+            b64("OpenSans")
+        ))
+        .unwrap();
+        assert!(w.objects("demo", &fonts).unwrap().is_empty());
+        let w = spec(&format!(
+            "watermark,text_{},type_{}",
+            b64("x"),
+            b64("FZLanTingHei")
+        ))
+        .unwrap();
+        let err = w.objects("demo", &fonts).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidArgument);
+        assert!(
+            err.message.contains("font 'FZLanTingHei'"),
+            "{}",
+            err.message
+        );
+        let w = spec(&format!(
+            "watermark,image_{},text_{}",
+            b64("k/a.png"),
+            b64("x")
+        ))
+        .unwrap();
+        assert_eq!(
+            w.objects("demo", &fonts).unwrap(),
+            vec![ObjectRef::parse("demo/k/a.png").unwrap()]
+        );
+    }
+
+    #[test]
+    fn object_paths_are_percent_encoded() {
+        let o = ObjectRef {
+            bucket: "demo".into(),
+            key: "dir/a b+c?.png".into(),
+        };
+        assert_eq!(o.path(), "/demo/dir/a%20b%2Bc%3F.png");
+        assert!(ObjectRef::parse("Bad_Bucket/x").is_none());
+        assert!(ObjectRef::parse("demo/").is_none());
+    }
+
+    #[test]
+    fn colours() {
+        assert_eq!(
+            parse_color("w", "color", "0A0B0C").unwrap(),
+            [10, 11, 12, 255]
+        );
+        assert_eq!(
+            parse_color("w", "color", "0A0B0CFF").unwrap(),
+            [10, 11, 12, 0]
+        );
+        assert!(parse_color("w", "color", "0A0B0").is_err());
+        assert!(parse_color("w", "color", "GG0B0C").is_err());
+    }
+
+    // ---- Golden-image tests: whole commands through the pipeline, decoded
+    // pixels compared with a tolerance. ----
+
+    use crate::codec::{EncodeOptions, ImageFormat};
+    use crate::pipeline::{process, RequestContext};
+    use crate::raster::PixelLayout;
+
+    const GREY: [u8; 3] = [128, 128, 128];
+    const RED: [u8; 3] = [230, 20, 20];
+
+    fn png(r: &Raster) -> Vec<u8> {
+        codec::encode(
+            r,
+            ImageFormat::Png,
+            &EncodeOptions {
+                quality: 0,
+                progressive: false,
+            },
+        )
+        .unwrap()
+    }
+
+    /// 200×100 grey base; the watermark `wm.png` is 40×20 red (exactly
+    /// `P_20` of the base, so it is not resampled), `half.png` the same at
+    /// alpha 128.
+    fn resources() -> Resources {
+        let mut r = Resources {
+            bucket: "demo".into(),
+            ..Default::default()
+        };
+        let red = Raster::filled(40, 20, [RED[0], RED[1], RED[2], 255]);
+        r.objects
+            .insert(ObjectRef::parse("demo/wm.png").unwrap(), png(&red).into());
+        let half = Raster::filled(40, 20, [RED[0], RED[1], RED[2], 128]);
+        r.objects.insert(
+            ObjectRef::parse("demo/half.png").unwrap(),
+            png(&half).into(),
+        );
+        r
+    }
+
+    fn base() -> Vec<u8> {
+        png(&Raster::filled(200, 100, [GREY[0], GREY[1], GREY[2], 255]))
+    }
+
+    fn run_rgb(cmd: &str, src: &[u8], resources: Resources) -> image::RgbImage {
+        let c = Command::parse(cmd, &Styles::new()).unwrap_or_else(|e| panic!("{cmd}: {e}"));
+        let out = process(
+            &c,
+            src,
+            &RequestContext {
+                resources,
+                ..Default::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+        image::load_from_memory(&out.body).unwrap().to_rgb8()
+    }
+
+    fn close(a: [u8; 3], b: [u8; 3], tol: u8) -> bool {
+        a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= tol)
+    }
+
+    /// The 40×20 red rectangle is exactly at (left, top): checked on its
+    /// pixels and on a 1 px frame around it.
+    fn assert_rect(
+        img: &image::RgbImage,
+        left: i64,
+        top: i64,
+        colour: [u8; 3],
+        tol: u8,
+        what: &str,
+    ) {
+        for y in (top - 1)..=(top + 20) {
+            for x in (left - 1)..=(left + 40) {
+                if x < 0 || y < 0 || x >= 200 || y >= 100 {
+                    continue;
+                }
+                let inside = x >= left && x < left + 40 && y >= top && y < top + 20;
+                let want = if inside { colour } else { GREY };
+                let got = img.get_pixel(x as u32, y as u32).0;
+                assert!(
+                    close(got, want, tol),
+                    "{what}: ({x},{y}) is {got:?}, want {want:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn golden_image_watermark_at_all_nine_anchors_and_offsets() {
+        let key = b64("wm.png");
+        // (g, x, y, expected top-left) on a 200×100 base, 40×20 mark.
+        let cases: &[(u8, &str, (i64, i64))] = &[
+            (1, "", (10, 10)),
+            (2, "", (80, 10)),
+            (3, "", (150, 10)),
+            (4, "", (10, 40)),
+            (5, "", (80, 40)),
+            (6, "", (150, 40)),
+            (7, "", (10, 70)),
+            (8, "", (80, 70)),
+            (9, "", (150, 70)),
+            (1, ",x_0,y_0", (0, 0)),
+            (3, ",x_25,y_5", (135, 5)),
+            (5, ",x_7,y_-6", (87, 34)),
+            (5, ",voffset_9", (80, 49)),
+            (7, ",x_30,y_30", (30, 50)),
+            (9, ",x_-10,y_-5", (170, 85)), // partly outside: clipped
+        ];
+        for (g, extra, (left, top)) in cases {
+            let cmd = format!("image/watermark,image_{key},g_{g}{extra}/format,f_png");
+            let img = run_rgb(&cmd, &base(), resources());
+            assert_eq!(img.dimensions(), (200, 100));
+            assert_rect(&img, *left, *top, RED, 0, &cmd);
+        }
+        // JPEG output: same places, within JPEG's tolerance at the centre.
+        let img = run_rgb(
+            &format!("image/watermark,image_{key},g_5/format,f_jpg"),
+            &base(),
+            resources(),
+        );
+        assert!(close(img.get_pixel(100, 50).0, RED, 12));
+        assert!(close(img.get_pixel(20, 20).0, GREY, 12));
+    }
+
+    #[test]
+    fn golden_transparency() {
+        let key = b64("wm.png");
+        // t_50 of opaque red over grey: the average, ±1.
+        let img = run_rgb(
+            &format!("image/watermark,image_{key},g_1,t_50/format,f_png"),
+            &base(),
+            resources(),
+        );
+        let mid = |a: u8, b: u8| (u16::from(a) + u16::from(b)).div_ceil(2) as u8;
+        let want = [
+            mid(RED[0], GREY[0]),
+            mid(RED[1], GREY[1]),
+            mid(RED[2], GREY[2]),
+        ];
+        assert_rect(&img, 10, 10, want, 1, "t_50");
+        // The watermark's own alpha (128) and t_50 multiply: a quarter red.
+        let half = b64("half.png");
+        let img = run_rgb(
+            &format!("image/watermark,image_{half},g_1,t_50/format,f_png"),
+            &base(),
+            resources(),
+        );
+        let quarter = |a: u8, b: u8| ((f32::from(a) * 0.25 + f32::from(b) * 0.75).round()) as u8;
+        let want = [
+            quarter(RED[0], GREY[0]),
+            quarter(RED[1], GREY[1]),
+            quarter(RED[2], GREY[2]),
+        ];
+        assert_rect(&img, 10, 10, want, 2, "own alpha × t");
+        // A transparent base keeps its transparency outside the watermark.
+        let clear =
+            png(&Raster::new(200, 100, PixelLayout::Rgba8, vec![0; 200 * 100 * 4]).unwrap());
+        let c = Command::parse(
+            &format!("image/watermark,image_{key},g_1,t_50/format,f_png"),
+            &Styles::new(),
+        )
+        .unwrap();
+        let out = process(
+            &c,
+            &clear,
+            &RequestContext {
+                resources: resources(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let img = image::load_from_memory(&out.body).unwrap().to_rgba8();
+        assert_eq!(img.get_pixel(0, 0)[3], 0);
+        let p = img.get_pixel(20, 20).0;
+        assert!(
+            p[3].abs_diff(128) <= 1 && close([p[0], p[1], p[2]], RED, 1),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn scale_rotate_tile_and_own_command() {
+        let key = b64("wm.png");
+        // P_40: 80×40 at g_1.
+        let img = run_rgb(
+            &format!("image/watermark,image_{key},P_40,g_1,x_0,y_0/format,f_png"),
+            &base(),
+            resources(),
+        );
+        assert!(close(img.get_pixel(79, 39).0, RED, 2) && close(img.get_pixel(81, 41).0, GREY, 2));
+        // Its own command runs first: rotated 90°, 20×40 → fits 40×20 as 10×20.
+        let own = b64("wm.png?x-bce-process=image/rotate,a_90");
+        let img = run_rgb(
+            &format!("image/watermark,image_{own},g_1,x_0,y_0/format,f_png"),
+            &base(),
+            resources(),
+        );
+        assert!(close(img.get_pixel(5, 10).0, RED, 2));
+        assert!(
+            close(img.get_pixel(15, 10).0, GREY, 2),
+            "10 px wide after rotation and P_20"
+        );
+        // a_90 of the mark itself: 20×40 at g_1.
+        let img = run_rgb(
+            &format!("image/watermark,image_{key},a_90,g_1,x_0,y_0/format,f_png"),
+            &base(),
+            resources(),
+        );
+        assert!(close(img.get_pixel(15, 35).0, RED, 2) && close(img.get_pixel(25, 35).0, GREY, 2));
+        // Tiling covers the image: steps of 40+10 by 20+10.
+        let img = run_rgb(
+            &format!("image/watermark,image_{key},fill_1/format,f_png"),
+            &base(),
+            resources(),
+        );
+        for (x, y) in [(5, 5), (55, 5), (155, 35), (105, 95)] {
+            assert!(close(img.get_pixel(x, y).0, RED, 0), "tile at ({x},{y})");
+        }
+        for (x, y) in [(45, 5), (5, 25)] {
+            assert!(close(img.get_pixel(x, y).0, GREY, 0), "gap at ({x},{y})");
+        }
+    }
+
+    #[test]
+    fn missing_objects_and_limits() {
+        let c = Command::parse(
+            &format!("image/watermark,image_{}", b64("nope.png")),
+            &Styles::new(),
+        )
+        .unwrap();
+        let err = process(
+            &c,
+            &base(),
+            &RequestContext {
+                resources: resources(),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert_eq!((err.code, err.http_status()), (ErrorCode::NoSuchKey, 404));
+        assert!(err.message.contains("'demo/nope.png'"), "{}", err.message);
+        // Watermark pixels + source pixels ≤ 200 Mpx, from the headers alone.
+        let spec = spec(&format!("watermark,image_{}", b64("wm.png"))).unwrap();
+        let err = WatermarkJob::plan(&spec, &resources(), MAX_SOURCE_PIXELS - 799).unwrap_err();
+        assert_eq!(err.code, ErrorCode::ImageTooLarge);
+        assert!(
+            err.message.starts_with("watermark: the watermark (40x20)"),
+            "{}",
+            err.message
+        );
+        assert!(WatermarkJob::plan(&spec, &resources(), MAX_SOURCE_PIXELS - 800).is_ok());
+        // Not an image.
+        let mut r = resources();
+        r.objects.insert(
+            ObjectRef::parse("demo/t.txt").unwrap(),
+            Arc::from(&b"hello"[..]),
+        );
+        let spec2 = spec_of(&format!("watermark,image_{}", b64("t.txt")));
+        let err = WatermarkJob::plan(&spec2, &r, 1).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidImage);
+        assert!(err.message.contains("'demo/t.txt'"), "{}", err.message);
+    }
+
+    fn spec_of(cmd: &str) -> WatermarkSpec {
+        spec(cmd).unwrap()
+    }
+
+    /// Pixels compared with a stored golden PNG: mean absolute difference
+    /// under 1.5 and no pixel off by more than 64. `IPF_UPDATE_GOLDEN=1`
+    /// rewrites the golden.
+    fn assert_golden(name: &str, got: &image::RgbImage) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/golden")
+            .join(name);
+        if std::env::var_os("IPF_UPDATE_GOLDEN").is_some() {
+            got.save(&path).unwrap();
+        }
+        let want = image::open(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (IPF_UPDATE_GOLDEN=1 writes it)", path.display()))
+            .to_rgb8();
+        assert_eq!(got.dimensions(), want.dimensions(), "{name}");
+        let diffs: Vec<u8> = got
+            .as_raw()
+            .iter()
+            .zip(want.as_raw())
+            .map(|(a, b)| a.abs_diff(*b))
+            .collect();
+        let mean = diffs.iter().map(|&d| f64::from(d)).sum::<f64>() / diffs.len() as f64;
+        let max = diffs.iter().copied().max().unwrap_or(0);
+        assert!(
+            mean < 1.5 && max <= 64,
+            "{name}: mean diff {mean:.2}, max {max}"
+        );
+    }
+
+    fn light_base(w: u32, h: u32) -> Vec<u8> {
+        let mut data = Vec::new();
+        for y in 0..h {
+            for x in 0..w {
+                data.extend_from_slice(&[200 + (x * 40 / w) as u8, 210, 190 + (y * 50 / h) as u8]);
+            }
+        }
+        png(&Raster::new(w, h, PixelLayout::Rgb8, data).unwrap())
+    }
+
+    #[test]
+    fn golden_text_watermarks() {
+        let cmd = format!(
+            "image/watermark,text_{},size_28,color_1030C0,g_1,x_8,y_6/watermark,text_{},size_22,color_FFFFFF,skw_2,skc_000000,g_3/watermark,text_{},size_24,color_202020,effect_hardshadow,shx_3,shy_3,shc_FF8000,style_italic,g_7/watermark,text_{},size_26,color_00FF0040,style_bold,effect_softoutline,shc_000000,g_9,a_-10/format,f_png",
+            b64("Plain Ag"),
+            b64("Stroke"),
+            b64("Shadow"),
+            b64("Bold"),
+        );
+        let img = run_rgb(&cmd, &light_base(360, 160), Resources::default());
+        assert_golden("text_effects.png", &img);
+    }
+
+    #[test]
+    fn golden_mixed_image_and_text() {
+        let cmd = format!(
+            "image/watermark,image_{},text_{},size_20,color_000000,order_1,align_1,interval_6,g_5/format,f_png",
+            b64("wm.png"),
+            b64("Mixed"),
+        );
+        let img = run_rgb(&cmd, &base(), resources());
+        assert_golden("mixed.png", &img);
+        // Image first (order 0) puts the red block on the left of the text.
+        let cmd0 = cmd.replace("order_1", "order_0");
+        let img0 = run_rgb(&cmd0, &base(), resources());
+        let red_x = |img: &image::RgbImage| {
+            (0..200)
+                .find(|&x| close(img.get_pixel(x, 50).0, RED, 4))
+                .unwrap()
+        };
+        assert!(red_x(&img0) < red_x(&img), "order_0 places the image first");
+    }
+
+    /// Every frame of an animation gets the watermark, and stays a frame.
+    #[test]
+    fn animations_are_watermarked_frame_by_frame() {
+        let src = crate::test_support::corpus("gif/animated.gif");
+        let info = codec::probe(&src).unwrap();
+        assert!(info.frames > 1);
+        let c = Command::parse(
+            &format!(
+                "image/watermark,text_{},size_12,color_FF0000,g_5",
+                b64("WM")
+            ),
+            &Styles::new(),
+        )
+        .unwrap();
+        let out = process(&c, &src, &RequestContext::default()).unwrap();
+        let back = codec::probe(&out.body).unwrap();
+        assert_eq!(
+            (back.frames, back.width, back.height),
+            (info.frames, info.width, info.height)
+        );
+        let before = codec::animation::decode_animation(&src, &info).unwrap();
+        let after = codec::animation::decode_animation(&out.body, &back).unwrap();
+        for (i, (a, b)) in before.frames.iter().zip(&after.frames).enumerate() {
+            assert_ne!(a.raster.data, b.raster.data, "frame {i} has the watermark");
+        }
+    }
+
+    /// The system path of WenQuanYi Zen Hei (Debian `fonts-wqy-zenhei`,
+    /// which `cargo xtask test` installs).
+    const WQY: &str = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc";
+
+    #[test]
+    fn golden_cjk_text_with_a_configured_font() {
+        let font = std::fs::read(WQY).unwrap_or_else(|e| {
+            panic!("{WQY}: {e}: install Debian's fonts-wqy-zenhei (cargo xtask test does)")
+        });
+        let mut r = Resources {
+            bucket: "demo".into(),
+            ..Default::default()
+        };
+        let object = ObjectRef::parse("fonts/wqy-zenhei.ttc").unwrap();
+        r.fonts.insert("WenQuanYi".into(), object.clone());
+        r.objects.insert(object, font.into());
+        let cmd = format!(
+            "image/watermark,text_{},type_{},size_40,color_B01010,g_5/format,f_png",
+            b64("水印 百度云"),
+            b64("WenQuanYi")
+        );
+        let img = run_rgb(&cmd, &light_base(300, 100), r.clone());
+        assert_golden("cjk_wqy.png", &img);
+        // The built-in Latin font has no such glyphs: its boxes look different.
+        let latin = cmd.replace(
+            &format!("type_{}", b64("WenQuanYi")),
+            &format!("type_{}", b64("OpenSans")),
+        );
+        let tofu = run_rgb(&latin, &light_base(300, 100), r);
+        let differing = img
+            .pixels()
+            .zip(tofu.pixels())
+            .filter(|(a, b)| !close(a.0, b.0, 30))
+            .count();
+        assert!(
+            differing > 500,
+            "CJK glyphs differ from .notdef boxes ({differing} px)"
+        );
+    }
+}
