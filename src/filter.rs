@@ -611,6 +611,7 @@ impl FilterStream {
             let etag =
                 match objects::lookup(cached.as_ref(), now, self.config.object_cache_ttl_seconds) {
                     Lookup::Fresh => {
+                        self.metrics.count(Metric::ObjectCacheHits);
                         if let Some(entry) = cached {
                             debug!("#{} {object} from the cache", self.id);
                             self.fetch.etags.insert(object.clone(), entry.etag);
@@ -644,6 +645,7 @@ impl FilterStream {
                     "watermark: cannot fetch '{object}' from cluster '{cluster}': host status {status:?}"
                 ))
             })?;
+            self.metrics.count(Metric::ObjectFetches);
             self.fetch.outstanding.insert(token, (object, cached));
         }
         Ok(())

@@ -30,6 +30,10 @@ pub enum Metric {
     BytesOut,
     /// Processing time per request, in milliseconds (histogram).
     ProcessingMs,
+    /// Watermark images and fonts served from the shared cache without asking the storage.
+    ObjectCacheHits,
+    /// Watermark images and fonts asked from the storage (new, or revalidated).
+    ObjectFetches,
 }
 
 /// How the host aggregates a metric.
@@ -53,7 +57,13 @@ impl Metric {
             Metric::NotModified,
         ];
         all.extend(RefusalReason::ALL.into_iter().map(Metric::Refused));
-        all.extend([Metric::BytesIn, Metric::BytesOut, Metric::ProcessingMs]);
+        all.extend([
+            Metric::BytesIn,
+            Metric::BytesOut,
+            Metric::ProcessingMs,
+            Metric::ObjectCacheHits,
+            Metric::ObjectFetches,
+        ]);
         all
     }
 
@@ -74,6 +84,8 @@ impl Metric {
             Metric::BytesIn => "bytes.in".to_string(),
             Metric::BytesOut => "bytes.out".to_string(),
             Metric::ProcessingMs => "processing_ms".to_string(),
+            Metric::ObjectCacheHits => "objects.cache_hits".to_string(),
+            Metric::ObjectFetches => "objects.fetches".to_string(),
         };
         format!("{PREFIX}.{tail}")
     }

@@ -1343,6 +1343,8 @@ fn watermark_cache(e: &Env) -> Check {
             .map_err(|err| err.to_string().into())
     };
     write([255, 0, 0, 255])?;
+    let hits_series = "image_process_filter_objects_cache_hits{}";
+    let hits_before = prometheus_value(e, hits_series)?.ok_or("no cache-hit metric")?;
     let url = e.held_url(&format!(
         "/demo/pngsuite.png?x-bce-process=image/watermark,image_{},P_20,g_1,x_0,y_0/format,f_png",
         b64url(key)
@@ -1355,6 +1357,11 @@ fn watermark_cache(e: &Env) -> Check {
     })?;
     let second = e.curl(Proto::H1, &url, &[])?;
     eq("fetches after a cache hit", fetches().len(), 1)?;
+    eq(
+        "cache-hit metric",
+        prometheus_value(e, hits_series)?.ok_or("no cache-hit metric")? - hits_before,
+        1.0,
+    )?;
     ensure(second.body == first.body, || {
         "cache hit changed the output".into()
     })?;
