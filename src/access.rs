@@ -37,6 +37,9 @@ pub enum Admission {
         command: Option<Command>,
         edits: Vec<RequestEdit>,
         verified: Option<Verified>,
+        /// Whether the original may be sent when processing fails
+        /// (`ignore-error`): not to unsigned requests on protected objects.
+        original_allowed: bool,
     },
 }
 
@@ -78,10 +81,12 @@ pub fn admit(config: &FilterConfig, req: &IncomingRequest<'_>, now: i64) -> Admi
     } else {
         None
     };
+    let mut original_allowed = true;
     if gate && verified.is_none() {
         if let Some(refusal) = protection_refusal(config, req) {
             return Admission::Refuse(refusal);
         }
+        original_allowed = !is_protected(config, req);
     }
     let (command, mut upstream_path) =
         match exchange::decide_request(req.method, req.path, &config.styles) {
@@ -124,7 +129,17 @@ pub fn admit(config: &FilterConfig, req: &IncomingRequest<'_>, now: i64) -> Admi
         command,
         edits,
         verified,
+        original_allowed,
     }
+}
+
+/// Whether the request addresses an object under `protection.resources`.
+fn is_protected(config: &FilterConfig, req: &IncomingRequest<'_>) -> bool {
+    let protection = &config.protection;
+    !protection.resources.is_empty()
+        && protection
+            .object_of(req.path, req.header("host"))
+            .is_some_and(|o| protection.covers(&o))
 }
 
 /// The refusal an unsigned read of a protected object gets, if any.
@@ -298,6 +313,7 @@ mod tests {
                 command: Some(cmd),
                 edits,
                 verified: Some(v),
+                ..
             } => {
                 assert_eq!(cmd.normalized, "image/resize,w_10");
                 assert_eq!(v.access_key, "demo-ak");
@@ -315,6 +331,7 @@ mod tests {
                 command: None,
                 edits,
                 verified: Some(_),
+                ..
             } => {
                 assert!(edits.contains(&(":path", Some("/demo/private/a.jpg".into()))));
             }
@@ -382,6 +399,29 @@ mod tests {
             panic!()
         };
         assert!(edits.is_empty(), "{edits:?}");
+    }
+
+    #[test]
+    fn the_original_is_never_a_fallback_for_unsigned_protected_reads() {
+        let c = demo();
+        let allowed = |a: Admission| match a {
+            Admission::Forward {
+                original_allowed, ..
+            } => original_allowed,
+            other => panic!("{other:?}"),
+        };
+        assert!(!allowed(admit_path(
+            &c,
+            "GET",
+            "/demo/private/a.jpg?x-bce-process=style/thumb"
+        )));
+        assert!(allowed(admit_path(
+            &c,
+            "GET",
+            "/demo/public/a.jpg?x-bce-process=style/thumb"
+        )));
+        let signed = presigned("/demo/private/a.jpg?x-bce-process=image/resize,w_10");
+        assert!(allowed(admit_path(&c, "GET", &signed)));
     }
 
     #[test]

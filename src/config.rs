@@ -65,6 +65,10 @@ pub struct FilterConfig {
     /// How far in the future a signing time may be, in seconds (0 – 3600,
     /// default 900).
     pub clock_skew_seconds: u32,
+    /// Answer with the untouched original (and `x-bce-process-error`) when
+    /// processing fails on the body, as if every command had `ignore-error,1`.
+    /// Never for unsigned requests on protected objects. Default false.
+    pub return_original_on_failure: bool,
     /// The Envoy cluster of the storage: watermark images and fonts are
     /// fetched from it. Without it, a watermark that needs an object is a 500.
     pub upstream_cluster: Option<String>,
@@ -98,6 +102,7 @@ impl Default for FilterConfig {
             protection: Protection::default(),
             upstream_signing: None,
             clock_skew_seconds: DEFAULT_CLOCK_SKEW_SECONDS,
+            return_original_on_failure: false,
             upstream_cluster: None,
             fonts: BTreeMap::new(),
             object_cache_bytes: 64 << 20,

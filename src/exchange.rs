@@ -19,6 +19,10 @@ use md5::{Digest, Md5};
 /// the processed body (our ETag is not the upstream's).
 pub const STRIP_REQUEST_HEADERS: &[&str] = &["range", "if-range", "if-none-match", "if-match"];
 
+/// Set on a response that carries the untouched original because processing
+/// failed (`ignore-error,1`); its value is the error code (`InvalidImage`, ...).
+pub const FALLBACK_HEADER: &str = "x-bce-process-error";
+
 /// Response headers that describe the original body and become false once it
 /// is replaced.
 pub const STALE_RESPONSE_HEADERS: &[&str] = &[

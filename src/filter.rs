@@ -119,6 +119,7 @@ impl RootContext for FilterRoot {
             metrics: Rc::clone(&self.metrics),
             state: State::Idle,
             head_as_get: false,
+            fallback_to_original: false,
             fetch: Fetching::default(),
             request_paused: false,
         }))
@@ -173,6 +174,9 @@ struct FilterStream {
     /// A HEAD the filter fetches with GET: Envoy forwards whatever body comes
     /// back, so the filter drops it (the headers describe what a GET gets).
     head_as_get: bool,
+    /// Answer with the original when processing fails (`ignore-error,1` or
+    /// `return_original_on_failure`, and the original is not protected).
+    fallback_to_original: bool,
     fetch: Fetching,
     /// The request waits for the objects (`early` mode, where a failure must
     /// be known before the response headers go out).
@@ -291,7 +295,12 @@ impl HttpContext for FilterStream {
                 self.reply_error(&error, &request_id);
                 Action::Pause
             }
-            Admission::Forward { command, edits, .. } => {
+            Admission::Forward {
+                command,
+                edits,
+                original_allowed,
+                ..
+            } => {
                 let upstream_path = edits
                     .iter()
                     .rev()
@@ -320,6 +329,8 @@ impl HttpContext for FilterStream {
                     return Action::Continue;
                 };
                 self.head_as_get = method.eq_ignore_ascii_case("HEAD");
+                self.fallback_to_original = original_allowed
+                    && (command.ignores_errors() || self.config.return_original_on_failure);
                 debug!(
                     "#{} process '{}' for {upstream_path}",
                     self.id, command.normalized
@@ -719,6 +730,18 @@ impl FilterStream {
     /// left in place rather than sending half an image.
     fn fail_in_body(&self, error: &ProcessError, request_id: &str, body_size: usize) {
         match self.config.header_mode {
+            HeaderMode::Held if self.fallback_to_original => {
+                // The held headers and the buffered body are still the original's.
+                info!(
+                    "#{} request {request_id} processing failed, original sent: {error}",
+                    self.id
+                );
+                let _ = host::set_header(
+                    host::MapType::ResponseHeaders,
+                    exchange::FALLBACK_HEADER,
+                    Some(error.code.as_str()),
+                );
+            }
             HeaderMode::Held => {
                 info!("#{} processing failed: {error}", self.id);
                 let body = error.to_json(request_id);

@@ -289,6 +289,7 @@ fn cases() -> Vec<Case> {
         ("watermark_missing_object_404", watermark_missing_object),
         ("watermark_cache_hit_and_invalidation", watermark_cache),
     ];
+    cases.push(("ignore_error_returns_the_original", ignore_error_original));
     cases.push(("metrics_in_stats_and_prometheus", metrics_in_prometheus));
     cases.push((
         "bad_plugin_config_stops_envoy_naming_the_field",
@@ -1056,6 +1057,46 @@ fn crop_outside_image(e: &Env) -> Check {
             .is_some_and(|m| m.contains("crop: the corner (6000, 0)")),
         || format!("message: {}", v["message"]),
     )
+}
+
+/// `ignore-error,1`: a failure on the body answers with the untouched original
+/// and says so; without it the same request is an error.
+fn ignore_error_original(e: &Env) -> Check {
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/corrupt.jpg?x-bce-process=image/resize,w_10/ignore-error,1"),
+        &[],
+    )?;
+    eq("status", r.status, 200)?;
+    ensure(r.body == e.object("corrupt.jpg"), || {
+        "body is not the original".into()
+    })?;
+    eq(
+        "fallback header",
+        r.header("x-bce-process-error"),
+        Some("InvalidImage"),
+    )?;
+    eq(
+        "content-length",
+        r.header("content-length"),
+        Some(r.body.len().to_string().as_str()),
+    )?;
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/corrupt.jpg?x-bce-process=image/resize,w_10/ignore-error,0"),
+        &[],
+    )?;
+    eq("status without fallback", r.status, 400)?;
+    // A good image is processed as usual.
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/alpha.png?x-bce-process=image/resize,w_16/ignore-error,1"),
+        &[],
+    )?;
+    check_processed(&r, "image/png", image::ImageFormat::Png, (16, 16))?;
+    ensure(r.header("x-bce-process-error").is_none(), || {
+        "fallback header on a success".into()
+    })
 }
 
 /// A plugin config with a bad field: the VM refuses it in `on_configure`, so

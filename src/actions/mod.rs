@@ -116,6 +116,7 @@ pub fn plan_action(action: &Action, size: (u32, u32)) -> crate::error::Result<Ve
         // Planned by the pipeline, which holds the watermark's objects.
         Action::Watermark(_)
         | Action::AutoOrient(_)
+        | Action::IgnoreError(_)
         | Action::Format(_)
         | Action::Quality(_)
         | Action::Interlace(_)

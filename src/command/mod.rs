@@ -46,6 +46,10 @@ pub enum Action {
     Rotate(i32),
     /// `auto-orient,o_`: turn upright by EXIF (true) or keep as stored.
     AutoOrient(bool),
+    /// `ignore-error,1` (spec §4.26, CLONE DECISION as OBS): answer with the
+    /// untouched original when processing fails on the body; `ignore-error,0`
+    /// reports the error (the default).
+    IgnoreError(bool),
     /// `blur`, `sharpen`, `bright`, `contrast`: a size-preserving op.
     Adjust(Op),
     /// `grayscale` (false for `grayscale,0`).
@@ -87,10 +91,16 @@ pub struct Command {
 pub type Styles = BTreeMap<String, String>;
 
 /// Actions of the BOS V2 language that this build recognises but does not run yet.
-const NOT_YET_BUILT: &[&str] = &["blind-watermark", "ignore-error"];
+const NOT_YET_BUILT: &[&str] = &["blind-watermark"];
 
 /// Actions that also accept the other vendors' bare-value form (`contrast,-20`).
-const ACCEPTS_BARE_VALUE: &[&str] = &["contrast", "grayscale", "auto-orient", "interlace"];
+const ACCEPTS_BARE_VALUE: &[&str] = &[
+    "contrast",
+    "grayscale",
+    "auto-orient",
+    "interlace",
+    "ignore-error",
+];
 
 impl Command {
     /// Parses an `x-bce-process` value (already percent-decoded).
@@ -154,6 +164,11 @@ impl Command {
                 )));
             }
         }
+        if actions.iter().all(|a| matches!(a, Action::IgnoreError(_))) {
+            return Err(ProcessError::invalid(
+                "ignore-error: must be combined with an action that processes the image",
+            ));
+        }
         Ok(Command {
             actions,
             normalized: format!("image/{}", normalized.join("/")),
@@ -190,6 +205,19 @@ impl Command {
             .rev()
             .find_map(|a| match a {
                 Action::Interlace(p) => Some(*p),
+                _ => None,
+            })
+            .unwrap_or(false)
+    }
+
+    /// Whether a failure on the body answers with the original (`ignore-error,1`;
+    /// the last one wins).
+    pub fn ignores_errors(&self) -> bool {
+        self.actions
+            .iter()
+            .rev()
+            .find_map(|a| match a {
+                Action::IgnoreError(on) => Some(*on),
                 _ => None,
             })
             .unwrap_or(false)
@@ -327,6 +355,10 @@ impl<'a> RawAction<'a> {
             "strip" => Action::Strip,
             "info" => Action::Info,
             "detect" => Action::Detect,
+            "ignore-error" => {
+                params.take_bare_as("v")?;
+                Action::IgnoreError(params.take_int("v", 0, 1)?.unwrap_or(1) == 1)
+            }
             "watermark" => Action::Watermark(Box::new(WatermarkSpec::parse(&mut params)?)),
             other if NOT_YET_BUILT.contains(&other) => {
                 return Err(ProcessError::not_implemented(format!(
@@ -466,6 +498,31 @@ fn not_key_value(action: &str, token: &str) -> ProcessError {
     ProcessError::invalid(format!(
         "{action}: parameter '{token}' is not of the form key_value"
     ))
+}
+
+#[cfg(test)]
+mod ignore_error_tests {
+    use super::*;
+
+    #[test]
+    fn ignore_error_forms() {
+        let parse = |s: &str| Command::parse_actions(s);
+        assert!(parse("resize,w_10/ignore-error,1")
+            .unwrap()
+            .ignores_errors());
+        assert!(parse("ignore-error/resize,w_10").unwrap().ignores_errors());
+        assert!(!parse("resize,w_10/ignore-error,0")
+            .unwrap()
+            .ignores_errors());
+        assert!(!parse("resize,w_10").unwrap().ignores_errors());
+        assert_eq!(parse("ignore-error,1").unwrap_err().http_status(), 400);
+        assert_eq!(
+            parse("resize,w_10/ignore-error,2")
+                .unwrap_err()
+                .http_status(),
+            400
+        );
+    }
 }
 
 #[cfg(test)]
