@@ -176,7 +176,8 @@ fn pipelines(c: &mut Criterion) {
     }
     for (format, bytes) in &inp.encoded {
         if matches!(format, ImageFormat::Png | ImageFormat::Webp) {
-            let command = Command::parse("image/resize,m_lfit,w_200,h_200", &Styles::new()).unwrap();
+            let command =
+                Command::parse("image/resize,m_lfit,w_200,h_200", &Styles::new()).unwrap();
             let ctx = RequestContext::default();
             g.bench_function(format!("{}_1328x747/thumb200", format.name()), |b| {
                 b.iter(|| pipeline::process(&command, black_box(bytes), &ctx).unwrap())

@@ -159,7 +159,8 @@ impl Plan {
     /// that scales. That resize works to absolute sizes, so everything after it
     /// (a crop, a pad, a second resize) sees exactly the planned pixels
     /// whatever scale the source was decoded at; the decoded image only has to
-    /// cover its result, times [`SHRINK_ON_LOAD_HEADROOM`]. An op that
+    /// cover its result (the JPEG codec adds headroom where its scaling is a
+    /// plain box filter, [`codec::jpeg::shrink_numerator`]). An op that
     /// addresses source pixels before it (crop, blur radius, any-angle
     /// rotation …) needs the full image.
     fn min_decode_size(&self) -> Option<(u32, u32)> {
@@ -172,12 +173,7 @@ impl Plan {
                     | ResizeOutcome::Pad { w, h, .. },
                 ) => {
                     let (w, h) = if swapped { (h, w) } else { (w, h) };
-                    return Some((
-                        w.saturating_mul(SHRINK_ON_LOAD_HEADROOM)
-                            .min(self.source.width),
-                        h.saturating_mul(SHRINK_ON_LOAD_HEADROOM)
-                            .min(self.source.height),
-                    ));
+                    return Some((w.min(self.source.width), h.min(self.source.height)));
                 }
                 Op::Resize(ResizeOutcome::Unchanged)
                 | Op::Bright(_)
@@ -261,13 +257,6 @@ impl Plan {
         Ok(raster)
     }
 }
-
-/// How many times the first resize's result the shrunk-on-load image must
-/// measure on each side. 2 (libvips' rule) leaves Lanczos3 a real
-/// downscale after the IDCT's block-average scaling; 1 would just cover the
-/// target. `cargo xtask bench` reports the PSNR this gives against a
-/// full-decode Lanczos3 reference.
-const SHRINK_ON_LOAD_HEADROOM: u32 = 2;
 
 /// The action's name in error messages.
 fn action_name(action: &Action) -> &'static str {
@@ -804,8 +793,7 @@ mod tests {
         };
         let plan = Plan::new(&c, src, &RequestContext::default()).unwrap();
         assert_eq!(plan.output_size, (200, 150));
-        let h = SHRINK_ON_LOAD_HEADROOM;
-        assert_eq!(plan.min_decode_size(), Some((200 * h, 150 * h)));
+        assert_eq!(plan.min_decode_size(), Some((200, 150)));
         let min = |cmd: &str| {
             let c = Command::parse(cmd, &Styles::new()).unwrap();
             Plan::new(&c, src, &RequestContext::default())
@@ -816,17 +804,17 @@ mod tests {
         // grey, brightness, contrast, a resize that changes nothing.
         assert_eq!(
             min("image/rotate,a_90/grayscale/bright,b_10/resize,w_200"),
-            Some((267 * h, 200 * h))
+            Some((267, 200))
         );
         assert_eq!(
             min("image/resize,w_4096/contrast,c_10/resize,m_fill,w_100,h_100"),
-            Some((133 * h, 100 * h))
+            Some((133, 100))
         );
         // What follows the first resize does not matter: it sees the
         // resize's absolute result.
         assert_eq!(
             min("image/resize,w_400/crop,x_10,y_10,w_100,h_100/resize,w_2000,limit_0"),
-            Some((400 * h, 300 * h))
+            Some((400, 300))
         );
         // Ops that address source pixels before the resize need them all.
         for cmd in [

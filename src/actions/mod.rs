@@ -82,7 +82,9 @@ impl Op {
         matches!(
             self,
             Op::Resize(
-                ResizeOutcome::Scale { .. } | ResizeOutcome::Fill { .. } | ResizeOutcome::Pad { .. }
+                ResizeOutcome::Scale { .. }
+                    | ResizeOutcome::Fill { .. }
+                    | ResizeOutcome::Pad { .. }
             )
         )
     }

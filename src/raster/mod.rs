@@ -116,10 +116,11 @@ impl Raster {
         }
         #[allow(unused_mut)]
         let mut resizer = fir::Resizer::new();
-        // With `bit-identical` (the default): the portable (scalar) kernels
+        // With the `bit-identical` feature: the portable (scalar) kernels
         // everywhere, so the filter (wasm32) and `imgproc` (native) give
-        // byte-identical output whatever SIMD the CPU has. `cargo xtask bench`
-        // measures what this costs against the SIMD kernels.
+        // byte-identical output whatever SIMD the CPU has. Without it (the
+        // default) the fastest kernels the CPU has (simd128 in the filter);
+        // `cargo xtask bench` measures both.
         #[cfg(feature = "bit-identical")]
         // SAFETY: `None` selects code that runs on every CPU.
         unsafe {

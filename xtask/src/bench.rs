@@ -6,8 +6,8 @@
 //!
 //! | target | what |
 //! |---|---|
-//! | `filter` | Envoy with the filter as shipped (`bit-identical`: portable IDCT and resize kernels) |
-//! | `filter-simd` | the same Envoy, a second listener with a build without `bit-identical` (SIMD IDCT, colour conversion and resize kernels) |
+//! | `filter` | Envoy with the filter as shipped (simd128 IDCT, colour conversion and resize kernels) |
+//! | `filter-exact` | the same Envoy, a second listener with the `bit-identical` build (portable IDCT, scalar resize kernels) |
 //! | `envoy-plain` | the same Envoy, a third listener with no filter (pass-through baseline) |
 //! | `nginx` | nginx with Debian's `image_filter` module (libgd), proxying the same storage |
 //! | `sharp` | a node HTTP server with sharp (libvips), fetching from the same storage |
@@ -84,7 +84,7 @@ impl BenchOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Target {
     Filter,
-    FilterSimd,
+    FilterExact,
     EnvoyPlain,
     Nginx,
     Sharp,
@@ -94,7 +94,7 @@ impl Target {
     fn name(self) -> &'static str {
         match self {
             Target::Filter => "filter",
-            Target::FilterSimd => "filter-simd",
+            Target::FilterExact => "filter-exact",
             Target::EnvoyPlain => "envoy-plain",
             Target::Nginx => "nginx",
             Target::Sharp => "sharp",
@@ -219,7 +219,7 @@ const CASES: &[Case] = &[
 
 impl Case {
     fn targets(&self) -> Vec<Target> {
-        let mut t = vec![Target::Filter, Target::FilterSimd];
+        let mut t = vec![Target::Filter, Target::FilterExact];
         if self.command.is_none() {
             t.push(Target::EnvoyPlain);
         }
@@ -234,7 +234,7 @@ impl Case {
 /// Ports of the running systems.
 struct Ports {
     filter: u16,
-    filter_simd: u16,
+    filter_exact: u16,
     envoy_plain: u16,
     nginx: u16,
     sharp: u16,
@@ -250,7 +250,7 @@ impl Ports {
         };
         match target {
             Target::Filter => (self.filter, filter_path),
-            Target::FilterSimd => (self.filter_simd, filter_path),
+            Target::FilterExact => (self.filter_exact, filter_path),
             Target::EnvoyPlain => (self.envoy_plain, format!("/demo/{key}")),
             Target::Nginx => (
                 self.nginx,
@@ -410,7 +410,9 @@ fn prepare_bucket(bucket: &Path, imgproc: &Path) -> Result<()> {
     let photos = corpus_photos()?;
     for (short, file) in PHOTOS {
         let progressive = bucket.join(format!("{short}.jpg"));
-        std::fs::copy(photos.join(file), &progressive).map_err(|e| format!("{file}: {e}"))?;
+        if !progressive.exists() {
+            std::fs::copy(photos.join(file), &progressive).map_err(|e| format!("{file}: {e}"))?;
+        }
         let baseline = bucket.join(format!("{short}.baseline.jpg"));
         if !baseline.exists() {
             run(Command::new("jpegtran")
@@ -470,8 +472,8 @@ fn plain_listener(port: u16) -> String {
     )
 }
 
-/// The template's filter listener again, on `port`, with the `simd` build.
-fn simd_listener(template: &str, port: u16, wasm: &Path) -> Result<String> {
+/// The template's filter listener again, on `port`, with the `bit-identical` build.
+fn exact_listener(template: &str, port: u16, wasm: &Path) -> Result<String> {
     let start = template
         .find("  - name: images")
         .ok_or("envoy template: no listener `images`")?;
@@ -481,8 +483,11 @@ fn simd_listener(template: &str, port: u16, wasm: &Path) -> Result<String> {
     let block = &template[start..=end];
     let mut out = block.to_string();
     for (from, to) in [
-        ("name: images", "name: images_simd".to_string()),
-        ("stat_prefix: images", "stat_prefix: images_simd".to_string()),
+        ("name: images", "name: images_exact".to_string()),
+        (
+            "stat_prefix: images",
+            "stat_prefix: images_exact".to_string(),
+        ),
         ("port_value: 8080", format!("port_value: {port}")),
         (
             "filename: dist/image_process_filter.wasm",
@@ -490,7 +495,7 @@ fn simd_listener(template: &str, port: u16, wasm: &Path) -> Result<String> {
         ),
         (
             "vm_id: image_process_filter",
-            "vm_id: image_process_filter_simd".to_string(),
+            "vm_id: image_process_filter_exact".to_string(),
         ),
     ] {
         if !out.contains(from) {
@@ -506,7 +511,13 @@ const NGINX_MODULE: &str = "/usr/lib/nginx/modules/ngx_http_image_filter_module.
 /// nginx with image_filter in front of the storage server; 2 workers like Envoy.
 fn start_nginx(work: &Path, port: u16, storage: u16) -> Result<Child> {
     let dir = work.join("nginx");
-    for sub in ["tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"] {
+    for sub in [
+        "tmp/body",
+        "tmp/proxy",
+        "tmp/fastcgi",
+        "tmp/uwsgi",
+        "tmp/scgi",
+    ] {
         std::fs::create_dir_all(dir.join(sub)).map_err(|e| e.to_string())?;
     }
     let d = dir.display();
@@ -752,7 +763,11 @@ fn describe_machine(tools: &Tools, sharp_dir: &Path) -> Vec<(String, String)> {
         .unwrap_or_default()
         .lines()
         .find(|l| l.starts_with("PRETTY_NAME="))
-        .map(|l| l.trim_start_matches("PRETTY_NAME=").trim_matches('"').to_string())
+        .map(|l| {
+            l.trim_start_matches("PRETTY_NAME=")
+                .trim_matches('"')
+                .to_string()
+        })
         .unwrap_or_default();
     let envoy = command_output(Command::new(&tools.envoy).arg("--version"));
     let envoy = envoy
@@ -771,8 +786,17 @@ fn describe_machine(tools: &Tools, sharp_dir: &Path) -> Vec<(String, String)> {
     vec![
         ("CPU".into(), format!("{model}, {cpus} logical CPUs")),
         ("memory".into(), mem),
-        ("OS".into(), format!("{os}, Linux {}", command_output(Command::new("uname").arg("-r")))),
-        ("rustc".into(), command_output(Command::new("rustc").arg("--version"))),
+        (
+            "OS".into(),
+            format!(
+                "{os}, Linux {}",
+                command_output(Command::new("uname").arg("-r"))
+            ),
+        ),
+        (
+            "rustc".into(),
+            command_output(Command::new("rustc").arg("--version")),
+        ),
         ("Envoy".into(), format!("{envoy} (`--concurrency 2`, V8)")),
         (
             "nginx".into(),
@@ -781,13 +805,29 @@ fn describe_machine(tools: &Tools, sharp_dir: &Path) -> Vec<(String, String)> {
                 command_output(Command::new("nginx").arg("-v"))
             ),
         ),
-        ("node / sharp".into(), format!("node {}, {sharp}", command_output(Command::new("node").arg("--version")))),
-        ("load average at start".into(), std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim().to_string()),
+        (
+            "node / sharp".into(),
+            format!(
+                "node {}, {sharp}",
+                command_output(Command::new("node").arg("--version"))
+            ),
+        ),
+        (
+            "load average at start".into(),
+            std::fs::read_to_string("/proc/loadavg")
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+        ),
     ]
 }
 
 /// Runs `examples/fidelity` on the saved outputs of one case.
-fn fidelity(tool: &Path, source: &Path, outputs: &[(Target, PathBuf)]) -> Result<Vec<(Target, f64)>> {
+fn fidelity(
+    tool: &Path,
+    source: &Path,
+    outputs: &[(Target, PathBuf)],
+) -> Result<Vec<(Target, f64)>> {
     let out = Command::new(tool)
         .arg(source)
         .args(outputs.iter().map(|(_, p)| p))
@@ -806,7 +846,11 @@ fn fidelity(tool: &Path, source: &Path, outputs: &[(Target, PathBuf)]) -> Result
         .zip(text.lines())
         .filter_map(|((t, _), line)| {
             let db = line.rsplit('\t').next()?.trim();
-            let v = if db == "inf" { f64::INFINITY } else { db.parse().ok()? };
+            let v = if db == "inf" {
+                f64::INFINITY
+            } else {
+                db.parse().ok()?
+            };
             Some((*t, v))
         })
         .collect())
@@ -832,7 +876,7 @@ pub fn bench(args: &[String]) -> Result<()> {
     let sharp_dir = tools::ensure_sharp()?;
     // The variant first: both use cargo's one output path, and the shipped
     // build is left there last.
-    let simd_wasm = crate::build_variant(false, "bench/image_process_filter_simd.wasm")?;
+    let exact_wasm_variant = crate::build_variant(true, "bench/image_process_filter_exact.wasm")?;
     let exact_wasm = crate::build()?;
     run(crate::cargo().args([
         "build",
@@ -855,14 +899,15 @@ pub fn bench(args: &[String]) -> Result<()> {
     let machine = describe_machine(&tools, &sharp_dir);
 
     // Start Envoy (three listeners) + storage, nginx and sharp.
-    let simd_port = free_port();
+    let exact_port = free_port();
     let plain_port = free_port();
-    let template = std::fs::read_to_string(root().join("envoy/envoy.yaml"))
-        .map_err(|e| e.to_string())?;
-    let simd_wasm = std::fs::canonicalize(&simd_wasm).map_err(|e| e.to_string())?;
+    let template =
+        std::fs::read_to_string(root().join("envoy/envoy.yaml")).map_err(|e| e.to_string())?;
+    let exact_wasm_variant =
+        std::fs::canonicalize(&exact_wasm_variant).map_err(|e| e.to_string())?;
     let extra = format!(
         "{}{}  clusters:",
-        simd_listener(&template, simd_port, &simd_wasm)?,
+        exact_listener(&template, exact_port, &exact_wasm_variant)?,
         plain_listener(plain_port)
     );
     let stack = Stack::start(
@@ -878,7 +923,7 @@ pub fn bench(args: &[String]) -> Result<()> {
     )?;
     let ports = Ports {
         filter: stack.listen_port,
-        filter_simd: simd_port,
+        filter_exact: exact_port,
         envoy_plain: plain_port,
         nginx: free_port(),
         sharp: free_port(),
@@ -1093,9 +1138,10 @@ fn render_report(
     let _ = writeln!(r, "| load average at end | {load_after} |\n");
     let _ = writeln!(
         r,
-        "Targets: **filter** = Envoy + the filter as shipped (bit-identical build); \
-         **filter-simd** = the same Envoy, a listener with a build without `bit-identical` \
-         (jpeg-decoder's and fast_image_resize's simd128 paths); **envoy-plain** = the same \
+        "Targets: **filter** = Envoy + the filter as shipped (jpeg-decoder's and \
+         fast_image_resize's simd128 paths); **filter-exact** = the same Envoy, a listener \
+         with the `bit-identical` build (portable IDCT, scalar resize: the same bytes as \
+         native `imgproc`); **envoy-plain** = the same \
          Envoy, a listener without the filter; **nginx** = nginx `image_filter` (libgd); \
          **sharp** = node + sharp (libvips) HTTP server. All fetch the original from the same \
          s3s-fs storage server on loopback; one new connection per request, timed from connect \
@@ -1145,7 +1191,11 @@ fn render_report(
     let _ = writeln!(r, "\n## Targets of issue 5 (this run)\n");
     let _ = writeln!(r, "| target | measured | met |\n|---|---|---|");
     let mut target_row = |what: String, measured: String, met: bool| {
-        let _ = writeln!(r, "| {what} | {measured} | {} |", if met { "yes" } else { "**no**" });
+        let _ = writeln!(
+            r,
+            "| {what} | {measured} | {} |",
+            if met { "yes" } else { "**no**" }
+        );
     };
     let idx = |id: &str| CASES.iter().position(|c| c.id == id).unwrap_or(0);
     let (tb, tp) = (idx("thumb-12mp-baseline"), idx("thumb-12mp-progressive"));
@@ -1215,16 +1265,22 @@ fn render_report(
         }
     }
 
-    let _ = writeln!(r, "\n## What bit identity costs (filter vs filter-simd, medians)\n");
-    let _ = writeln!(r, "| case | filter | filter-simd | filter / filter-simd |\n|---|---:|---:|---:|");
+    let _ = writeln!(
+        r,
+        "\n## What bit identity costs (filter-exact vs filter, medians)\n"
+    );
+    let _ = writeln!(
+        r,
+        "| case | filter (SIMD) | filter-exact | filter-exact / filter |\n|---|---:|---:|---:|"
+    );
     for (i, case) in CASES.iter().enumerate() {
         let _ = writeln!(
             r,
             "| {} | {:.1} | {:.1} | {} |",
             case.title,
             f(i),
-            med(i, Target::FilterSimd),
-            ratio(f(i), med(i, Target::FilterSimd))
+            med(i, Target::FilterExact),
+            ratio(med(i, Target::FilterExact), f(i))
         );
     }
 
@@ -1238,10 +1294,17 @@ fn render_report(
     );
     let _ = writeln!(r, "| scenario | growth | budget |\n|---|---:|---|");
     for m in memory {
-        let _ = writeln!(r, "| {} | {:.1} MiB | {} |", m.title, m.growth_mib, m.budget_rule);
+        let _ = writeln!(
+            r,
+            "| {} | {:.1} MiB | {} |",
+            m.title, m.growth_mib, m.budget_rule
+        );
     }
 
-    let _ = writeln!(r, "\n## Quality: PSNR against a full-decode Lanczos3 reference\n");
+    let _ = writeln!(
+        r,
+        "\n## Quality: PSNR against a full-decode Lanczos3 reference\n"
+    );
     let _ = writeln!(
         r,
         "`examples/fidelity`: the source decoded at full scale, resampled with Lanczos3 straight \
@@ -1249,12 +1312,23 @@ fn render_report(
          identical, 30–40 dB is good for thumbnails). The peers' outputs are measured the same \
          way; their resamplers and encoders differ, so they are not expected to reach ours.\n"
     );
-    let targets = [Target::Filter, Target::FilterSimd, Target::Nginx, Target::Sharp];
-    let _ = writeln!(r, "| case | filter | filter-simd | nginx | sharp |\n|---|---:|---:|---:|---:|");
+    let targets = [
+        Target::Filter,
+        Target::FilterExact,
+        Target::Nginx,
+        Target::Sharp,
+    ];
+    let _ = writeln!(
+        r,
+        "| case | filter | filter-exact | nginx | sharp |\n|---|---:|---:|---:|---:|"
+    );
     for (i, case) in CASES.iter().enumerate().filter(|(_, c)| c.fidelity) {
         let cells: Vec<String> = targets
             .iter()
-            .map(|t| psnr.get(&(i, *t)).map_or("–".into(), |v| format!("{v:.1} dB")))
+            .map(|t| {
+                psnr.get(&(i, *t))
+                    .map_or("–".into(), |v| format!("{v:.1} dB"))
+            })
             .collect();
         let _ = writeln!(r, "| {} | {} |", case.title, cells.join(" | "));
     }

@@ -85,7 +85,7 @@ pub(crate) fn cargo() -> Command {
 /// Builds the filter for wasm32-wasip1 (release, LTO, +simd128) and optimises it
 /// with wasm-opt into `dist/`. Returns the path of the `.wasm`.
 fn build() -> Result<PathBuf> {
-    let out = build_variant(true, "image_process_filter.wasm")?;
+    let out = build_variant(false, "image_process_filter.wasm")?;
     let bytes = std::fs::read(&out).map_err(|e| e.to_string())?;
     let digest: String = Sha256::digest(&bytes)
         .iter()
@@ -103,8 +103,8 @@ fn build() -> Result<PathBuf> {
     Ok(out)
 }
 
-/// Builds the filter for wasm32-wasip1 with (`bit_identical`) or without the
-/// default `bit-identical` feature, and writes it, optimised by wasm-opt, to
+/// Builds the filter for wasm32-wasip1 without (the shipped build) or with
+/// the `bit-identical` feature, and writes it, optimised by wasm-opt, to
 /// `dist/<out_name>`.
 fn build_variant(bit_identical: bool, out_name: &str) -> Result<PathBuf> {
     tools::ensure_wasm_toolchain()?;
@@ -118,8 +118,8 @@ fn build_variant(bit_identical: bool, out_name: &str) -> Result<PathBuf> {
         "--target",
         "wasm32-wasip1",
     ]);
-    if !bit_identical {
-        cmd.arg("--no-default-features");
+    if bit_identical {
+        cmd.args(["--features", "bit-identical"]);
     }
     run(&mut cmd)?;
     let built = root().join("target/wasm32-wasip1/release/image_process_filter.wasm");
