@@ -164,9 +164,9 @@ fn eq<T: PartialEq + std::fmt::Debug>(what: &str, got: T, want: T) -> Check {
 
 /// Smallest PSNR (dB, 8-bit samples) allowed between the filter's and
 /// `imgproc`'s decoded outputs when they are not byte-identical.
-const MIN_AGREEMENT_PSNR_DB: f64 = 40.0;
+const MIN_AGREEMENT_PSNR_DB: f64 = 50.0;
 /// Largest difference allowed in any one sample of those outputs.
-const MAX_AGREEMENT_SAMPLE_DIFF: u8 = 48;
+const MAX_AGREEMENT_SAMPLE_DIFF: u8 = 16;
 
 /// The filter (wasm32) and `imgproc` (native) made the same image.
 ///
