@@ -1076,6 +1076,13 @@ pub fn bench(args: &[String]) -> Result<()> {
             format!("≤ 4 B × 12.2 Mpx + 2 × {body_mib:.1} MiB + 16 MiB = {full_budget:.0} MiB"),
         ),
         (
+            "12 MP baseline JPEG, full-size pipeline (re-encode at Q 80)",
+            "sunset.baseline.jpg",
+            "image/quality,Q_80,c_any",
+            Some(full_budget),
+            format!("≤ {full_budget:.0} MiB (as above)"),
+        ),
+        (
             "12 MP progressive JPEG → 200 px thumbnail",
             "sunset.jpg",
             THUMB,
