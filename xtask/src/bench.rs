@@ -522,9 +522,7 @@ fn start_nginx(work: &Path, port: u16, storage: u16) -> Result<Child> {
     }
     let d = dir.display();
     let filter = "image_filter_jpeg_quality 85;\n      image_filter_webp_quality 85;\n      image_filter_buffer 32M;";
-    let proxy = format!(
-        "proxy_pass http://storage/demo/;\n      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";"
-    );
+    let proxy = "proxy_pass http://storage/demo/;\n      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";";
     let conf = format!(
         r#"load_module {NGINX_MODULE};
 daemon off;
