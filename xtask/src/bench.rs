@@ -1153,6 +1153,19 @@ fn render_report(
          to last byte. JPEG/WebP output quality 85 everywhere.\n"
     );
 
+    let _ = writeln!(
+        r,
+        "How the peers are set up: nginx `image_filter resize 200 200` (or `rotate 90` + \
+         `crop 1000 1000`), `image_filter_jpeg_quality 85`, `image_filter_webp_quality 85`, \
+         `image_filter_buffer 32M`, 2 workers, keep-alive to the storage; it cannot convert \
+         formats. sharp: `resize(w, h, {{fit: 'inside', withoutEnlargement: true}})`, \
+         `jpeg({{quality: 85}})` / `webp({{quality: 85}})` / `png()`, otherwise its defaults \
+         (shrink-on-load, libvips threads as reported above). The filter runs the BOS commands \
+         in `xtask/src/bench.rs` with `quality,Q_85,c_any`; it keeps EXIF/ICC in its output \
+         where the peers strip them. \"req/s, 1 client\" is 1000 / the mean latency of the \
+         interleaved samples; \"req/s, 2 clients\" is two clients sending back to back, each \
+         request on a new connection that Envoy hands to one of its 2 workers.\n"
+    );
     let _ = writeln!(r, "## Latency (ms) and throughput (requests/s)\n");
     let _ = writeln!(
         r,
