@@ -1,14 +1,21 @@
-//! Criterion benches of the core, natively: decode by format and scale, resize,
-//! encode by format, and whole pipelines, so a regression shows before it
-//! reaches Envoy. Inputs are the repository's `samples/`.
+//! Criterion benches of the core, natively: decode by format and scale, resize
+//! by mode, encode by format, and whole pipelines, so a regression shows before
+//! it reaches Envoy. Inputs are the repository's `samples/` (`photo.jpg` is a
+//! 5312×2988 progressive photo); the other formats and a baseline JPEG are made
+//! from it at start-up by our own encoders.
 //!
-//! `cargo bench --bench pipeline`
+//! Meant to run as `cargo bench --bench pipeline` (all) or `cargo bench --bench
+//! pipeline -- decode` (one group), but that does not build yet: the release
+//! profile's `panic = "abort"` clashes with the unwinding bench target (see the
+//! README). `cargo xtask bench` compares the filter in Envoy with its peers.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use image_process_filter::codec::{self, ImageFormat};
+use image_process_filter::codec::{self, EncodeOptions, ImageFormat};
 use image_process_filter::command::{Command, Styles};
+use image_process_filter::raster::Raster;
 use image_process_filter::{pipeline, RequestContext};
 use std::path::Path;
+use std::sync::OnceLock;
 
 fn sample(name: &str) -> Vec<u8> {
     std::fs::read(
@@ -19,66 +26,168 @@ fn sample(name: &str) -> Vec<u8> {
     .unwrap_or_else(|e| panic!("samples/{name}: {e}"))
 }
 
+/// The inputs, made once: the progressive photo, a baseline re-encoding of it
+/// (q90, full size), and a 1328×747 version in each still format.
+struct Inputs {
+    progressive: Vec<u8>,
+    baseline: Vec<u8>,
+    /// The photo at 1/4 scale (1328×747), RGB.
+    quarter: Raster,
+    /// `quarter` encoded as each format.
+    encoded: Vec<(ImageFormat, Vec<u8>)>,
+}
+
+fn inputs() -> &'static Inputs {
+    static INPUTS: OnceLock<Inputs> = OnceLock::new();
+    INPUTS.get_or_init(|| {
+        let progressive = sample("photo.jpg");
+        let info = codec::probe(&progressive).unwrap();
+        let full = codec::decode(&progressive, &info, None).unwrap();
+        let baseline = codec::encode(&full, ImageFormat::Jpeg, &opts(90)).unwrap();
+        let quarter = codec::decode(&progressive, &info, Some((1328, 747))).unwrap();
+        let encoded = [
+            ImageFormat::Jpeg,
+            ImageFormat::Png,
+            ImageFormat::Webp,
+            ImageFormat::Gif,
+            ImageFormat::Bmp,
+        ]
+        .into_iter()
+        .map(|f| (f, codec::encode(&quarter, f, &opts(85)).unwrap()))
+        .collect();
+        Inputs {
+            progressive,
+            baseline,
+            quarter,
+            encoded,
+        }
+    })
+}
+
+fn opts(quality: u8) -> EncodeOptions {
+    EncodeOptions::with_quality(quality)
+}
+
+/// JPEG decode at each IDCT scale, baseline and progressive; other formats at 1328×747.
 fn decode(c: &mut Criterion) {
-    let photo = sample("photo.jpg");
-    let info = codec::probe(&photo).unwrap();
-    let mut g = c.benchmark_group("decode_photo_jpg_5312x2988");
+    let inp = inputs();
+    let mut g = c.benchmark_group("decode_jpeg_5312x2988");
     g.sample_size(10);
-    for (name, min) in [
-        ("scale_1_8", Some((400, 226))),
-        ("scale_1_2", Some((2000, 1100))),
-        ("full", None),
+    for (kind, bytes) in [
+        ("baseline", &inp.baseline),
+        ("progressive", &inp.progressive),
     ] {
-        g.bench_function(name, |b| {
-            b.iter(|| codec::decode(black_box(&photo), &info, min).unwrap())
-        });
+        let info = codec::probe(bytes).unwrap();
+        for (scale, min) in [
+            ("1_8", Some((400, 226))),
+            ("1_4", Some((1000, 600))),
+            ("1_2", Some((2000, 1100))),
+            ("1_1", None),
+        ] {
+            g.bench_function(format!("{kind}/{scale}"), |b| {
+                b.iter(|| codec::decode(black_box(bytes), &info, min).unwrap())
+            });
+        }
     }
     g.finish();
-    let webp = sample("flower.webp");
-    let info = codec::probe(&webp).unwrap();
-    c.bench_function("decode_flower_webp_480x360", |b| {
-        b.iter(|| codec::decode(black_box(&webp), &info, None).unwrap())
-    });
-}
-
-fn resize_and_encode(c: &mut Criterion) {
-    let photo = sample("photo.jpg");
-    let info = codec::probe(&photo).unwrap();
-    let raster = codec::decode(&photo, &info, Some((1328, 747))).unwrap();
-    c.bench_function("resize_lanczos3_1328x747_to_200x113", |b| {
-        b.iter(|| raster.resize(200, 113).unwrap())
-    });
-    let small = raster.resize(400, 225).unwrap();
-    let opts = codec::EncodeOptions {
-        quality: 80,
-        progressive: false,
-    };
-    let mut g = c.benchmark_group("encode_400x225");
-    for format in [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Webp] {
+    let mut g = c.benchmark_group("decode_1328x747");
+    g.sample_size(10);
+    for (format, bytes) in &inp.encoded {
+        let info = codec::probe(bytes).unwrap();
         g.bench_function(format.name(), |b| {
-            b.iter(|| codec::encode(black_box(&small), format, &opts).unwrap())
+            b.iter(|| codec::decode(black_box(bytes), &info, None).unwrap())
         });
     }
     g.finish();
 }
 
-fn pipelines(c: &mut Criterion) {
-    let photo = sample("photo.jpg");
-    let mut g = c.benchmark_group("pipeline_photo_jpg");
+/// Lanczos3 resampling as each resize mode uses it, from 1328×747.
+fn resize(c: &mut Criterion) {
+    let src = &inputs().quarter;
+    let mut g = c.benchmark_group("resize_1328x747");
+    g.bench_function("lfit_to_200x113", |b| {
+        b.iter(|| black_box(src).resize(200, 113).unwrap())
+    });
+    g.bench_function("fixed_to_300x300", |b| {
+        b.iter(|| black_box(src).resize(300, 300).unwrap())
+    });
+    g.bench_function("fill_to_300x300", |b| {
+        b.iter(|| black_box(src).resize_fill(300, 300, 50).unwrap())
+    });
+    g.bench_function("pad_to_300x300", |b| {
+        b.iter(|| {
+            black_box(src)
+                .resize(300, 169)
+                .unwrap()
+                .pad(300, 300, [255, 255, 255, 255])
+        })
+    });
+    g.bench_function("lfit_to_1080x608", |b| {
+        b.iter(|| black_box(src).resize(1080, 608).unwrap())
+    });
+    g.finish();
+}
+
+/// Every output format at 400×225 (AVIF and HEIC at 200×113: their pure-Rust
+/// encoders are slow).
+fn encode(c: &mut Criterion) {
+    let src = inputs().quarter.resize(400, 225).unwrap();
+    let tiny = inputs().quarter.resize(200, 113).unwrap();
+    let mut g = c.benchmark_group("encode");
     g.sample_size(10);
-    for cmd in [
-        "image/resize,m_lfit,w_200,h_200",
-        "image/resize,m_lfit,w_1080/format,f_webp",
-        "image/resize,m_fill,w_300,h_300/quality,Q_70",
+    for format in [
+        ImageFormat::Jpeg,
+        ImageFormat::Png,
+        ImageFormat::Webp,
+        ImageFormat::Gif,
+        ImageFormat::Bmp,
     ] {
-        let command = Command::parse(cmd, &Styles::new()).unwrap();
-        let ctx = RequestContext::default();
-        g.bench_function(cmd, |b| {
-            b.iter(|| pipeline::process(&command, black_box(&photo), &ctx).unwrap())
+        g.bench_function(format!("{}_400x225", format.name()), |b| {
+            b.iter(|| codec::encode(black_box(&src), format, &opts(85)).unwrap())
+        });
+    }
+    for format in [ImageFormat::Avif, ImageFormat::Heic] {
+        g.bench_function(format!("{}_200x113", format.name()), |b| {
+            b.iter(|| codec::encode(black_box(&tiny), format, &opts(85)).unwrap())
         });
     }
     g.finish();
 }
 
-criterion_group!(benches, decode, resize_and_encode, pipelines);
+/// Whole requests, as the filter runs them.
+fn pipelines(c: &mut Criterion) {
+    let inp = inputs();
+    let mut g = c.benchmark_group("pipeline_5312x2988");
+    g.sample_size(10);
+    for (kind, bytes) in [
+        ("baseline", &inp.baseline),
+        ("progressive", &inp.progressive),
+    ] {
+        for cmd in [
+            "image/resize,m_lfit,w_200,h_200",
+            "image/resize,m_lfit,w_1080,h_1080/format,f_webp",
+            "image/resize,m_fill,w_300,h_300/quality,Q_70",
+            "image/crop,w_1000,h_1000,g_center/rotate,a_90",
+        ] {
+            let command = Command::parse(cmd, &Styles::new()).unwrap();
+            let ctx = RequestContext::default();
+            g.bench_function(format!("{kind}/{cmd}"), |b| {
+                b.iter(|| pipeline::process(&command, black_box(bytes), &ctx).unwrap())
+            });
+        }
+    }
+    for (format, bytes) in &inp.encoded {
+        if matches!(format, ImageFormat::Png | ImageFormat::Webp) {
+            let command =
+                Command::parse("image/resize,m_lfit,w_200,h_200", &Styles::new()).unwrap();
+            let ctx = RequestContext::default();
+            g.bench_function(format!("{}_1328x747/thumb200", format.name()), |b| {
+                b.iter(|| pipeline::process(&command, black_box(bytes), &ctx).unwrap())
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, decode, resize, encode, pipelines);
 criterion_main!(benches);

@@ -168,27 +168,43 @@ impl Plan {
         })
     }
 
-    /// The smallest decoded size (as stored, before orientation) that still
-    /// serves the first step at full quality: twice the first resize's scaled
-    /// size (Lanczos needs headroom), or `None` when the full image is needed.
+    /// The smallest decoded size (as stored, before orientation) that serves
+    /// the whole pipeline at full quality, or `None` when the full image is
+    /// needed (shrink-on-load).
+    ///
+    /// Ops that commute with scaling (90° turns, grey, brightness, contrast, a
+    /// resize that changes nothing) are looked through up to the first resize
+    /// that scales. That resize works to absolute sizes, so everything after it
+    /// (a crop, a pad, a second resize) sees exactly the planned pixels
+    /// whatever scale the source was decoded at; the decoded image only has to
+    /// cover its result (the JPEG codec adds headroom where its scaling is a
+    /// plain box filter, [`codec::jpeg::shrink_numerator`]). An op that
+    /// addresses source pixels before it (crop, blur radius, any-angle
+    /// rotation …) needs the full image.
     fn min_decode_size(&self) -> Option<(u32, u32)> {
-        let (w, h) = match self.ops.first()?.0 {
-            Op::Resize(
-                ResizeOutcome::Scale { w, h }
-                | ResizeOutcome::Fill { w, h, .. }
-                | ResizeOutcome::Pad { w, h, .. },
-            ) => (w, h),
-            _ => return None,
-        };
-        let (w, h) = if self.orientation.swaps_axes() {
-            (h, w)
-        } else {
-            (w, h)
-        };
-        Some((
-            (w * 2).min(self.source.width),
-            (h * 2).min(self.source.height),
-        ))
+        let mut swapped = self.orientation.swaps_axes();
+        for (op, _) in &self.ops {
+            match *op {
+                Op::Resize(
+                    ResizeOutcome::Scale { w, h }
+                    | ResizeOutcome::Fill { w, h, .. }
+                    | ResizeOutcome::Pad { w, h, .. },
+                ) => {
+                    let (w, h) = if swapped { (h, w) } else { (w, h) };
+                    return Some((w.min(self.source.width), h.min(self.source.height)));
+                }
+                Op::Resize(ResizeOutcome::Unchanged)
+                | Op::Bright(_)
+                | Op::Contrast(_)
+                | Op::Grayscale => {}
+                Op::Orient(o) => swapped ^= o.swaps_axes(),
+                Op::Rotate { degrees } if degrees.rem_euclid(90) == 0 => {
+                    swapped ^= degrees.rem_euclid(180) == 90;
+                }
+                _ => return None,
+            }
+        }
+        None
     }
 
     /// The source metadata the output keeps (spec §4.18): EXIF (Orientation
@@ -220,9 +236,21 @@ impl Plan {
         Ok(meta)
     }
 
-    /// Runs the plan on the decoded source.
+    /// Runs the plan on the decoded source, which may have been decoded at a
+    /// reduced scale ([`Plan::min_decode_size`]): then the ops up to the
+    /// first scaling resize run on fewer pixels than planned, and sizes are
+    /// checked from that resize on.
     fn execute(&self, decoded: Raster) -> Result<Raster> {
-        let mut raster = decoded.orient(self.orientation);
+        let planned = self
+            .orientation
+            .output_size((self.source.width, self.source.height));
+        // `orient` copies even when there is nothing to turn; skip it then.
+        let mut raster = if self.orientation == Orientation::Normal {
+            decoded
+        } else {
+            decoded.orient(self.orientation)
+        };
+        let mut reduced = raster.size() != planned;
         for (op, expected) in &self.ops {
             raster = match op {
                 Op::Watermark { job } => match self.watermarks.get(*job) {
@@ -231,12 +259,24 @@ impl Plan {
                 },
                 _ => run_op(raster, op)?,
             };
+            if reduced {
+                if !op.scales_to_absolute_size() {
+                    continue;
+                }
+                reduced = false;
+            }
             if raster.size() != *expected {
                 return Err(ProcessError::internal(format!(
                     "{op:?} made {:?}, the plan said {expected:?}",
                     raster.size()
                 )));
             }
+        }
+        if reduced {
+            return Err(ProcessError::internal(format!(
+                "decoded at {:?} for a plan that needs {planned:?}",
+                raster.size()
+            )));
         }
         Ok(raster)
     }
@@ -787,7 +827,72 @@ mod tests {
         };
         let plan = Plan::new(&c, src, &RequestContext::default()).unwrap();
         assert_eq!(plan.output_size, (200, 150));
-        assert_eq!(plan.min_decode_size(), Some((400, 300)));
+        assert_eq!(plan.min_decode_size(), Some((200, 150)));
+        let min = |cmd: &str| {
+            let c = Command::parse(cmd, &Styles::new()).unwrap();
+            Plan::new(&c, src, &RequestContext::default())
+                .unwrap()
+                .min_decode_size()
+        };
+        // Looked through: 90° turns (axes swap back to the stored image),
+        // grey, brightness, contrast, a resize that changes nothing.
+        assert_eq!(
+            min("image/rotate,a_90/grayscale/bright,b_10/resize,w_200"),
+            Some((267, 200))
+        );
+        assert_eq!(
+            min("image/resize,w_4096/contrast,c_10/resize,m_fill,w_100,h_100"),
+            Some((133, 100))
+        );
+        // What follows the first resize does not matter: it sees the
+        // resize's absolute result.
+        assert_eq!(
+            min("image/resize,w_400/crop,x_10,y_10,w_100,h_100/resize,w_2000,limit_0"),
+            Some((400, 300))
+        );
+        // Ops that address source pixels before the resize need them all.
+        for cmd in [
+            "image/crop,w_2000,h_2000/resize,w_200",
+            "image/blur,r_3,s_2/resize,w_200",
+            "image/rotate,a_45/resize,w_200",
+            "image/format,f_png",
+        ] {
+            assert_eq!(min(cmd), None, "{cmd}");
+        }
+    }
+
+    /// A reduced decode runs the looked-through ops on fewer pixels and still
+    /// gives the planned size, close to the full-decode result.
+    #[test]
+    fn ops_before_the_first_resize_run_on_the_shrunk_image() {
+        let src = jpeg(640, 480);
+        let cmd = "image/rotate,a_90/grayscale/resize,w_60/format,f_png";
+        let c = Command::parse(cmd, &Styles::new()).unwrap();
+        let plan = Plan::new(&c, codec::probe(&src).unwrap(), &RequestContext::default()).unwrap();
+        let min = plan.min_decode_size().unwrap();
+        assert!(min.0 < 640 && min.1 < 480, "{min:?}");
+        let fast = run(cmd, &src).unwrap();
+        assert_eq!(fast.size, Some((60, 80)));
+        let img = rgb(&fast.body);
+        assert_eq!(img.dimensions(), (60, 80));
+        assert!(img.pixels().all(|p| p[0] == p[1] && p[1] == p[2]), "grey");
+        // Against the same ops on the full decode.
+        let full = codec::decode(&src, &codec::probe(&src).unwrap(), None).unwrap();
+        let reference = full
+            .rotate(90, [0; 4])
+            .grayscale()
+            .resize(60, 80)
+            .unwrap()
+            .flatten([255, 255, 255])
+            .into_owned();
+        let diff = img
+            .as_raw()
+            .iter()
+            .zip(&reference.data)
+            .map(|(a, b)| f64::from(a.abs_diff(*b)))
+            .sum::<f64>()
+            / reference.data.len() as f64;
+        assert!(diff < 8.0, "mean difference {diff:.2}");
     }
 
     #[test]

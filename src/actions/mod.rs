@@ -80,6 +80,19 @@ impl Op {
         }
     }
 
+    /// Whether the op's result has its planned size whatever the size of its
+    /// input: a resize that scales (to absolute sizes).
+    pub fn scales_to_absolute_size(&self) -> bool {
+        matches!(
+            self,
+            Op::Resize(
+                ResizeOutcome::Scale { .. }
+                    | ResizeOutcome::Fill { .. }
+                    | ResizeOutcome::Pad { .. }
+            )
+        )
+    }
+
     /// Whether the op may make pixels transparent (so JPEG output gets a white
     /// background where PNG/WebP output keeps alpha).
     pub fn adds_transparency(&self) -> bool {

@@ -4,9 +4,10 @@
 //! (1/2, 1/4, 1/8): a 12 MP photo bound for a 200 px thumbnail is decoded at
 //! 1/8 scale, which is several times faster and needs far less memory than a
 //! full decode. Encoding uses `jpeg-encoder` (baseline, 4:2:0).
-//! `jpeg-decoder` is built `platform_independent`: its x86 SSSE3 and wasm32
-//! simd128 IDCT and colour conversion round differently (±1), and the filter
-//! (wasm32) and `imgproc` (native) must give byte-identical output.
+//! `jpeg-decoder` uses its SIMD IDCT and colour conversion (x86 SSSE3, wasm32
+//! simd128), which round differently (±1) from each other; the
+//! `bit-identical` feature selects its portable code instead
+//! (`platform_independent`), so the filter and `imgproc` agree to the byte.
 
 use super::{decode_error, ImageFormat, SourceInfo};
 use crate::error::{ProcessError, Result};
@@ -34,11 +35,19 @@ pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
 }
 
 /// The IDCT scale (numerator over 8) to decode at so that both sides still
-/// cover `min_size`: 1, 2, 4 or 8.
+/// cover `min_size`: 1, 2, 4 or 8, the smallest that does.
+///
+/// 1/4 and 1/2 are true reduced IDCTs (the low-frequency 2×2 / 4×4 of each
+/// block), good downscales in themselves, so they only need to cover
+/// `min_size`. At 1/8 only each block's average is left (an 8×8 box filter,
+/// which aliases), so that scale must cover **twice** `min_size`, leaving
+/// Lanczos3 a real downscale after it (libvips' rule).
 pub fn shrink_numerator(full: (u32, u32), min_size: (u32, u32)) -> u32 {
     for num in [1u32, 2, 4] {
-        let scaled = |len: u32| (len * num).div_ceil(8);
-        if scaled(full.0) >= min_size.0 && scaled(full.1) >= min_size.1 {
+        let headroom = if num == 1 { 2 } else { 1 };
+        let scaled = |len: u32| u64::from((len * num).div_ceil(8));
+        let need = |len: u32| u64::from(len) * headroom;
+        if scaled(full.0) >= need(min_size.0) && scaled(full.1) >= need(min_size.1) {
             return num;
         }
     }
@@ -209,8 +218,15 @@ mod tests {
 
     #[test]
     fn shrink_keeps_both_sides_covered() {
-        assert_eq!(shrink_numerator((4608, 2592), (400, 226)), 1);
-        assert_eq!(shrink_numerator((4608, 2592), (600, 226)), 2);
+        // 1/8 (576x324) needs twice the target: a 200 px thumbnail, not 400.
+        assert_eq!(shrink_numerator((4608, 2592), (200, 113)), 1);
+        assert_eq!(shrink_numerator((4608, 2592), (288, 162)), 1);
+        assert_eq!(shrink_numerator((4608, 2592), (289, 162)), 2);
+        assert_eq!(shrink_numerator((4608, 2592), (400, 226)), 2);
+        // 1/4 and 1/2 just have to cover it: 1080 px from 4608 at 1/4 (1152).
+        assert_eq!(shrink_numerator((4608, 2592), (1080, 608)), 2);
+        assert_eq!(shrink_numerator((4608, 2592), (1153, 608)), 4);
+        assert_eq!(shrink_numerator((4608, 2592), (2304, 1296)), 4);
         assert_eq!(shrink_numerator((4608, 2592), (4608, 2592)), 8);
         // A tall box must not be satisfied by the width alone.
         assert_eq!(shrink_numerator((1000, 1000), (100, 900)), 8);
@@ -234,7 +250,7 @@ mod tests {
         assert_eq!((info.width, info.height), (64, 32));
         let full = decode(&bytes, &info, None).unwrap();
         assert_eq!(full.size(), (64, 32));
-        let eighth = decode(&bytes, &info, Some((8, 4))).unwrap();
+        let eighth = decode(&bytes, &info, Some((4, 2))).unwrap();
         assert_eq!(eighth.size(), (8, 4));
         let half = decode(&bytes, &info, Some((30, 10))).unwrap();
         assert_eq!(half.size(), (32, 16));

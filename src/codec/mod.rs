@@ -234,12 +234,13 @@ pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
 /// Decodes `bytes`, whose header was already probed as `info`.
 ///
 /// `min_size` is the smallest size the caller needs; a JPEG may be decoded at
-/// 1/2, 1/4 or 1/8 scale when that still covers it (shrink-on-load).
+/// 1/2, 1/4 or 1/8 scale and a still WebP scaled by libwebp when that still
+/// covers it (shrink-on-load).
 pub fn decode(bytes: &[u8], info: &SourceInfo, min_size: Option<(u32, u32)>) -> Result<Raster> {
     match info.format {
         ImageFormat::Jpeg => jpeg::decode(bytes, info, min_size),
         ImageFormat::Png => png::decode(bytes),
-        ImageFormat::Webp => webp::decode(bytes),
+        ImageFormat::Webp => webp::decode_scaled(bytes, min_size),
         ImageFormat::Bmp => bmp::decode(bytes),
         ImageFormat::Gif => gif::decode(bytes),
         ImageFormat::Avif => avif::decode(bytes, info),

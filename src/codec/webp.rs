@@ -1,5 +1,5 @@
-//! WebP (RFC 9649): decoding lossy and lossless files through `image-webp`,
-//! lossy encoding through libwebp (`webp` crate; compiled for wasm32 by clang
+//! WebP (RFC 9649): decoding still lossy and lossless files through libwebp
+//! (with shrink-on-load), animations through `image-webp`; lossy encoding through libwebp (`webp` crate; compiled for wasm32 by clang
 //! against wasi-libc), lossless only when asked for later.
 //!
 //! Animated WebP: [`probe`] counts the `ANMF` chunks by walking the RIFF chunk
@@ -199,9 +199,90 @@ pub fn encode_animation(animation: &Animation, quality: u8) -> Result<Vec<u8>> {
 
 /// Decodes to 8-bit RGB or RGBA (the first frame of an animation).
 pub fn decode(bytes: &[u8]) -> Result<Raster> {
-    let decoder =
-        WebPDecoder::new(Cursor::new(bytes)).map_err(|e| decode_error(ImageFormat::Webp, e))?;
-    raster_from_decoder(decoder, ImageFormat::Webp)
+    decode_scaled(bytes, None)
+}
+
+/// Decodes a still WebP to 8-bit RGB or RGBA (straight alpha) with libwebp,
+/// scaled down while decoding (shrink-on-load) when `min_size` allows: to
+/// the smallest size, aspect kept, that covers twice `min_size` (libwebp's
+/// rescaler averages areas, a box filter, so Lanczos3 is left a real
+/// downscale after it, as after JPEG's 1/8 IDCT). The first frame of an
+/// animation is decoded by `image-webp` at full size instead (libwebp's
+/// simple decoder does not read animations).
+pub fn decode_scaled(bytes: &[u8], min_size: Option<(u32, u32)>) -> Result<Raster> {
+    use libwebp_sys as sys;
+    use std::ffi::c_int;
+    let fail = |what: String| decode_error(ImageFormat::Webp, what);
+    // SAFETY: `WebPGetFeatures` reads at most `bytes.len()` bytes and fills
+    // the struct it is given.
+    let features = unsafe {
+        let mut f = std::mem::MaybeUninit::<sys::WebPBitstreamFeatures>::zeroed();
+        let status = sys::WebPGetFeatures(bytes.as_ptr(), bytes.len(), f.as_mut_ptr());
+        if status != sys::VP8StatusCode::VP8_STATUS_OK {
+            return Err(fail(format!("bad header ({status:?})")));
+        }
+        f.assume_init()
+    };
+    if features.has_animation != 0 {
+        let decoder =
+            WebPDecoder::new(Cursor::new(bytes)).map_err(|e| decode_error(ImageFormat::Webp, e))?;
+        return raster_from_decoder(decoder, ImageFormat::Webp);
+    }
+    let (w, h) = (
+        u32::try_from(features.width).map_err(|_| fail("negative width".into()))?,
+        u32::try_from(features.height).map_err(|_| fail("negative height".into()))?,
+    );
+    let (out_w, out_h) = min_size.map_or((w, h), |min| scaled_size((w, h), min));
+    let layout = if features.has_alpha != 0 {
+        PixelLayout::Rgba8
+    } else {
+        PixelLayout::Rgb8
+    };
+    let stride = out_w as usize * layout.channels();
+    let mut data = vec![0u8; stride * out_h as usize];
+    let mut config = sys::WebPDecoderConfig::new().map_err(|()| fail("decoder config".into()))?;
+    config.output.colorspace = match layout {
+        PixelLayout::Rgb8 => sys::WEBP_CSP_MODE::MODE_RGB,
+        PixelLayout::Rgba8 => sys::WEBP_CSP_MODE::MODE_RGBA,
+    };
+    if (out_w, out_h) != (w, h) {
+        config.options.use_scaling = 1;
+        config.options.scaled_width = out_w as c_int;
+        config.options.scaled_height = out_h as c_int;
+    }
+    config.output.is_external_memory = 1;
+    config.output.u.RGBA = sys::WebPRGBABuffer {
+        rgba: data.as_mut_ptr(),
+        stride: stride as c_int,
+        size: data.len(),
+    };
+    // SAFETY: libwebp writes at most `size` bytes at `rgba` with rows of
+    // `stride` bytes (checked by libwebp against the output size); `data`
+    // outlives the call; `WebPFreeDecBuffer` frees only libwebp's own memory
+    // (none, as the memory is external).
+    let status = unsafe {
+        let status = sys::WebPDecode(bytes.as_ptr(), bytes.len(), &mut config);
+        sys::WebPFreeDecBuffer(&mut config.output);
+        status
+    };
+    if status != sys::VP8StatusCode::VP8_STATUS_OK {
+        return Err(fail(format!("libwebp: {status:?}")));
+    }
+    Raster::new(out_w, out_h, layout, data)
+}
+
+/// The decode size for `min_size`: aspect kept, each side at least twice
+/// `min_size` (and at most the source), as few pixels as that allows.
+fn scaled_size(full: (u32, u32), min_size: (u32, u32)) -> (u32, u32) {
+    let scale = (2.0 * f64::from(min_size.0) / f64::from(full.0))
+        .max(2.0 * f64::from(min_size.1) / f64::from(full.1));
+    if scale >= 1.0 {
+        return full;
+    }
+    let side = |len: u32, min: u32| {
+        ((f64::from(len) * scale).ceil() as u32).clamp(min.saturating_mul(2).max(1), len)
+    };
+    (side(full.0, min_size.0), side(full.1, min_size.1))
 }
 
 /// Encodes lossy WebP at `quality` (1–100), keeping alpha when present.
@@ -236,5 +317,64 @@ pub(crate) fn extended_color_type(raster: &Raster) -> ExtendedColorType {
     match raster.layout {
         PixelLayout::Rgb8 => ExtendedColorType::Rgb8,
         PixelLayout::Rgba8 => ExtendedColorType::Rgba8,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::corpus;
+
+    #[test]
+    fn scaled_size_covers_twice_the_target_and_keeps_the_aspect() {
+        assert_eq!(scaled_size((480, 360), (50, 40)), (107, 80));
+        assert_eq!(scaled_size((4272, 2848), (200, 133)), (400, 267));
+        // Nothing to gain: the full size.
+        assert_eq!(scaled_size((480, 360), (300, 10)), (480, 360));
+    }
+
+    /// libwebp's decode matches image-webp's (lossy: within rounding of the
+    /// YUV conversion; lossless and alpha: exactly), and the scaled decode
+    /// has the planned size and looks like the full one made small.
+    #[test]
+    fn libwebp_decode_agrees_with_image_webp_and_scales() {
+        for (name, max_diff) in [
+            ("webp/flower.webp", 3),
+            ("webp/lossy_alpha.webp", 3),
+            ("webp/color_index.webp", 0),
+        ] {
+            let bytes = corpus(name);
+            let ours = decode(&bytes).unwrap();
+            let reference = raster_from_decoder(
+                WebPDecoder::new(Cursor::new(&bytes[..])).unwrap(),
+                ImageFormat::Webp,
+            )
+            .unwrap();
+            assert_eq!(ours.size(), reference.size(), "{name}");
+            assert_eq!(ours.layout, reference.layout, "{name}");
+            let worst = ours
+                .data
+                .iter()
+                .zip(&reference.data)
+                .map(|(a, b)| a.abs_diff(*b))
+                .max()
+                .unwrap_or(0);
+            assert!(worst <= max_diff, "{name}: largest difference {worst}");
+        }
+        let bytes = corpus("webp/flower.webp");
+        let full = decode(&bytes).unwrap();
+        let (w, h) = full.size();
+        let small = decode_scaled(&bytes, Some((w / 8, h / 8))).unwrap();
+        assert_eq!(small.size(), scaled_size((w, h), (w / 8, h / 8)));
+        assert!(small.width < w && small.height < h);
+        let expected = full.resize(small.width, small.height).unwrap();
+        let mean = small
+            .data
+            .iter()
+            .zip(&expected.data)
+            .map(|(a, b)| f64::from(a.abs_diff(*b)))
+            .sum::<f64>()
+            / small.data.len() as f64;
+        assert!(mean < 4.0, "mean difference {mean:.2}");
     }
 }

@@ -115,13 +115,18 @@ impl Raster {
         if centre.is_some() {
             options = options.fit_into_destination(centre);
         }
+        #[allow(unused_mut)]
         let mut resizer = fir::Resizer::new();
-        // The portable (scalar) kernels everywhere, so the filter (wasm32)
-        // and `imgproc` (native) give byte-identical output whatever SIMD the
-        // CPU has. (Issue 5 measures whether simd128 is worth a proof of
-        // equality.)
+        // With the `bit-identical` feature: the portable (scalar) kernels
+        // everywhere, so the filter (wasm32) and `imgproc` (native) give
+        // byte-identical output whatever SIMD the CPU has. Without it (the
+        // default) the fastest kernels the CPU has (simd128 in the filter);
+        // `cargo xtask bench` measures both.
+        #[cfg(feature = "bit-identical")]
         // SAFETY: `None` selects code that runs on every CPU.
-        unsafe { resizer.set_cpu_extensions(fir::CpuExtensions::None) };
+        unsafe {
+            resizer.set_cpu_extensions(fir::CpuExtensions::None)
+        };
         resizer
             .resize(&src, &mut dst, &options)
             .map_err(|e| ProcessError::internal(format!("resize: {e}")))?;

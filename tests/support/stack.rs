@@ -203,6 +203,11 @@ impl Stack {
         Err(format!("envoy was not ready after {limit:?}"))
     }
 
+    /// Envoy's process id (for memory readings from `/proc`).
+    pub fn envoy_pid(&self) -> Option<u32> {
+        self.children.get(1).map(Child::id)
+    }
+
     /// Whether every process is still running.
     pub fn all_running(&mut self) -> bool {
         self.children

