@@ -355,6 +355,7 @@ fn cases() -> Vec<Case> {
         ("watermark_cache_hit_and_invalidation", watermark_cache),
     ];
     cases.push(("ignore_error_returns_the_original", ignore_error_original));
+    cases.push(("hostile_corpus_through_envoy", hostile_corpus));
     cases.push(("metrics_in_stats_and_prometheus", metrics_in_prometheus));
     cases.push((
         "bad_plugin_config_stops_envoy_naming_the_field",
@@ -1116,6 +1117,107 @@ fn crop_outside_image(e: &Env) -> Check {
     )
 }
 
+/// What the filter must answer for a hostile file.
+#[derive(Debug, Clone, Copy)]
+enum Hostile {
+    /// Processed: an image of this size.
+    Image(u32, u32),
+    /// A 400 with this BOS error code.
+    Error(&'static str),
+    /// Not an image (magic bytes): the bytes pass through untouched.
+    Untouched,
+}
+
+/// Every file of the corpus's `hostile/` through Envoy with `resize,w_64`
+/// (spec limits, MANIFEST "must"): an image, a clear 4xx or an untouched
+/// non-image; never a 5xx or a hang (curl's 60 s limit). The last case checks
+/// that the VM never restarted.
+fn hostile_corpus(e: &Env) -> Check {
+    use Hostile::*;
+    let table: &[(&str, Hostile)] = &[
+        ("16384x16384.png", Error("ImageTooLarge")),
+        ("9643x10328.jpg", Image(64, 69)),
+        ("bomb_png_30000x30000_1bit.png", Error("ImageTooLarge")),
+        (
+            "bomb_webp_16383x16383_lossless.webp",
+            Error("ImageTooLarge"),
+        ),
+        (
+            "crash-0c7e0e8e11ce787078f00b5b0ca409a167f070e0.tif",
+            Untouched,
+        ),
+        ("dc-predictor-overflow.jpg", Image(64, 64)),
+        ("decompression_bomb.gif", Error("InvalidImage")),
+        ("derive-huffman-codes-overflow.jpg", Error("InvalidImage")),
+        ("empty.jpg", Untouched),
+        ("ftyp_avif_then_random.avif", Error("InvalidImage")),
+        ("header_png_100000x100000_rgba.png", Error("ImageTooLarge")),
+        ("image-png-fuzz-077345660928.png", Error("InvalidImage")),
+        ("image-png-fuzz-3e40e7909681.png", Error("InvalidImage")),
+        ("image-png-fuzz-95666e39e672.png", Error("InvalidImage")),
+        ("image_invalid.jpg", Untouched),
+        ("invalid-prediction-shift.jpg", Error("InvalidImage")),
+        ("issue-101-infinite-empty-loop.gif", Error("InvalidImage")),
+        ("jpeg_content_named.png", Image(64, 42)),
+        ("jpeg_sof_declares_30000x30000.jpg", Error("ImageTooLarge")),
+        ("max_size.jpg", Error("ImageTooLarge")),
+        ("missing-sof.jpg", Error("InvalidImage")),
+        ("null_height.jpg", Error("InvalidImage")),
+        ("panic.webp", Image(64, 19)),
+        ("png_content_named.jpg", Image(32, 32)),
+        ("png_decompression_dos.png", Image(1, 1)),
+        ("png_signature_then_random.png", Error("InvalidImage")),
+        ("poc_b_506387278.avif", Image(64, 32)),
+        ("random_bytes.gif", Untouched),
+        ("random_bytes.heic", Untouched),
+        ("random_bytes.jpg", Untouched),
+        ("random_bytes.png", Untouched),
+        ("riff_webp_header_then_random.webp", Error("InvalidImage")),
+        ("subtract-with-overflow.jpg", Error("InvalidImage")),
+        ("svg_named_as.png", Untouched),
+        ("zero_bytes.avif", Untouched),
+        ("zero_bytes.png", Untouched),
+        ("zero_bytes.webp", Untouched),
+        ("zero_width.gif", Error("InvalidImage")),
+    ];
+    let on_disk = std::fs::read_dir(e.bucket.join("hostile"))
+        .map_err(|err| err.to_string())?
+        .count();
+    eq("hostile files in the table", table.len(), on_disk)?;
+    for (name, want) in table {
+        let key = format!("hostile/{name}");
+        let r = e.curl(
+            Proto::H1,
+            &e.held_url(&format!("/demo/{key}?x-bce-process=image/resize,w_64")),
+            &[],
+        )?;
+        let what = format!("{name} ({want:?})");
+        ensure(r.status < 500, || format!("{what}: status {}", r.status))?;
+        match want {
+            Image(w, h) => {
+                eq(&format!("{what}: status"), r.status, 200)?;
+                // Our own probe: the output keeps the source format (AVIF too).
+                let info = image_process_filter::codec::probe(&r.body)
+                    .map_err(|err| format!("{what}: output: {err}"))?;
+                eq(&format!("{what}: size"), (info.width, info.height), (*w, *h))?;
+            }
+            Error(code) => {
+                eq(&format!("{what}: status"), r.status, 400)?;
+                let v: serde_json::Value = serde_json::from_slice(&r.body)
+                    .map_err(|err| format!("{what}: error body: {err}"))?;
+                eq(&format!("{what}: code"), v["code"].as_str(), Some(*code))?;
+            }
+            Untouched => {
+                eq(&format!("{what}: status"), r.status, 200)?;
+                ensure(r.body == e.object(&key), || {
+                    format!("{what}: bytes changed")
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `ignore-error,1`: a failure on the body answers with the untouched original
 /// and says so; without it the same request is an error.
 fn ignore_error_original(e: &Env) -> Check {
@@ -1514,6 +1616,14 @@ fn make_bucket(dir: &Path) -> std::io::Result<()> {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("fonts/OpenSans-Regular.ttf"),
         dir.join(SANS),
     )?;
+    // Every hostile file of the corpus (issue 7's table).
+    std::fs::create_dir_all(dir.join("hostile"))?;
+    for entry in std::fs::read_dir(corpus::corpus_dir().join("hostile"))? {
+        let path = entry?.path();
+        if let Some(name) = path.file_name() {
+            std::fs::copy(&path, dir.join("hostile").join(name))?;
+        }
+    }
     // Protected by the plugin config (`demo/private/*`).
     std::fs::create_dir_all(dir.join("private"))?;
     std::fs::copy(samples.join(PHOTO), dir.join("private/photo.jpg"))?;

@@ -3,6 +3,7 @@
 
 use super::{decode_error, ImageFormat, SourceInfo};
 use crate::error::{ProcessError, Result};
+use crate::pipeline::{MAX_SOURCE_PIXELS, MAX_SOURCE_SIDE};
 use crate::raster::Raster;
 use image::codecs::png::{CompressionType, FilterType, PngDecoder, PngEncoder};
 use image::{ImageDecoder, ImageEncoder};
@@ -10,6 +11,25 @@ use std::io::Cursor;
 
 /// Reads size and alpha from the header chunks.
 pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
+    // A header past the limits is answered from IHDR alone: the png crate
+    // computes buffer sizes in `usize`, which overflow in wasm32 for
+    // 100000x100000 RGBA and would read as a corrupt image, not a too-large one.
+    if let Some((width, height, color_type)) = ihdr(bytes) {
+        if width > MAX_SOURCE_SIDE
+            || height > MAX_SOURCE_SIDE
+            || u64::from(width) * u64::from(height) > MAX_SOURCE_PIXELS
+        {
+            return Ok(SourceInfo {
+                format: ImageFormat::Png,
+                width,
+                height,
+                frames: 1,
+                quality: None,
+                has_alpha: matches!(color_type, 4 | 6),
+                orientation: 1,
+            });
+        }
+    }
     let decoder =
         PngDecoder::new(Cursor::new(bytes)).map_err(|e| decode_error(ImageFormat::Png, e))?;
     let (width, height) = decoder.dimensions();
@@ -22,6 +42,17 @@ pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
         has_alpha: decoder.color_type().has_alpha(),
         orientation: 1,
     })
+}
+
+/// Width, height and colour type from the IHDR chunk that must follow the
+/// signature, if it is there.
+fn ihdr(bytes: &[u8]) -> Option<(u32, u32, u8)> {
+    let chunk = bytes.get(8..8 + 8 + 13)?;
+    if &chunk[4..8] != b"IHDR" {
+        return None;
+    }
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    Some((be(&chunk[8..12]), be(&chunk[12..16]), chunk[17]))
 }
 
 /// Decodes to 8-bit RGB or RGBA.
