@@ -93,6 +93,14 @@ pub fn admit(config: &FilterConfig, req: &IncomingRequest<'_>, now: i64) -> Admi
             } => (Some(command), upstream_path),
         };
     let mut edits: Vec<RequestEdit> = Vec::new();
+    // A processed HEAD is fetched with GET: its answer needs the processed
+    // body's headers (Envoy sends no body to a HEAD request).
+    let upstream_method = if command.is_some() && req.method.eq_ignore_ascii_case("HEAD") {
+        edits.push((":method", Some("GET".to_string())));
+        "GET"
+    } else {
+        req.method
+    };
     if command.is_some() {
         edits.extend(exchange::STRIP_REQUEST_HEADERS.iter().map(|h| (*h, None)));
     }
@@ -105,7 +113,7 @@ pub fn admit(config: &FilterConfig, req: &IncomingRequest<'_>, now: i64) -> Admi
     }
     if let Some(signer) = signer {
         let host = req.header("host").unwrap_or_default();
-        let signed = signer.sign(req.method, &upstream_path, host, now);
+        let signed = signer.sign(upstream_method, &upstream_path, host, now);
         upstream_path = signed.path;
         edits.extend(signed.headers.into_iter().map(|(k, v)| (k, Some(v))));
     }
@@ -374,6 +382,27 @@ mod tests {
             panic!()
         };
         assert!(edits.is_empty(), "{edits:?}");
+    }
+
+    #[test]
+    fn processed_head_is_fetched_with_get() {
+        let c = demo();
+        let Admission::Forward {
+            command: Some(_),
+            edits,
+            ..
+        } = admit_path(&c, "HEAD", "/demo/a.jpg?x-bce-process=image/resize,w_10")
+        else {
+            panic!()
+        };
+        assert!(
+            edits.contains(&(":method", Some("GET".into()))),
+            "{edits:?}"
+        );
+        let Admission::Forward { edits, .. } = admit_path(&c, "HEAD", "/demo/a.jpg") else {
+            panic!()
+        };
+        assert!(!edits.iter().any(|(k, _)| *k == ":method"), "{edits:?}");
     }
 
     #[test]

@@ -49,10 +49,11 @@ pub enum RequestDecision {
     },
 }
 
-/// Decides from the request line. Only GET is processed; HEAD and the rest pass
-/// through untouched.
+/// Decides from the request line. GET and HEAD are processed (a HEAD is sent
+/// upstream as a GET, so its answer has the headers the GET would have); every
+/// other method passes through untouched.
 pub fn decide_request(method: &str, path: &str, styles: &Styles) -> RequestDecision {
-    if !method.eq_ignore_ascii_case("GET") {
+    if !method.eq_ignore_ascii_case("GET") && !method.eq_ignore_ascii_case("HEAD") {
         return RequestDecision::PassThrough;
     }
     match query::extract(path) {
@@ -151,25 +152,60 @@ pub fn varies_on_accept(command: &Command) -> bool {
         .is_some_and(|f| f.target == FormatTarget::Auto)
 }
 
+/// What, besides the source and the command, decides a processed response:
+/// for `format,f_auto`, the format `Accept` selects; otherwise nothing (the
+/// output type follows from the command and the source).
+pub fn etag_variant(command: &Command, accept: Option<&str>) -> &'static str {
+    if !varies_on_accept(command) {
+        ""
+    } else if crate::actions::format::accepts_webp(accept) {
+        "auto:webp"
+    } else {
+        "auto:source"
+    }
+}
+
 /// The ETag of a processed response: a strong tag derived from the upstream
-/// ETag, the normalized command, the output type and this build's version, so it
-/// changes whenever any of them does. `None` when upstream sent no ETag.
+/// ETag, the normalized command, the [`etag_variant`] and this build's version,
+/// so it changes whenever any of them does. It is known from the upstream
+/// headers alone, before the body: conditional requests are answered without
+/// processing, and `held` and `early` modes send the same tag. `None` when
+/// upstream sent no ETag.
 pub fn derived_etag(
     upstream_etag: Option<&str>,
     normalized: &str,
-    content_type: &str,
+    variant: &str,
 ) -> Option<String> {
     let etag = upstream_etag?.trim();
     if etag.is_empty() {
         return None;
     }
     let mut h = Md5::new();
-    for part in [etag, normalized, content_type, env!("CARGO_PKG_VERSION")] {
+    for part in [etag, normalized, variant, env!("CARGO_PKG_VERSION")] {
         h.update(part.as_bytes());
         h.update(b"\n");
     }
     Some(format!("\"{}\"", hex(&h.finalize())))
 }
+
+/// Whether an `If-None-Match` value matches `etag` (RFC 9110 weak comparison:
+/// `W/` prefixes ignored; `*` matches any).
+pub fn if_none_match_hits(if_none_match: &str, etag: &str) -> bool {
+    let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    let etag = bare(etag);
+    if_none_match
+        .split(',')
+        .map(str::trim)
+        .any(|candidate| candidate == "*" || bare(candidate) == etag)
+}
+
+/// Upstream response headers a 304 repeats (RFC 9110 §15.4.5), besides the ETag.
+pub const NOT_MODIFIED_KEPT_HEADERS: &[&str] = &[
+    "cache-control",
+    "content-location",
+    "expires",
+    "last-modified",
+];
 
 /// `Content-MD5`: Base64 of the MD5 of the body.
 pub fn content_md5(body: &[u8]) -> String {
@@ -219,7 +255,7 @@ pub fn processed_header_edits(
         derived_etag(
             facts.upstream_etag,
             &command.normalized,
-            processed.content_type,
+            etag_variant(command, facts.accept),
         ),
     ));
     edits.push((
@@ -248,7 +284,11 @@ pub fn early_header_edits(
     }
     edits.push((
         "etag",
-        predicted.and_then(|ct| derived_etag(facts.upstream_etag, &command.normalized, ct)),
+        derived_etag(
+            facts.upstream_etag,
+            &command.normalized,
+            etag_variant(command, facts.accept),
+        ),
     ));
     if varies_on_accept(command) {
         edits.push(("vary", Some(vary_with_accept(facts.upstream_vary))));
@@ -316,13 +356,17 @@ mod tests {
             RequestDecision::PassThrough
         );
         assert_eq!(
+            decide_request("PUT", "/demo/a.jpg?x-bce-process=image/resize,w_1", &styles),
+            RequestDecision::PassThrough
+        );
+        assert!(matches!(
             decide_request(
                 "HEAD",
                 "/demo/a.jpg?x-bce-process=image/resize,w_1",
                 &styles
             ),
-            RequestDecision::PassThrough
-        );
+            RequestDecision::Process { .. }
+        ));
         match decide_request(
             "GET",
             "/demo/a.jpg?x-bce-process=image/resize,w_10&v=1",
@@ -395,25 +439,44 @@ mod tests {
 
     #[test]
     fn etag_depends_on_source_command_and_type() {
-        let a = derived_etag(Some("\"abc\""), "image/resize,w_1", "image/jpeg").unwrap();
+        let a = derived_etag(Some("\"abc\""), "image/resize,w_1", "").unwrap();
         assert!(a.starts_with('"') && a.ends_with('"') && a.len() == 34);
         assert_eq!(
             Some(a.clone()),
-            derived_etag(Some("\"abc\""), "image/resize,w_1", "image/jpeg")
+            derived_etag(Some("\"abc\""), "image/resize,w_1", "")
         );
         assert_ne!(
             Some(a.clone()),
-            derived_etag(Some("\"abd\""), "image/resize,w_1", "image/jpeg")
+            derived_etag(Some("\"abd\""), "image/resize,w_1", "")
         );
         assert_ne!(
             Some(a.clone()),
-            derived_etag(Some("\"abc\""), "image/resize,w_2", "image/jpeg")
+            derived_etag(Some("\"abc\""), "image/resize,w_2", "")
         );
         assert_ne!(
             Some(a),
-            derived_etag(Some("\"abc\""), "image/resize,w_1", "image/webp")
+            derived_etag(Some("\"abc\""), "image/resize,w_1", "auto:webp")
         );
-        assert_eq!(derived_etag(None, "x", "image/jpeg"), None);
+        assert_eq!(derived_etag(None, "x", ""), None);
+    }
+
+    #[test]
+    fn conditional_matching() {
+        assert!(if_none_match_hits("\"a\"", "\"a\""));
+        assert!(if_none_match_hits("\"x\", W/\"a\"", "\"a\""));
+        assert!(if_none_match_hits("*", "\"a\""));
+        assert!(!if_none_match_hits("\"b\"", "\"a\""));
+        assert!(!if_none_match_hits("", "\"a\""));
+    }
+
+    #[test]
+    fn etag_variant_follows_accept_only_for_auto() {
+        let auto = cmd("image/resize,w_10/format,f_auto");
+        let plain = cmd("image/resize,w_10");
+        assert_eq!(etag_variant(&plain, Some("image/webp")), "");
+        assert_eq!(etag_variant(&auto, Some("image/webp,*/*")), "auto:webp");
+        assert_eq!(etag_variant(&auto, Some("image/jpeg")), "auto:source");
+        assert_eq!(etag_variant(&auto, None), "auto:source");
     }
 
     #[test]

@@ -8,11 +8,12 @@
 //! [`host`], which returns the status instead.
 
 use crate::access::{self, Admission};
-use crate::auth::{IncomingRequest, RefusalReason};
+use crate::auth::IncomingRequest;
 use crate::command::Command;
 use crate::config::{FilterConfig, HeaderMode};
 use crate::error::ProcessError;
 use crate::exchange::{self, ExchangeFacts, Gate, HeaderEdit, UpstreamHead};
+use crate::metrics::Metric;
 use crate::pipeline::{self, RequestContext};
 use log::{debug, info, warn};
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -34,27 +35,40 @@ struct FilterRoot {
     metrics: Rc<Metrics>,
 }
 
-/// Counters defined through the host (Envoy shows them as `wasmcustom.<name>`).
+/// The metrics of [`crate::metrics`], defined through the host; `None` where
+/// the host refused one (the filter then runs without it).
 #[derive(Default)]
 struct Metrics {
-    /// `image_process_filter.refused.<reason>`, indexed like [`RefusalReason::ALL`].
-    refused: [Option<u32>; 5],
+    ids: Vec<Option<u32>>,
 }
 
 impl Metrics {
     fn define() -> Metrics {
-        let mut metrics = Metrics::default();
-        for (slot, reason) in metrics.refused.iter_mut().zip(RefusalReason::ALL) {
-            *slot =
-                host::define_counter(&format!("image_process_filter.refused.{}", reason.as_str()));
+        Metrics {
+            ids: Metric::all()
+                .into_iter()
+                .map(|m| host::define_metric(m.kind(), &m.name()))
+                .collect(),
         }
-        metrics
     }
 
-    fn count_refusal(&self, reason: RefusalReason) {
-        let index = RefusalReason::ALL.iter().position(|r| *r == reason);
-        if let Some(id) = index.and_then(|i| self.refused[i]) {
-            host::increment(id, 1);
+    fn id(&self, metric: Metric) -> Option<u32> {
+        self.ids.get(metric.index()).copied().flatten()
+    }
+
+    fn add(&self, metric: Metric, by: u64) {
+        if let Some(id) = self.id(metric) {
+            host::increment(id, i64::try_from(by).unwrap_or(i64::MAX));
+        }
+    }
+
+    fn count(&self, metric: Metric) {
+        self.add(metric, 1);
+    }
+
+    fn record(&self, metric: Metric, value: u64) {
+        if let Some(id) = self.id(metric) {
+            host::record(id, value);
         }
     }
 }
@@ -81,7 +95,7 @@ impl RootContext for FilterRoot {
                         .map_or("off".to_string(), |s| format!("{:?}", s.scheme)),
                 );
                 self.config = Rc::new(config);
-                if self.metrics.refused.iter().all(Option::is_none) {
+                if self.metrics.ids.is_empty() {
                     self.metrics = Rc::new(Metrics::define());
                 }
                 true
@@ -99,6 +113,7 @@ impl RootContext for FilterRoot {
             config: Rc::clone(&self.config),
             metrics: Rc::clone(&self.metrics),
             state: State::Idle,
+            head_as_get: false,
         }))
     }
 
@@ -123,6 +138,8 @@ struct Pending {
     /// The object's path without the query, for `detect`'s suffix.
     object_key: String,
     request_id: String,
+    /// The client's `If-None-Match` (not sent upstream).
+    if_none_match: Option<String>,
     upstream_etag: Option<String>,
     upstream_vary: Option<String>,
 }
@@ -132,6 +149,9 @@ struct FilterStream {
     config: Rc<FilterConfig>,
     metrics: Rc<Metrics>,
     state: State,
+    /// A HEAD the filter fetches with GET: Envoy forwards whatever body comes
+    /// back, so the filter drops it (the headers describe what a GET gets).
+    head_as_get: bool,
 }
 
 impl Context for FilterStream {}
@@ -161,7 +181,7 @@ impl HttpContext for FilterStream {
         };
         match access::admit(&self.config, &request, host::now_unix_seconds()) {
             Admission::Refuse(refusal) => {
-                self.metrics.count_refusal(refusal.reason);
+                self.metrics.count(Metric::Refused(refusal.reason));
                 info!(
                     "#{} request {request_id} refused ({}): {}",
                     self.id,
@@ -172,6 +192,7 @@ impl HttpContext for FilterStream {
                 Action::Pause
             }
             Admission::Reject(error) => {
+                self.metrics.count(Metric::Rejected);
                 info!("#{} request {request_id} rejected: {error}", self.id);
                 self.reply_error(&error, &request_id);
                 Action::Pause
@@ -181,8 +202,10 @@ impl HttpContext for FilterStream {
                     let _ = host::set_header(host::MapType::RequestHeaders, name, value.as_deref());
                 }
                 let Some(command) = command else {
+                    self.metrics.count(Metric::PassedThrough);
                     return Action::Continue;
                 };
+                self.head_as_get = method.eq_ignore_ascii_case("HEAD");
                 let upstream_path = edits
                     .iter()
                     .rev()
@@ -193,10 +216,14 @@ impl HttpContext for FilterStream {
                     "#{} process '{}' for {upstream_path}",
                     self.id, command.normalized
                 );
-                let accept = headers
-                    .iter()
-                    .find(|(k, _)| k == "accept")
-                    .map(|(_, v)| v.clone());
+                let header = |name: &str| {
+                    headers
+                        .iter()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.clone())
+                };
+                let accept = header("accept");
+                let if_none_match = header("if-none-match");
                 self.state = State::Pending(Box::new(Pending {
                     command,
                     accept,
@@ -206,6 +233,7 @@ impl HttpContext for FilterStream {
                         .unwrap_or_default()
                         .to_string(),
                     request_id,
+                    if_none_match,
                     upstream_etag: None,
                     upstream_vary: None,
                 }));
@@ -219,9 +247,13 @@ impl HttpContext for FilterStream {
             return Action::Continue;
         };
         if end_of_stream {
+            self.metrics.count(Metric::PassedThrough);
             return Action::Continue; // no body at all (e.g. HEAD-like answers)
         }
         let status = self.response_header(":status");
+        if status.as_deref() == Some("200") && self.answer_not_modified(&pending) {
+            return Action::Pause;
+        }
         let content_type = self.response_header("content-type");
         let content_length = self.response_header("content-length");
         let content_encoding = self.response_header("content-encoding");
@@ -235,6 +267,7 @@ impl HttpContext for FilterStream {
             exchange::gate_response(&head, self.config.max_body_bytes)
         {
             debug!("#{} pass through: {reason}", self.id);
+            self.metrics.count(Metric::PassedThrough);
             return Action::Continue;
         }
         pending.upstream_etag = self.response_header("etag");
@@ -259,6 +292,17 @@ impl HttpContext for FilterStream {
     }
 
     fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        let action = self.response_body(body_size, end_of_stream);
+        if self.head_as_get && matches!(action, Action::Continue) {
+            // Whatever this chunk now holds (original or processed), a HEAD gets none of it.
+            let _ = host::replace_response_body(usize::MAX >> 1, &[]);
+        }
+        action
+    }
+}
+
+impl FilterStream {
+    fn response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         let State::Buffering(pending) = std::mem::replace(&mut self.state, State::Idle) else {
             return Action::Continue;
         };
@@ -266,6 +310,7 @@ impl HttpContext for FilterStream {
             // Without Content-Length we only learn the size while buffering: give up
             // and let the original bytes through untouched.
             info!("#{} pass through: {error}", self.id);
+            self.metrics.count(Metric::PassedThrough);
             return Action::Continue;
         }
         if !end_of_stream {
@@ -278,6 +323,7 @@ impl HttpContext for FilterStream {
         if !exchange::is_image_body(&body) {
             // Not an image after all (e.g. no or a generic Content-Type): untouched.
             debug!("#{} pass through: body is not an image", self.id);
+            self.metrics.count(Metric::PassedThrough);
             return Action::Continue;
         }
         let ctx = RequestContext {
@@ -289,8 +335,16 @@ impl HttpContext for FilterStream {
             upstream_vary: pending.upstream_vary.as_deref(),
             accept: pending.accept.as_deref(),
         };
-        match pipeline::process(&pending.command, &body, &ctx) {
+        let started = host::now_unix_nanos();
+        let result = pipeline::process(&pending.command, &body, &ctx);
+        let elapsed_ms = host::now_unix_nanos().saturating_sub(started) / 1_000_000;
+        self.metrics.record(Metric::ProcessingMs, elapsed_ms);
+        match result {
             Ok(processed) => {
+                self.metrics.count(Metric::Processed);
+                self.metrics.add(Metric::BytesIn, body.len() as u64);
+                self.metrics
+                    .add(Metric::BytesOut, processed.body.len() as u64);
                 if self.config.header_mode == HeaderMode::Held {
                     let edits =
                         exchange::processed_header_edits(&pending.command, &processed, &facts);
@@ -303,13 +357,61 @@ impl HttpContext for FilterStream {
                     );
                 }
             }
-            Err(error) => self.fail_in_body(&error, &pending.request_id, body_size),
+            Err(error) => {
+                self.metrics.count(Metric::Failed);
+                self.fail_in_body(&error, &pending.request_id, body_size)
+            }
         }
         Action::Continue
     }
 }
 
 impl FilterStream {
+    /// Answers 304 without processing when the client's `If-None-Match` holds
+    /// the ETag the processed response would have (it depends only on the
+    /// upstream ETag, the command and `Accept`). Returns whether it did.
+    fn answer_not_modified(&self, pending: &Pending) -> bool {
+        let Some(if_none_match) = pending.if_none_match.as_deref() else {
+            return false;
+        };
+        let upstream_etag = self.response_header("etag");
+        let variant = exchange::etag_variant(&pending.command, pending.accept.as_deref());
+        let Some(etag) = exchange::derived_etag(
+            upstream_etag.as_deref(),
+            &pending.command.normalized,
+            variant,
+        ) else {
+            return false;
+        };
+        if !exchange::if_none_match_hits(if_none_match, &etag) {
+            return false;
+        }
+        let mut headers: Vec<(String, String)> = vec![("etag".into(), etag)];
+        for name in exchange::NOT_MODIFIED_KEPT_HEADERS {
+            if let Some(v) = self.response_header(name) {
+                headers.push((name.to_string(), v));
+            }
+        }
+        if exchange::varies_on_accept(&pending.command) {
+            let vary = exchange::vary_with_accept(self.response_header("vary").as_deref());
+            headers.push(("vary".into(), vary));
+        }
+        let borrowed: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        match host::send_local_response(304, &borrowed, b"") {
+            Ok(()) => {
+                self.metrics.count(Metric::NotModified);
+                true
+            }
+            Err(status) => {
+                warn!("#{} could not answer 304: host status {status}", self.id);
+                false
+            }
+        }
+    }
+
     /// Every request header, values read as bytes and decoded leniently (the
     /// SDK's string getters panic on a non-UTF-8 value, which would trap the VM).
     fn request_headers(&self) -> Vec<(String, String)> {
@@ -378,6 +480,7 @@ fn apply_response_edits(edits: &[HeaderEdit]) {
 
 /// Host calls that report their status instead of panicking.
 mod host {
+    use crate::metrics::Kind;
     /// proxy-wasm ABI map types.
     #[derive(Clone, Copy)]
     #[repr(u32)]
@@ -389,6 +492,7 @@ mod host {
     const BUFFER_HTTP_RESPONSE_BODY: u32 = 1;
     const STATUS_OK: u32 = 0;
     const METRIC_COUNTER: u32 = 0;
+    const METRIC_HISTOGRAM: u32 = 2;
 
     #[link(wasm_import_module = "env")]
     extern "C" {
@@ -419,6 +523,7 @@ mod host {
             return_id: *mut u32,
         ) -> u32;
         fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
+        fn proxy_record_metric(metric_id: u32, value: u64) -> u32;
         fn proxy_send_local_response(
             status_code: u32,
             status_code_details_data: *const u8,
@@ -439,26 +544,40 @@ mod host {
         }
     }
 
-    /// The host's wall clock in Unix seconds (0 if the host cannot tell, which
-    /// makes every signature look expired rather than trapping).
-    pub fn now_unix_seconds() -> i64 {
+    /// The host's wall clock in Unix nanoseconds (0 if the host cannot tell).
+    pub fn now_unix_nanos() -> u64 {
         let mut nanos: u64 = 0;
         // SAFETY: the host writes one u64 through the pointer.
         let status = unsafe { proxy_get_current_time_nanoseconds(&mut nanos) };
         if status == STATUS_OK {
-            i64::try_from(nanos / 1_000_000_000).unwrap_or(0)
+            nanos
         } else {
             0
         }
     }
 
-    /// Defines a counter; `None` if the host refuses (the filter then runs without it).
-    pub fn define_counter(name: &str) -> Option<u32> {
+    /// The host's wall clock in Unix seconds (0 if the host cannot tell, which
+    /// makes every signature look expired rather than trapping).
+    pub fn now_unix_seconds() -> i64 {
+        i64::try_from(now_unix_nanos() / 1_000_000_000).unwrap_or(0)
+    }
+
+    /// Defines a metric; `None` if the host refuses (the filter then runs without it).
+    pub fn define_metric(kind: Kind, name: &str) -> Option<u32> {
+        let kind = match kind {
+            Kind::Counter => METRIC_COUNTER,
+            Kind::Histogram => METRIC_HISTOGRAM,
+        };
         let mut id: u32 = 0;
         // SAFETY: pointers and lengths describe live data for the whole call.
-        let status =
-            unsafe { proxy_define_metric(METRIC_COUNTER, name.as_ptr(), name.len(), &mut id) };
+        let status = unsafe { proxy_define_metric(kind, name.as_ptr(), name.len(), &mut id) };
         (status == STATUS_OK).then_some(id)
+    }
+
+    /// Records one histogram value, ignoring a host refusal.
+    pub fn record(id: u32, value: u64) {
+        // SAFETY: plain values.
+        let _ = unsafe { proxy_record_metric(id, value) };
     }
 
     /// Adds `by` to a counter, ignoring a host refusal.

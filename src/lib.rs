@@ -26,6 +26,7 @@ pub mod command;
 pub mod config;
 pub mod error;
 pub mod exchange;
+pub mod metrics;
 pub mod pipeline;
 pub mod raster;
 #[cfg(test)]

@@ -272,7 +272,8 @@ fn cases() -> Vec<Case> {
         }),
         ("passthrough_non_image", passthrough_non_image),
         ("passthrough_404", passthrough_404),
-        ("passthrough_head", passthrough_head),
+        ("head_has_the_headers_of_get", head_has_the_headers_of_get),
+        ("if_none_match_304_without_processing", if_none_match_304),
         ("passthrough_oversize_body", passthrough_oversize),
         ("early_mode_streams_processed_image", early_mode),
         ("info_json", info_json),
@@ -284,6 +285,11 @@ fn cases() -> Vec<Case> {
         ("every_format_round_trips_through_envoy", every_format),
         ("animated_gif_keeps_frames", animated_gif),
     ];
+    cases.push(("metrics_in_stats_and_prometheus", metrics_in_prometheus));
+    cases.push((
+        "bad_plugin_config_stops_envoy_naming_the_field",
+        bad_plugin_config,
+    ));
     cases.extend(auth::cases());
     cases
 }
@@ -540,21 +546,130 @@ fn passthrough_404(e: &Env) -> Check {
     ensure(r.body == direct.body, || "404 body changed".into())
 }
 
-fn passthrough_head(e: &Env) -> Check {
-    let r = e.curl(
-        Proto::H1,
-        &e.held_url("/demo/photo.jpg?x-bce-process=image/resize,w_10"),
-        &["-I"],
+fn head_has_the_headers_of_get(e: &Env) -> Check {
+    for (stack, url) in [
+        (
+            "held",
+            e.held_url("/demo/photo.jpg?x-bce-process=image/resize,w_10"),
+        ),
+        (
+            "early",
+            e.early_url("/demo/photo.jpg?x-bce-process=image/resize,w_10"),
+        ),
+    ] {
+        let get = e.curl(Proto::H1, &url, &[])?;
+        let head = e.curl(Proto::H1, &url, &["-I"])?;
+        eq(&format!("{stack}: HEAD status"), head.status, 200)?;
+        let raw = raw_head(&url)?;
+        ensure(raw.ends_with("\r\n\r\n"), || {
+            format!("{stack}: bytes after the HEAD response's headers: {raw:?}")
+        })?;
+        for name in [
+            "content-type",
+            "content-length",
+            "etag",
+            "x-bce-image-info",
+            "content-md5",
+        ] {
+            eq(
+                &format!("{stack}: HEAD {name}"),
+                head.header(name),
+                get.header(name),
+            )?;
+        }
+    }
+    // A HEAD fetched with GET whose answer is not processed still gets no body.
+    let raw = raw_head(&e.held_url("/demo/hello.txt?x-bce-process=image/resize,w_10"))?;
+    ensure(
+        raw.starts_with("HTTP/1.1 200") && raw.ends_with("\r\n\r\n"),
+        || format!("HEAD of a non-image with a command: {raw:?}"),
     )?;
-    eq("status", r.status, 200)?;
+    // Without a command, HEAD is the upstream's.
+    let head = e.curl(Proto::H1, &e.held_url("/demo/photo.jpg"), &["-I"])?;
     eq(
-        "content-length",
-        r.header("content-length"),
+        "plain HEAD content-length",
+        head.header("content-length"),
         Some(e.object(PHOTO).len().to_string().as_str()),
-    )?;
-    ensure(r.header("x-bce-image-info").is_none(), || {
-        "HEAD was processed".into()
-    })
+    )
+}
+
+/// Everything a raw HTTP/1.1 `HEAD` of `url` receives (the connection closes after it).
+fn raw_head(url: &str) -> Result<String, Failed> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").ok_or("not an http URL")?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut conn = std::net::TcpStream::connect(authority).map_err(|err| err.to_string())?;
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .map_err(|err| err.to_string())?;
+    write!(
+        conn,
+        "HEAD {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|err| err.to_string())?;
+    let mut got = Vec::new();
+    conn.read_to_end(&mut got).map_err(|err| err.to_string())?;
+    Ok(String::from_utf8_lossy(&got).into_owned())
+}
+
+fn if_none_match_304(e: &Env) -> Check {
+    for (stack, url) in [
+        (
+            "held",
+            e.held_url("/demo/pngsuite.png?x-bce-process=image/resize,w_20/format,f_auto"),
+        ),
+        (
+            "early",
+            e.early_url("/demo/pngsuite.png?x-bce-process=image/resize,w_20/format,f_auto"),
+        ),
+    ] {
+        let accept = "accept: image/webp,*/*";
+        let first = e.curl(Proto::H1, &url, &["-H", accept])?;
+        eq(&format!("{stack}: first"), first.status, 200)?;
+        let etag = first.header("etag").ok_or("no etag")?.to_string();
+        let again = e.curl(
+            Proto::H1,
+            &url,
+            &["-H", accept, "-H", &format!("if-none-match: {etag}")],
+        )?;
+        eq(&format!("{stack}: conditional"), again.status, 304)?;
+        ensure(again.body.is_empty(), || {
+            format!("{stack}: 304 with a body")
+        })?;
+        eq(
+            &format!("{stack}: 304 etag"),
+            again.header("etag"),
+            Some(etag.as_str()),
+        )?;
+        ensure(
+            again.header("vary").is_some_and(|v| v.contains("Accept")),
+            || format!("{stack}: 304 lacks Vary: Accept"),
+        )?;
+        eq(
+            &format!("{stack}: 304 last-modified"),
+            again.header("last-modified"),
+            first.header("last-modified"),
+        )?;
+        // Another Accept is another variant: processed again.
+        let other = e.curl(
+            Proto::H1,
+            &url,
+            &[
+                "-H",
+                "accept: image/png",
+                "-H",
+                &format!("if-none-match: {etag}"),
+            ],
+        )?;
+        eq(&format!("{stack}: other variant"), other.status, 200)?;
+        let stale = e.curl(
+            Proto::H1,
+            &url,
+            &["-H", accept, "-H", "if-none-match: \"nope\""],
+        )?;
+        eq(&format!("{stack}: stale tag"), stale.status, 200)?;
+        ensure(!stale.body.is_empty(), || "stale tag got no body".into())?;
+    }
+    Ok(())
 }
 
 fn passthrough_oversize(e: &Env) -> Check {
@@ -925,6 +1040,121 @@ fn crop_outside_image(e: &Env) -> Check {
             .as_str()
             .is_some_and(|m| m.contains("crop: the corner (6000, 0)")),
         || format!("message: {}", v["message"]),
+    )
+}
+
+/// A plugin config with a bad field: the VM refuses it in `on_configure`, so
+/// Envoy does not start serving with it, and the log names the field.
+fn bad_plugin_config(e: &Env) -> Check {
+    let tools = tools_from_env().ok_or("IPF_* not set")?;
+    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("envoy/envoy.yaml");
+    for (from, to, field) in [
+        (
+            "\"max_body_bytes\": 20971520",
+            "\"max_body_bytes\": 0",
+            "max_body_bytes",
+        ),
+        (
+            "\"resources\": [ \"demo/private/*\" ]",
+            "\"resources\": [ \"nobucket\" ]",
+            "protection.resources[0]",
+        ),
+        (
+            "\"header_mode\": \"held\"",
+            "\"header_mode\": \"held\", \"colour\": 1",
+            "colour",
+        ),
+    ] {
+        let started = Stack::start(
+            &tools,
+            &StackOptions {
+                envoy_template: template.clone(),
+                listen_port: 0,
+                bucket_dir: e.bucket.clone(),
+                work_dir: e.scratch.join("bad-config"),
+                concurrency: 1,
+                replacements: vec![(from.into(), to.into())],
+            },
+        );
+        match started {
+            Ok(mut stack) => {
+                stack.stop();
+                return Err(format!("Envoy started with a bad {field}").into());
+            }
+            Err(log) => ensure(log.contains(field), || {
+                format!("Envoy's log does not name {field}: {log}")
+            })?,
+        }
+    }
+    Ok(())
+}
+
+/// The value of one Prometheus sample line (`name{labels} value`) of the held stack.
+fn prometheus_value(e: &Env, series: &str) -> Result<Option<f64>, Failed> {
+    let text = e
+        .held
+        .lock()
+        .map_err(|_| "lock")?
+        .admin_get("/stats/prometheus")
+        .map_err(|err| err.to_string())?;
+    Ok(text
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok()))
+}
+
+fn metrics_in_prometheus(e: &Env) -> Check {
+    let series = |outcome: &str| format!("image_process_filter_requests{{outcome=\"{outcome}\"}}");
+    let read = |name: &str| -> Result<f64, Failed> {
+        prometheus_value(e, name)?.ok_or_else(|| format!("no {name} in /stats/prometheus").into())
+    };
+    let bytes_in = "image_process_filter_bytes{direction=\"in\"}";
+    let bytes_out = "image_process_filter_bytes{direction=\"out\"}";
+    let before = [
+        read(&series("processed"))?,
+        read(&series("passed_through"))?,
+        read(&series("rejected"))?,
+        read(bytes_in)?,
+        read(bytes_out)?,
+    ];
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/alpha.png?x-bce-process=image/resize,w_16"),
+        &[],
+    )?;
+    eq("processed status", r.status, 200)?;
+    let out_len = r.body.len() as f64;
+    e.curl(Proto::H1, &e.held_url("/demo/hello.txt"), &[])?;
+    e.curl(
+        Proto::H1,
+        &e.held_url("/demo/alpha.png?x-bce-process=image/resize,w_0"),
+        &[],
+    )?;
+    eq("processed +1", read(&series("processed"))? - before[0], 1.0)?;
+    eq(
+        "passed_through +1",
+        read(&series("passed_through"))? - before[1],
+        1.0,
+    )?;
+    eq("rejected +1", read(&series("rejected"))? - before[2], 1.0)?;
+    eq(
+        "bytes in",
+        read(bytes_in)? - before[3],
+        e.object("alpha.png").len() as f64,
+    )?;
+    eq("bytes out", read(bytes_out)? - before[4], out_len)?;
+    let text = e
+        .held
+        .lock()
+        .map_err(|_| "lock")?
+        .admin_get("/stats/prometheus")
+        .map_err(|err| err.to_string())?;
+    ensure(
+        text.contains("# TYPE image_process_filter_processing_ms histogram"),
+        || "no processing time histogram".into(),
+    )?;
+    ensure(
+        text.contains("image_process_filter_refused{reason=\"style_only\"}"),
+        || "refusals are not tagged by reason".into(),
     )
 }
 

@@ -213,8 +213,14 @@ impl Stack {
     /// Stops everything (also done on drop).
     pub fn stop(&mut self) {
         for child in self.children.iter_mut().rev() {
+            if matches!(child.try_wait(), Ok(Some(_))) {
+                continue; // already gone (e.g. Envoy refused its config)
+            }
             // SIGTERM first so Envoy and s3s-fs shut down cleanly, then make sure.
-            let _ = Command::new("kill").arg(child.id().to_string()).status();
+            let _ = Command::new("kill")
+                .arg(child.id().to_string())
+                .stderr(Stdio::null())
+                .status();
             let deadline = Instant::now() + Duration::from_secs(5);
             while Instant::now() < deadline {
                 if matches!(child.try_wait(), Ok(Some(_))) {

@@ -1,0 +1,109 @@
+//! The filter's metrics, host-free: names and kinds. The glue defines them
+//! through the host (`proxy_define_metric`); Envoy shows them as
+//! `wasmcustom.<name>` in `/stats` and `/stats/prometheus`.
+//!
+//! Names are dotted so one `stats_tags` rule can turn the last part into a tag
+//! (README, "Metrics").
+
+use crate::auth::RefusalReason;
+
+/// What a metric counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Responses replaced by a processed image (or `info`/`detect` JSON).
+    Processed,
+    /// Requests the filter left alone: no command, not a read, or a response
+    /// that is not processable (status, type, size, encoding).
+    PassedThrough,
+    /// Requests answered at once with a 4xx/5xx for a bad command.
+    Rejected,
+    /// Conditional requests answered 304 from the upstream ETag, without processing.
+    NotModified,
+    /// Processing that failed on the body (an error status, or the original
+    /// kept in `early` mode).
+    Failed,
+    /// Requests refused by the signature check or the protection, by reason.
+    Refused(RefusalReason),
+    /// Bytes of upstream bodies that were processed.
+    BytesIn,
+    /// Bytes of the processed bodies sent instead.
+    BytesOut,
+    /// Processing time per request, in milliseconds (histogram).
+    ProcessingMs,
+}
+
+/// How the host aggregates a metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Counter,
+    Histogram,
+}
+
+/// The common prefix of every name.
+pub const PREFIX: &str = "image_process_filter";
+
+impl Metric {
+    /// Every metric, in a fixed order (the glue stores ids in this order).
+    pub fn all() -> Vec<Metric> {
+        let mut all = vec![
+            Metric::Processed,
+            Metric::PassedThrough,
+            Metric::Rejected,
+            Metric::Failed,
+            Metric::NotModified,
+        ];
+        all.extend(RefusalReason::ALL.into_iter().map(Metric::Refused));
+        all.extend([Metric::BytesIn, Metric::BytesOut, Metric::ProcessingMs]);
+        all
+    }
+
+    /// The metric's position in [`Metric::all`].
+    pub fn index(self) -> usize {
+        Metric::all().iter().position(|m| *m == self).unwrap_or(0)
+    }
+
+    /// `image_process_filter.<...>`.
+    pub fn name(self) -> String {
+        let tail = match self {
+            Metric::Processed => "requests.processed".to_string(),
+            Metric::PassedThrough => "requests.passed_through".to_string(),
+            Metric::Rejected => "requests.rejected".to_string(),
+            Metric::Failed => "requests.failed".to_string(),
+            Metric::NotModified => "requests.not_modified".to_string(),
+            Metric::Refused(reason) => format!("refused.{}", reason.as_str()),
+            Metric::BytesIn => "bytes.in".to_string(),
+            Metric::BytesOut => "bytes.out".to_string(),
+            Metric::ProcessingMs => "processing_ms".to_string(),
+        };
+        format!("{PREFIX}.{tail}")
+    }
+
+    pub fn kind(self) -> Kind {
+        match self {
+            Metric::ProcessingMs => Kind::Histogram,
+            _ => Kind::Counter,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_indexed() {
+        let all = Metric::all();
+        let mut names: Vec<String> = all.iter().map(|m| m.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
+        for (i, m) in all.iter().enumerate() {
+            assert_eq!(m.index(), i);
+        }
+        assert_eq!(
+            Metric::Refused(RefusalReason::StyleOnly).name(),
+            "image_process_filter.refused.style_only"
+        );
+        assert_eq!(Metric::ProcessingMs.kind(), Kind::Histogram);
+    }
+}
