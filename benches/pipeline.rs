@@ -4,10 +4,9 @@
 //! 5312×2988 progressive photo); the other formats and a baseline JPEG are made
 //! from it at start-up by our own encoders.
 //!
-//! Meant to run as `cargo bench --bench pipeline` (all) or `cargo bench --bench
-//! pipeline -- decode` (one group), but that does not build yet: the release
-//! profile's `panic = "abort"` clashes with the unwinding bench target (see the
-//! README). `cargo xtask bench` compares the filter in Envoy with its peers.
+//! Run as `cargo bench --bench pipeline` (all) or `cargo bench --bench
+//! pipeline -- decode` (one group). `cargo xtask bench` compares the filter in
+//! Envoy with its peers.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use image_process_filter::codec::{self, EncodeOptions, ImageFormat};

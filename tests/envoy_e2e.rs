@@ -1199,7 +1199,11 @@ fn hostile_corpus(e: &Env) -> Check {
                 // Our own probe: the output keeps the source format (AVIF too).
                 let info = image_process_filter::codec::probe(&r.body)
                     .map_err(|err| format!("{what}: output: {err}"))?;
-                eq(&format!("{what}: size"), (info.width, info.height), (*w, *h))?;
+                eq(
+                    &format!("{what}: size"),
+                    (info.width, info.height),
+                    (*w, *h),
+                )?;
             }
             Error(code) => {
                 eq(&format!("{what}: status"), r.status, 400)?;

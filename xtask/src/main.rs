@@ -28,7 +28,8 @@ commands:
   build                              build dist/image_process_filter.wasm (+ .sha256)
   demo [--port P] [--bucket-dir DIR] run Envoy with the filter on 127.0.0.1:P (default 8080)
                                      in front of bucket `demo` (default: samples/)
-  test                               fmt, clippy, unit tests, wasm build, Envoy end-to-end tests
+  test                               fmt, clippy, unit tests, wasm build, Envoy end-to-end tests,
+                                     deployment examples (envoy/) in real Envoy
   bench [--rounds N] [--warmup N] [--throughput-rounds N] [--throughput-requests N]
         [--quick] [--output FILE]    the filter in Envoy vs nginx image_filter and sharp
                                      (libvips), one interleaved run -> BENCHMARKS.md";
@@ -348,16 +349,21 @@ fn test() -> Result<()> {
     tools::ensure_curl()?;
     let python = tools::ensure_signing_sdks()?;
     tools::ensure_test_fonts()?;
-    run(Command::new(&tools.envoy)
-        .args(["--mode", "validate", "-c", "envoy/envoy.yaml"])
-        .args(["--log-level", "warn"]))?;
-    // Unit tests, doc tests, the CLI tests and the Envoy end-to-end tests.
+    let k8s_models = tools::ensure_k8s_models()?;
+    for config in ["envoy/envoy.yaml", "envoy/production.yaml"] {
+        run(Command::new(&tools.envoy)
+            .args(["--mode", "validate", "-c", config])
+            .args(["--log-level", "error"]))?;
+    }
+    // Unit tests, doc tests, the CLI tests, the Envoy end-to-end tests and
+    // the deployment examples (envoy/, Istio, Envoy Gateway) in real Envoy.
     run(cargo()
         .args(["test", "--workspace"])
         .env("IPF_ENVOY", &tools.envoy)
         .env("IPF_S3S_FS", &tools.s3s_fs)
         .env("IPF_WASM", &tools.wasm)
-        .env("IPF_PYTHON", &python))?;
+        .env("IPF_PYTHON", &python)
+        .env("IPF_K8S_MODELS", &k8s_models))?;
     println!("xtask: all checks passed");
     Ok(())
 }

@@ -10,6 +10,8 @@
 //! | BOS Python SDK, boto3 (signing clients for the tests) | PyPI | the same venv |
 //! | bench peers: nginx + `image_filter`, `jpegtran`, node + npm | Debian (`apt-get`) | the system |
 //! | bench peer: sharp (bundles libvips) | npm | `target/tools/sharp` |
+//! | node, npm | Debian (`apt-get`), if missing | the system |
+//! | Istio CRD schemas (`@kubernetes-models/istio`), js-yaml | npm | `target/tools/k8s-models` |
 
 use crate::{root, run, Result};
 use std::path::{Path, PathBuf};
@@ -23,6 +25,9 @@ const BCE_PYTHON_SDK: &str = "bce-python-sdk==0.9.79";
 const BOTO3: &str = "boto3==1.44.5";
 /// The storage server: an S3-compatible server over a directory.
 const S3S_FS: &str = "s3s-fs@0.14.1";
+/// Validators generated from Istio 1.29's CRDs, and a YAML reader, for the
+/// deployment-example tests.
+const K8S_MODELS: [&str; 2] = ["@kubernetes-models/istio@3.0.1", "js-yaml@4.1.0"];
 
 fn succeeds(cmd: &mut Command) -> bool {
     cmd.output().map(|o| o.status.success()).unwrap_or(false)
@@ -236,4 +241,41 @@ pub fn ensure_s3s_fs() -> Result<PathBuf> {
         ])
         .arg(tools_dir()))?;
     Ok(bin)
+}
+
+/// The npm packages `tests/support/k8s_manifests.mjs` needs (Istio CRD
+/// validators, js-yaml), under `target/tools/k8s-models`; node and npm from
+/// Debian if missing. Returns the `node_modules` directory.
+pub fn ensure_k8s_models() -> Result<PathBuf> {
+    let prefix = tools_dir().join("k8s-models");
+    let modules = prefix.join("node_modules");
+    let installed = |package: &str, version: &str| {
+        std::fs::read_to_string(modules.join(package).join("package.json"))
+            .map(|text| text.contains(&format!("\"version\": \"{version}\"")))
+            .unwrap_or(false)
+    };
+    if installed("@kubernetes-models/istio", "3.0.1") && installed("js-yaml", "4.1.0") {
+        return Ok(modules);
+    }
+    let mut missing = Vec::new();
+    if !has_program("node") {
+        missing.push("nodejs");
+    }
+    if !has_program("npm") {
+        missing.push("npm");
+    }
+    apt_install(&missing)?;
+    std::fs::create_dir_all(&prefix).map_err(|e| e.to_string())?;
+    run(Command::new("npm")
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel",
+            "error",
+            "--prefix",
+        ])
+        .arg(&prefix)
+        .args(K8S_MODELS))?;
+    Ok(modules)
 }
