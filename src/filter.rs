@@ -900,13 +900,17 @@ mod host {
     }
 
     /// Replaces the `old_size` buffered bytes of the response body with `body`.
+    ///
+    /// The size passed is the larger of the two: Envoy replaces the whole
+    /// buffer when it is at least the buffer's length, and ngx_wasm_module
+    /// caps the new body at it (nginx/README.md), so a larger output is not cut.
     pub fn replace_response_body(old_size: usize, body: &[u8]) -> Result<(), u32> {
         // SAFETY: as above.
         check(unsafe {
             proxy_set_buffer_bytes(
                 BUFFER_HTTP_RESPONSE_BODY,
                 0,
-                old_size,
+                old_size.max(body.len()),
                 body.as_ptr(),
                 body.len(),
             )
