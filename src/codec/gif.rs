@@ -15,6 +15,7 @@
 use super::animation::{Animation, Frame};
 use super::{decode_error, ImageFormat, SourceInfo};
 use crate::error::{ProcessError, Result};
+use crate::pipeline::{MAX_SOURCE_PIXELS, MAX_SOURCE_SIDE};
 use crate::raster::{PixelLayout, Raster};
 use gif::{ColorOutput, DecodeOptions, DisposalMethod, MemoryLimit};
 use std::io::Cursor;
@@ -102,6 +103,19 @@ pub(crate) fn walk(bytes: &[u8]) -> Result<GifHeader> {
                 );
                 if fw == 0 || fh == 0 {
                     return Err(bad("a frame has a zero side"));
+                }
+                // A frame may declare more than the logical screen; decoding it
+                // costs its own area, so it is held to the source limits here,
+                // before anything is allocated.
+                let (fw, fh) = (u32::from(fw), u32::from(fh));
+                if fw > MAX_SOURCE_SIDE
+                    || fh > MAX_SOURCE_SIDE
+                    || u64::from(fw) * u64::from(fh) > MAX_SOURCE_PIXELS
+                {
+                    return Err(ProcessError::too_large(format!(
+                        "a GIF frame declares {fw}x{fh} px, past the source limits \
+                         ({MAX_SOURCE_SIDE} px a side, {MAX_SOURCE_PIXELS} px)"
+                    )));
                 }
                 frames += 1;
                 let flags = desc[8];
@@ -415,9 +429,13 @@ mod tests {
         // Truncated header and zero-sized screen are rejected.
         assert!(walk(b"GIF89a\x01\0").is_err());
         assert!(walk(b"GIF89a\0\0\x01\0\0\0\0;").is_err());
-        // A declared huge frame is counted, not allocated.
-        let bomb = b"GIF89a\xff\xff\xff\xff\0\0\0,\0\0\0\0\xff\xff\xff\xff\0\x02\x02\x4c\x01\0;";
-        let h = walk(bomb).unwrap();
-        assert_eq!((h.width, h.height, h.frames), (65535, 65535, 1));
+        // A declared huge frame is refused from its descriptor, not allocated.
+        let bomb = b"GIF89a\x20\0\x20\0\0\0\0,\0\0\0\0\xff\xff\xff\xff\0\x02\x02\x4c\x01\0;";
+        assert_eq!(
+            walk(bomb).unwrap_err().code,
+            crate::error::ErrorCode::ImageTooLarge
+        );
+        let ok = b"GIF89a\x20\0\x20\0\0\0\0,\0\0\0\0\x10\0\x10\0\0\x02\x02\x4c\x01\0;";
+        assert_eq!(walk(ok).unwrap().frames, 1);
     }
 }
