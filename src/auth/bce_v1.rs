@@ -102,13 +102,7 @@ pub fn canonical_query(params: &[QueryParam<'_>]) -> String {
     let mut pairs: Vec<String> = params
         .iter()
         .filter(|p| !p.is("authorization"))
-        .map(|p| {
-            format!(
-                "{}={}",
-                uri_encode(&p.name, false),
-                uri_encode(&p.value, false)
-            )
-        })
+        .map(QueryParam::canonical_pair)
         .collect();
     pairs.sort();
     pairs.join("&")

@@ -66,6 +66,16 @@ impl QueryParam<'_> {
         self.name.eq_ignore_ascii_case(name.as_bytes())
     }
 
+    /// `UriEncode(name)=UriEncode(value)`, slashes encoded: the form both
+    /// schemes sign and the filter sends upstream.
+    pub fn canonical_pair(&self) -> String {
+        format!(
+            "{}={}",
+            uri_encode(&self.name, false),
+            uri_encode(&self.value, false)
+        )
+    }
+
     /// The decoded value as text (invalid UTF-8 replaced).
     pub fn value_str(&self) -> String {
         String::from_utf8_lossy(&self.value).into_owned()

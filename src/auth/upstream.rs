@@ -2,7 +2,7 @@
 //! bucket works unchanged behind the proxy: SigV4 for S3-compatible upstreams,
 //! BCE v1 for BOS. The same signer serves the filter's own fetches.
 
-use super::encoding::{canonical_uri, parse_query, split_path, uri_encode};
+use super::encoding::{canonical_uri, parse_query, split_path, QueryParam};
 use super::{bce_v1, clock, sigv4, Credential, Scheme};
 use serde::Deserialize;
 use std::fmt;
@@ -136,16 +136,7 @@ pub fn canonical_path(path_and_query: &str) -> String {
     let params = parse_query(query);
     if !params.is_empty() {
         out.push('?');
-        let pairs: Vec<String> = params
-            .iter()
-            .map(|p| {
-                format!(
-                    "{}={}",
-                    uri_encode(&p.name, false),
-                    uri_encode(&p.value, false)
-                )
-            })
-            .collect();
+        let pairs: Vec<String> = params.iter().map(QueryParam::canonical_pair).collect();
         out.push_str(&pairs.join("&"));
     }
     out
