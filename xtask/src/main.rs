@@ -349,6 +349,7 @@ fn test() -> Result<()> {
     tools::ensure_curl()?;
     let python = tools::ensure_signing_sdks()?;
     tools::ensure_test_fonts()?;
+    let chromium = tools::ensure_chromium()?;
     let k8s_models = tools::ensure_k8s_models()?;
     for config in ["envoy/envoy.yaml", "envoy/production.yaml"] {
         run(Command::new(&tools.envoy)
@@ -363,6 +364,7 @@ fn test() -> Result<()> {
         .env("IPF_S3S_FS", &tools.s3s_fs)
         .env("IPF_WASM", &tools.wasm)
         .env("IPF_PYTHON", &python)
+        .env("IPF_CHROMIUM", &chromium)
         .env("IPF_K8S_MODELS", &k8s_models))?;
     println!("xtask: all checks passed");
     Ok(())

@@ -11,6 +11,7 @@
 //! | bench peers: nginx + `image_filter`, `jpegtran`, node + npm | Debian (`apt-get`) | the system |
 //! | bench peer: sharp (bundles libvips) | npm | `target/tools/sharp` |
 //! | node, npm | Debian (`apt-get`), if missing | the system |
+//! | Chromium (opens `imgproc compare`'s page headless in the CLI tests) | Debian (`apt-get`), if missing | the system |
 //! | Istio CRD schemas (`@kubernetes-models/istio`), js-yaml | npm | `target/tools/k8s-models` |
 
 use crate::{root, run, Result};
@@ -85,6 +86,14 @@ pub fn ensure_test_fonts() -> Result<()> {
     } else {
         apt_install(&["fonts-wqy-zenhei"])
     }
+}
+
+/// Headless Chromium, which opens `imgproc compare`'s page in the CLI tests.
+pub fn ensure_chromium() -> Result<PathBuf> {
+    if !has_program("chromium") {
+        apt_install(&["chromium"])?;
+    }
+    Ok(PathBuf::from("chromium"))
 }
 
 /// curl, the client the end-to-end tests drive the filter with.
