@@ -78,7 +78,8 @@ fn decode(c: &mut Criterion) {
     ] {
         let info = codec::probe(bytes).unwrap();
         for (scale, min) in [
-            ("1_8", Some((400, 226))),
+            // 1/8 must cover twice the target (a block average), 1/4 … only once.
+            ("1_8", Some((300, 170))),
             ("1_4", Some((1000, 600))),
             ("1_2", Some((2000, 1100))),
             ("1_1", None),
@@ -87,6 +88,17 @@ fn decode(c: &mut Criterion) {
                 b.iter(|| codec::decode(black_box(bytes), &info, min).unwrap())
             });
         }
+        // The DC-only decoder alone, and what 1/8 cost before it: jpeg-decoder's own 1/8.
+        g.bench_function(format!("{kind}/1_8_dc_only"), |b| {
+            b.iter(|| codec::jpeg_dc::decode_eighth(black_box(bytes)).unwrap())
+        });
+        g.bench_function(format!("{kind}/1_8_jpeg_decoder"), |b| {
+            b.iter(|| {
+                let mut d = jpeg_decoder::Decoder::new(black_box(&bytes[..]));
+                d.scale(664, 374).unwrap();
+                d.decode().unwrap()
+            })
+        });
     }
     g.finish();
     let mut g = c.benchmark_group("decode_1328x747");

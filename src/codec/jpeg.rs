@@ -59,6 +59,13 @@ pub fn decode(bytes: &[u8], info: &SourceInfo, min_size: Option<(u32, u32)>) -> 
     let mut decoder = Decoder::new(bytes);
     if let Some(min) = min_size {
         let num = shrink_numerator((info.width, info.height), min);
+        if num == 1 {
+            // 1/8 scale needs only the DC coefficients: far less work, and
+            // progressive files skip their AC scans entirely.
+            if let Some(raster) = super::jpeg_dc::decode_eighth(bytes) {
+                return Ok(raster);
+            }
+        }
         if num < 8 {
             // jpeg-decoder picks the smallest scale whose width OR height reaches
             // the request, so asking for the exact scaled size selects `num`.

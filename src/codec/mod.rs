@@ -14,6 +14,7 @@ pub mod exif;
 pub mod gif;
 pub mod heic;
 pub mod jpeg;
+pub mod jpeg_dc;
 pub mod metadata;
 pub mod png;
 pub mod webp;
