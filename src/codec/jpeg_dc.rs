@@ -38,6 +38,10 @@ struct Huffman {
     /// Indexed by the next 9 bits: `(code length << 8) | symbol`, 0 when the
     /// code is longer than 9 bits.
     fast: Box<[u16; 1 << FAST_BITS]>,
+    /// For AC tables: indexed by the next 11 bits, how to skip one AC code
+    /// with its extra bits: `(coefficients advanced << 4) | bits in all`
+    /// (advance 0 = end of block), 0 when longer than 11 bits.
+    skip: Box<[u16; 1 << SKIP_BITS]>,
     /// Largest code of each length (left-aligned to 16 bits), for the slow path.
     max_code: [u32; 18],
     /// `symbols` index minus the first code of each length.
@@ -46,11 +50,13 @@ struct Huffman {
 }
 
 const FAST_BITS: u32 = 9;
+const SKIP_BITS: u32 = 11;
 
 impl Huffman {
     /// Builds the table from a DHT segment's 16 counts and its symbols.
     fn new(counts: &[u8; 16], symbols: &[u8]) -> Option<Huffman> {
         let mut fast = Box::new([0u16; 1 << FAST_BITS]);
+        let mut skip = Box::new([0u16; 1 << SKIP_BITS]);
         let mut max_code = [0u32; 18];
         let mut delta = [0i32; 17];
         let mut code: u32 = 0;
@@ -59,11 +65,25 @@ impl Huffman {
             let count = u32::from(counts[len as usize - 1]);
             delta[len as usize] = k as i32 - code as i32;
             for _ in 0..count {
+                let symbol = *symbols.get(k)?;
                 if len <= FAST_BITS {
                     let first = (code << (FAST_BITS - len)) as usize;
                     let span = 1usize << (FAST_BITS - len);
-                    let entry = ((len as u16) << 8) | u16::from(*symbols.get(k)?);
+                    let entry = ((len as u16) << 8) | u16::from(symbol);
                     fast.get_mut(first..first + span)?.fill(entry);
+                }
+                let (run, size) = (u32::from(symbol >> 4), u32::from(symbol & 15));
+                if len + size <= SKIP_BITS {
+                    let advance = match (run, size) {
+                        (0, 0) => 0,   // end of block
+                        (15, 0) => 16, // sixteen zeros
+                        (_, 0) => 64,  // undefined: ends the block as corrupt
+                        _ => run + 1,
+                    };
+                    let first = (code << (SKIP_BITS - len)) as usize;
+                    let span = 1usize << (SKIP_BITS - len);
+                    let entry = ((advance as u16) << 4) | (len + size) as u16;
+                    skip.get_mut(first..first + span)?.fill(entry);
                 }
                 code += 1;
                 k += 1;
@@ -78,6 +98,7 @@ impl Huffman {
         max_code[17] = u32::MAX;
         Some(Huffman {
             fast,
+            skip,
             max_code,
             delta,
             symbols: symbols.get(..k)?.to_vec(),
@@ -110,6 +131,29 @@ impl<'a> Bits<'a> {
 
     #[inline(always)]
     fn refill(&mut self) {
+        // Fast path: the next 8 bytes hold no 0xFF (no stuffing, no
+        // marker), so as many whole bytes as fit go in at once.
+        if !self.at_marker {
+            if let Some(next) = self.data.get(self.pos..self.pos + 8) {
+                let word = u64::from_be_bytes(next.try_into().expect("8 bytes"));
+                let inverted = !word;
+                let has_ff = inverted.wrapping_sub(0x0101_0101_0101_0101)
+                    & !inverted
+                    & 0x8080_8080_8080_8080;
+                if has_ff == 0 {
+                    let bytes = (64 - self.count) / 8;
+                    let taken = if bytes == 8 {
+                        word
+                    } else {
+                        (word >> (64 - 8 * bytes)) << ((64 - self.count - 8 * bytes) % 64)
+                    };
+                    self.acc |= taken;
+                    self.count += 8 * bytes;
+                    self.pos += bytes as usize;
+                    return;
+                }
+            }
+        }
         while self.count <= 56 {
             let byte = if self.at_marker {
                 0
@@ -596,6 +640,18 @@ impl BlockCoding {
 fn skip_ac(bits: &mut Bits, ac: &Huffman) -> Option<()> {
     let mut k = 1u32;
     while k < 64 {
+        if bits.count < 16 {
+            bits.refill();
+        }
+        let entry = ac.skip[bits.peek(SKIP_BITS) as usize];
+        if entry != 0 {
+            bits.consume(u32::from(entry & 15));
+            match entry >> 4 {
+                0 => break,
+                advance => k += u32::from(advance),
+            }
+            continue;
+        }
         let rs = bits.symbol(ac)?;
         let (run, size) = (u32::from(rs >> 4), u32::from(rs & 15));
         if size == 0 {
