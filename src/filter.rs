@@ -946,13 +946,15 @@ impl FilterStream {
         if !self.fetch.outstanding.is_empty() {
             return;
         }
+        if !matches!(&self.state, State::Persisting(p) if matches!(p.stage, PersistStage::Read(_)))
+        {
+            return; // the source is not in yet (or the write is under way)
+        }
         let State::Persisting(mut p) = std::mem::replace(&mut self.state, State::Idle) else {
             return;
         };
         let PersistStage::Read(source) = std::mem::replace(&mut p.stage, PersistStage::Reading(0))
         else {
-            p.stage = PersistStage::Reading(0);
-            self.state = State::Persisting(p);
             return;
         };
         if let Some(error) = self.fetch.error.take() {

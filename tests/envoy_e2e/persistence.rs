@@ -171,7 +171,11 @@ fn put_load(e: &Env) -> Check {
 fn get_save(e: &Env) -> Check {
     let source_before = sha256(&e.object(PHOTO));
     let key = "saved/get-save.jpg";
-    let image = "image/resize,w_64/quality,Q_80";
+    // With a watermark: its object is fetched while the source is read.
+    let image = &format!(
+        "image/resize,w_200/watermark,image_{},g_5/quality,Q_80",
+        b64("wm/logo.png")
+    );
     let process = format!("{image}|system/save,o_{}", b64(key));
     let url = url_of(&super::auth::sdk(
         e,
