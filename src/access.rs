@@ -8,7 +8,9 @@
 //!   any object, as S3 and BOS do.
 //! - On a protected object an unsigned request may only use a style.
 //! - Writes (PUT, POST, DELETE, ...) are not the filter's business: they pass
-//!   through untouched and are never signed by the filter.
+//!   through untouched and are never signed by the filter. The exception is
+//!   persistence (`system/load` on a PUT, `system/save` on a GET), which the
+//!   filter carries out itself under the rules of [`crate::persistence`].
 //! - A client's signature never reaches the upstream once the filter verified
 //!   it or changed the request; with `upstream_signing` the filter signs reads
 //!   with its own key.
@@ -19,6 +21,7 @@ use crate::command::{query, Command};
 use crate::config::FilterConfig;
 use crate::error::{ErrorCode, ProcessError};
 use crate::exchange::{self, RequestDecision};
+use crate::persistence::{self, PersistPlan};
 
 /// A request header change: set (`Some`) or remove (`None`). `:path` and
 /// `:authority` are among them.
@@ -41,6 +44,9 @@ pub enum Admission {
         /// (`ignore-error`): not to unsigned requests on protected objects.
         original_allowed: bool,
     },
+    /// `system/load` / `system/save`: the filter reads, processes and writes
+    /// itself, and answers; the request never goes upstream.
+    Persist(Box<PersistPlan>),
 }
 
 /// Query parameters that carry a client's signature or session token.
@@ -65,8 +71,20 @@ pub fn gate_enabled(config: &FilterConfig) -> bool {
     !config.credentials.is_empty() || !config.protection.resources.is_empty()
 }
 
-/// Decides a request. `now` is Unix seconds from the host's clock.
-pub fn admit(config: &FilterConfig, req: &IncomingRequest<'_>, now: i64) -> Admission {
+/// Decides a request. `has_body` says whether the request carries a body;
+/// `now` is Unix seconds from the host's clock.
+pub fn admit(
+    config: &FilterConfig,
+    req: &IncomingRequest<'_>,
+    has_body: bool,
+    now: i64,
+) -> Admission {
+    match persistence::admit(config, req, has_body, now) {
+        persistence::Decision::NotOurs => {}
+        persistence::Decision::Refuse(refusal) => return Admission::Refuse(refusal),
+        persistence::Decision::Reject(error) => return Admission::Reject(error),
+        persistence::Decision::Persist(plan) => return Admission::Persist(plan),
+    }
     let reads = is_read(req.method);
     let gate = gate_enabled(config) && reads;
     let clock = Clock {
@@ -225,6 +243,7 @@ mod tests {
                 path,
                 headers: &h,
             },
+            false,
             NOW,
         )
     }

@@ -14,7 +14,8 @@
 //!   "upstream_cluster": "storage",
 //!   "fonts": { "WenQuanYi": "demo/fonts/wqy-zenhei.ttc" },
 //!   "object_cache_bytes": 67108864,
-//!   "object_cache_ttl_seconds": 60
+//!   "object_cache_ttl_seconds": 60,
+//!   "persistence": { "enabled": true, "allow_overwrite_source": false, "buckets": [] }
 //! }
 //! ```
 
@@ -23,6 +24,7 @@ use crate::auth::protection::Protection;
 use crate::auth::upstream::UpstreamSigning;
 use crate::auth::Credential;
 use crate::command::{is_valid_style_name, Command, Styles};
+use crate::persistence::PersistenceConfig;
 use crate::pipeline::MAX_SOURCE_BYTES;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -81,6 +83,9 @@ pub struct FilterConfig {
     /// Seconds a cached object is used without asking the storage; after
     /// that it is revalidated with `If-None-Match` (0 – 86 400, default 60).
     pub object_cache_ttl_seconds: u64,
+    /// `system/load` and `system/save`: whether the filter writes processed
+    /// results into the storage, and where (off by default).
+    pub persistence: PersistenceConfig,
     /// `fonts`, parsed.
     #[serde(skip)]
     pub font_objects: BTreeMap<String, ObjectRef>,
@@ -107,6 +112,7 @@ impl Default for FilterConfig {
             fonts: BTreeMap::new(),
             object_cache_bytes: 64 << 20,
             object_cache_ttl_seconds: 60,
+            persistence: PersistenceConfig::default(),
             font_objects: BTreeMap::new(),
         }
     }
@@ -193,6 +199,13 @@ impl FilterConfig {
         if !config.fonts.is_empty() && config.upstream_cluster.is_none() {
             return Err("fonts need upstream_cluster to fetch them from".into());
         }
+        config.persistence.validate()?;
+        if config.persistence.enabled && config.upstream_cluster.is_none() {
+            return Err(
+                "persistence.enabled needs upstream_cluster to read sources from and write results to"
+                    .into(),
+            );
+        }
         Ok(config)
     }
 }
@@ -224,6 +237,13 @@ mod tests {
             "demo/fonts/wqy.ttc"
         );
         assert_eq!((c.object_cache_bytes, c.object_cache_ttl_seconds), (0, 5));
+        assert!(!c.persistence.enabled, "persistence is off by default");
+        let c = FilterConfig::from_json(
+            br#"{"upstream_cluster":"storage","persistence":{"enabled":true,"allow_overwrite_source":true,"buckets":["thumbs"]}}"#,
+        )
+        .unwrap();
+        assert!(c.persistence.enabled && c.persistence.allow_overwrite_source);
+        assert_eq!(c.persistence.buckets, ["thumbs"]);
     }
 
     #[test]
@@ -307,6 +327,9 @@ mod tests {
             br#"{"fonts":{"a":"demo/a.ttf"}}"#,
             br#"{"object_cache_bytes":2000000000}"#,
             br#"{"object_cache_ttl_seconds":86401}"#,
+            br#"{"persistence":{"enabled":true}}"#,
+            br#"{"persistence":{"buckets":["UPPER"]}}"#,
+            br#"{"persistence":{"overwrite":true}}"#,
             b"{",
         ] {
             assert!(

@@ -20,8 +20,11 @@ pub enum ErrorCode {
     MissingArgument,
     /// 404: `style/<name>` names no configured style.
     NoSuchStyle,
-    /// 404: an object the command needs (a watermark image or font) does not exist.
+    /// 404: an object the command needs (a watermark image or font, the
+    /// `system/load` source) does not exist.
     NoSuchKey,
+    /// 404: the storage has no bucket to save a `system/save` result into.
+    NoSuchBucket,
     /// 400: the source or a result breaks a size limit (bytes, sides, pixels).
     ImageTooLarge,
     /// 400: the body is not an image we can decode (unknown magic, corrupt data).
@@ -64,7 +67,7 @@ impl ErrorCode {
             | ErrorCode::RequestExpired
             | ErrorCode::RequestTimeTooSkewed
             | ErrorCode::InvalidAccessKeyId => 403,
-            ErrorCode::NoSuchStyle | ErrorCode::NoSuchKey => 404,
+            ErrorCode::NoSuchStyle | ErrorCode::NoSuchKey | ErrorCode::NoSuchBucket => 404,
             ErrorCode::NotImplemented => 501,
             ErrorCode::InternalError => 500,
         }
@@ -77,6 +80,7 @@ impl ErrorCode {
             ErrorCode::MissingArgument => "MissingArgument",
             ErrorCode::NoSuchStyle => "NoSuchStyle",
             ErrorCode::NoSuchKey => "NoSuchKey",
+            ErrorCode::NoSuchBucket => "NoSuchBucket",
             ErrorCode::ImageTooLarge => "ImageTooLarge",
             ErrorCode::InvalidImage => "InvalidImage",
             ErrorCode::UnsupportedFormat => "UnsupportedFormat",

@@ -16,6 +16,7 @@ use crate::error::ProcessError;
 use crate::exchange::{self, ExchangeFacts, Gate, HeaderEdit, UpstreamHead};
 use crate::metrics::Metric;
 use crate::objects::{self, CacheEntry, CacheIndex, FetchAnswer, Lookup};
+use crate::persistence::{self, PersistPlan, Saved};
 use crate::pipeline::{self, RequestContext};
 use log::{debug, info, warn};
 use proxy_wasm::hostcalls;
@@ -140,6 +141,32 @@ enum State {
     Buffering(Box<Pending>),
     /// The body is complete (and paused); waiting for watermark objects.
     AwaitingObjects(Box<Pending>, usize),
+    /// `system/load` / `system/save`: the request is paused while the filter
+    /// reads the source, processes it and writes the result.
+    Persisting(Box<Persisting>),
+}
+
+/// A persistence request under way.
+struct Persisting {
+    plan: Box<PersistPlan>,
+    request_id: String,
+    /// The client's `Host`, sent (and signed) on the filter's own calls.
+    authority: String,
+    accept: Option<String>,
+    stage: PersistStage,
+}
+
+enum PersistStage {
+    /// Waiting for the source (call token).
+    Reading(u32),
+    /// The source is in; waiting for watermark objects.
+    Read(Vec<u8>),
+    /// Waiting for the storage's answer to the PUT (call token), with what was sent.
+    Writing {
+        token: u32,
+        size: usize,
+        content_type: &'static str,
+    },
 }
 
 /// The watermark objects of one request: what is in, what is on its way.
@@ -191,6 +218,10 @@ impl Context for FilterStream {
         body_size: usize,
         _num_trailers: usize,
     ) {
+        if self.is_persist_call(token_id) {
+            self.on_persist_call(token_id, body_size);
+            return;
+        }
         let Some((object, cached)) = self.fetch.outstanding.remove(&token_id) else {
             return;
         };
@@ -237,6 +268,10 @@ impl Context for FilterStream {
             }
             return;
         }
+        if matches!(self.state, State::Persisting(..)) {
+            self.persist_when_ready();
+            return;
+        }
         if !matches!(self.state, State::AwaitingObjects(..)) {
             return; // the body is not complete yet: it is processed when it is
         }
@@ -255,7 +290,7 @@ impl Context for FilterStream {
 }
 
 impl HttpContext for FilterStream {
-    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+    fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
         let all = self.request_headers();
         let pseudo = |name: &str| {
             all.iter()
@@ -277,7 +312,17 @@ impl HttpContext for FilterStream {
             path: &path,
             headers: &headers,
         };
-        match access::admit(&self.config, &request, host::now_unix_seconds()) {
+        let has_body = !end_of_stream
+            || request
+                .header("content-length")
+                .is_some_and(|v| v.trim().parse::<u64>().map_or(true, |n| n > 0));
+        match access::admit(&self.config, &request, has_body, host::now_unix_seconds()) {
+            Admission::Persist(plan) => {
+                let authority = request.header("host").unwrap_or_default().to_string();
+                let accept = request.header("accept").map(str::to_string);
+                self.start_persistence(plan, request_id, authority, accept);
+                Action::Pause
+            }
             Admission::Refuse(refusal) => {
                 self.metrics.count(Metric::Refused(refusal.reason));
                 info!(
@@ -760,6 +805,209 @@ impl FilterStream {
                 );
             }
         }
+    }
+}
+
+/// Persistence (`system/load`, `system/save`): every decision comes from
+/// [`crate::persistence`]; this only makes the calls and answers.
+impl FilterStream {
+    fn start_persistence(
+        &mut self,
+        plan: Box<PersistPlan>,
+        request_id: String,
+        authority: String,
+        accept: Option<String>,
+    ) {
+        info!(
+            "#{} request {request_id}: {} -> {} by {}",
+            self.id, plan.source, plan.target, plan.verified.access_key
+        );
+        let started = self
+            .start_fetches(&plan.command, &plan.source.path(), &authority)
+            .and_then(|()| {
+                let headers = objects::watermark_fetch_headers(
+                    &plan.source,
+                    &authority,
+                    None,
+                    self.config.upstream_signing.as_ref(),
+                    host::now_unix_seconds(),
+                );
+                self.dispatch(&headers, None)
+            });
+        match started {
+            Ok(token) => {
+                self.state = State::Persisting(Box::new(Persisting {
+                    plan,
+                    request_id,
+                    authority,
+                    accept,
+                    stage: PersistStage::Reading(token),
+                }));
+            }
+            Err(error) => self.persist_failed(&error, &request_id),
+        }
+    }
+
+    /// A call to `upstream_cluster` (persistence's read or write).
+    fn dispatch(
+        &self,
+        headers: &[(String, String)],
+        body: Option<&[u8]>,
+    ) -> Result<u32, ProcessError> {
+        let cluster = self.config.upstream_cluster.as_deref().ok_or_else(|| {
+            ProcessError::internal("persistence: the filter has no upstream_cluster")
+        })?;
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        hostcalls::dispatch_http_call(
+            cluster,
+            headers,
+            body,
+            Vec::new(),
+            Duration::from_millis(persistence::CALL_TIMEOUT_MS),
+        )
+        .map_err(|status| {
+            ProcessError::internal(format!(
+                "persistence: cannot call cluster '{cluster}': host status {status:?}"
+            ))
+        })
+    }
+
+    fn is_persist_call(&self, token: u32) -> bool {
+        match &self.state {
+            State::Persisting(p) => match p.stage {
+                PersistStage::Reading(t) | PersistStage::Writing { token: t, .. } => t == token,
+                PersistStage::Read(_) => false,
+            },
+            _ => false,
+        }
+    }
+
+    fn on_persist_call(&mut self, _token: u32, body_size: usize) {
+        let State::Persisting(mut p) = std::mem::replace(&mut self.state, State::Idle) else {
+            return;
+        };
+        let header = |name: &str| {
+            hostcalls::get_map_value(MapType::HttpCallResponseHeaders, name)
+                .ok()
+                .flatten()
+        };
+        let status = header(":status");
+        match p.stage {
+            PersistStage::Reading(_) => {
+                debug!("#{} source {}: status {status:?}", self.id, p.plan.source);
+                if let Err(error) =
+                    persistence::check_source_answer(&p.plan.source, status.as_deref(), body_size)
+                {
+                    return self.persist_failed(&error, &p.request_id);
+                }
+                let body = hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, body_size)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default();
+                p.stage = PersistStage::Read(body);
+                self.state = State::Persisting(p);
+                self.persist_when_ready();
+            }
+            PersistStage::Writing {
+                size, content_type, ..
+            } => {
+                let etag = header("etag");
+                let saved = Saved {
+                    target: &p.plan.target,
+                    size,
+                    content_type,
+                };
+                match persistence::save_answer(&saved, status.as_deref(), etag.as_deref()) {
+                    Ok(json) => {
+                        info!(
+                            "#{} request {}: saved {} ({size} bytes)",
+                            self.id, p.request_id, p.plan.target
+                        );
+                        self.metrics.count(Metric::PersistenceSaved);
+                        let headers = persistence::answer_headers();
+                        if let Err(status) =
+                            host::send_local_response(200, &headers, json.as_bytes())
+                        {
+                            warn!("#{} could not answer: host status {status}", self.id);
+                        }
+                    }
+                    Err(error) => self.persist_failed(&error, &p.request_id),
+                }
+            }
+            PersistStage::Read(_) => {}
+        }
+    }
+
+    /// Processes and writes once the source and every watermark object are in.
+    fn persist_when_ready(&mut self) {
+        if !self.fetch.outstanding.is_empty() {
+            return;
+        }
+        if !matches!(&self.state, State::Persisting(p) if matches!(p.stage, PersistStage::Read(_)))
+        {
+            return; // the source is not in yet (or the write is under way)
+        }
+        let State::Persisting(mut p) = std::mem::replace(&mut self.state, State::Idle) else {
+            return;
+        };
+        let PersistStage::Read(source) = std::mem::replace(&mut p.stage, PersistStage::Reading(0))
+        else {
+            return;
+        };
+        if let Some(error) = self.fetch.error.take() {
+            return self.persist_failed(&error, &p.request_id);
+        }
+        let ctx = RequestContext {
+            accept: p.accept.clone(),
+            object_key: Some(p.plan.source.path()),
+            resources: std::mem::take(&mut self.fetch.resources),
+        };
+        let started = host::now_unix_nanos();
+        let result = pipeline::process(&p.plan.command, &source, &ctx);
+        let elapsed_ms = host::now_unix_nanos().saturating_sub(started) / 1_000_000;
+        self.metrics.record(Metric::ProcessingMs, elapsed_ms);
+        drop(source);
+        let written = result.and_then(|processed| {
+            persistence::check_result_size(
+                &p.plan.target,
+                processed.body.len(),
+                self.config.max_body_bytes,
+            )?;
+            let headers = persistence::save_put_headers(
+                &p.plan.target,
+                &p.authority,
+                processed.content_type,
+                &processed.body,
+                self.config.upstream_signing.as_ref(),
+                host::now_unix_seconds(),
+            );
+            let token = self.dispatch(&headers, Some(&processed.body))?;
+            Ok((token, processed.body.len(), processed.content_type))
+        });
+        match written {
+            Ok((token, size, content_type)) => {
+                p.stage = PersistStage::Writing {
+                    token,
+                    size,
+                    content_type,
+                };
+                self.state = State::Persisting(p);
+            }
+            Err(error) => self.persist_failed(&error, &p.request_id),
+        }
+    }
+
+    fn persist_failed(&mut self, error: &ProcessError, request_id: &str) {
+        self.metrics.count(Metric::PersistenceFailed);
+        info!(
+            "#{} request {request_id}: persistence failed: {error}",
+            self.id
+        );
+        self.state = State::Idle;
+        self.reply_error(error, request_id);
     }
 }
 

@@ -11,6 +11,7 @@
 //! - [`exchange`]: which requests and responses are ours and how headers change;
 //! - [`auth`] and [`access`]: signatures, original-image protection, upstream signing;
 //! - [`objects`]: fetching and caching watermark objects and fonts;
+//! - [`persistence`]: `system/load` and `system/save`, writing results to the storage;
 //! - [`config`]: the plugin configuration.
 
 // No panics outside tests: in the filter a panic traps the VM.
@@ -29,6 +30,7 @@ pub mod error;
 pub mod exchange;
 pub mod metrics;
 pub mod objects;
+pub mod persistence;
 pub mod pipeline;
 pub mod raster;
 #[cfg(test)]

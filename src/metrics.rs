@@ -34,6 +34,11 @@ pub enum Metric {
     ObjectCacheHits,
     /// Watermark images and fonts asked from the storage (new, or revalidated).
     ObjectFetches,
+    /// Results written to the storage by `system/load` / `system/save`.
+    PersistenceSaved,
+    /// Persistence requests that were admitted but wrote nothing: the source
+    /// could not be read, processing failed, or the storage refused the PUT.
+    PersistenceFailed,
 }
 
 /// How the host aggregates a metric.
@@ -63,6 +68,8 @@ impl Metric {
             Metric::ProcessingMs,
             Metric::ObjectCacheHits,
             Metric::ObjectFetches,
+            Metric::PersistenceSaved,
+            Metric::PersistenceFailed,
         ]);
         all
     }
@@ -86,6 +93,8 @@ impl Metric {
             Metric::ProcessingMs => "processing_ms".to_string(),
             Metric::ObjectCacheHits => "objects.cache_hits".to_string(),
             Metric::ObjectFetches => "objects.fetches".to_string(),
+            Metric::PersistenceSaved => "persistence.saved".to_string(),
+            Metric::PersistenceFailed => "persistence.failed".to_string(),
         };
         format!("{PREFIX}.{tail}")
     }
@@ -117,5 +126,9 @@ mod tests {
             "image_process_filter.refused.style_only"
         );
         assert_eq!(Metric::ProcessingMs.kind(), Kind::Histogram);
+        assert_eq!(
+            Metric::PersistenceSaved.name(),
+            "image_process_filter.persistence.saved"
+        );
     }
 }

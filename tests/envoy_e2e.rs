@@ -12,6 +12,8 @@
 mod auth;
 #[path = "support/corpus.rs"]
 mod corpus;
+#[path = "envoy_e2e/persistence.rs"]
+mod persistence;
 #[path = "support/stack.rs"]
 mod stack;
 
@@ -362,6 +364,7 @@ fn cases() -> Vec<Case> {
         bad_plugin_config,
     ));
     cases.extend(auth::cases());
+    cases.extend(persistence::cases());
     cases
 }
 
@@ -1707,6 +1710,11 @@ fn start(tools: &Tools) -> Result<Env, String> {
                 (
                     "\"header_mode\": \"held\"".into(),
                     "\"header_mode\": \"early\"".into(),
+                ),
+                // The early stack runs with persistence off.
+                (
+                    "\"persistence\": { \"enabled\": true".into(),
+                    "\"persistence\": { \"enabled\": false".into(),
                 ),
                 watermark_config(),
             ],

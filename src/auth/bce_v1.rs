@@ -232,6 +232,17 @@ pub fn verify(
     keys: &[Credential],
     clock: Clock,
 ) -> Result<String, Refusal> {
+    verify_covering(req, carrier, keys, clock).map(|(key, _)| key)
+}
+
+/// Verifies a BCE v1 signed request; returns its access key and the names of
+/// the headers the matching signature covers (lower-case).
+pub fn verify_covering(
+    req: &IncomingRequest<'_>,
+    carrier: Carrier,
+    keys: &[Credential],
+    clock: Clock,
+) -> Result<(String, Vec<String>), Refusal> {
     let (_, query) = encoding::split_path(req.path);
     let params = parse_query(query);
     let text = match carrier {
@@ -248,18 +259,25 @@ pub fn verify(
     let auth = parse_auth_string(&text)?;
     let secret = secret_for(keys, auth.access_key).ok_or_else(Refusal::unknown_key)?;
     let prefix = auth.prefix();
-    let mut matched = false;
+    let mut matched: Option<Vec<String>> = None;
     for names in header_sets(&auth, req.headers) {
         let canonical = canonical_request(req.method, req.path, req.headers, &names);
-        matched |= signatures_equal(&signature(secret, &prefix, &canonical), auth.signature);
+        if signatures_equal(&signature(secret, &prefix, &canonical), auth.signature) {
+            matched.get_or_insert(names);
+        }
     }
-    if !matched {
+    let Some(covered) = matched else {
         return Err(Refusal::mismatch());
-    }
+    };
     // The time is checked after the signature, so a tampered expiration reads
     // as a bad signature rather than as a valid but expired one.
     clock.check_window(auth.signed_at, auth.expiration)?;
-    Ok(auth.access_key.to_string())
+    // Headers without a value are not in the canonical request.
+    let covered = covered
+        .into_iter()
+        .filter(|name| req.header(name).is_some_and(|v| !v.trim().is_empty()))
+        .collect();
+    Ok((auth.access_key.to_string(), covered))
 }
 
 #[cfg(test)]

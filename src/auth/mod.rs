@@ -99,6 +99,16 @@ pub struct Verified {
     pub scheme: Scheme,
     pub carrier: Carrier,
     pub access_key: String,
+    /// The headers the signature covers (lower-case names). The query is
+    /// always covered, by both schemes.
+    pub signed_headers: Vec<String>,
+}
+
+impl Verified {
+    /// Whether the signature covers header `name` (lower-case).
+    pub fn covers_header(&self, name: &str) -> bool {
+        self.signed_headers.iter().any(|h| h == name)
+    }
 }
 
 /// Why a request was refused, as counted in the metrics.
@@ -114,15 +124,19 @@ pub enum RefusalReason {
     UnknownKey,
     /// Unsigned free-form processing of a protected object: only styles are public.
     StyleOnly,
+    /// A write the configuration does not allow: persistence off or without
+    /// credentials, overwriting the source, a bucket not listed.
+    NotAllowed,
 }
 
 impl RefusalReason {
-    pub const ALL: [RefusalReason; 5] = [
+    pub const ALL: [RefusalReason; 6] = [
         RefusalReason::Missing,
         RefusalReason::Expired,
         RefusalReason::BadSignature,
         RefusalReason::UnknownKey,
         RefusalReason::StyleOnly,
+        RefusalReason::NotAllowed,
     ];
 
     /// The metric's last name part.
@@ -133,6 +147,7 @@ impl RefusalReason {
             RefusalReason::BadSignature => "bad_signature",
             RefusalReason::UnknownKey => "unknown_key",
             RefusalReason::StyleOnly => "style_only",
+            RefusalReason::NotAllowed => "not_allowed",
         }
     }
 }
@@ -245,14 +260,15 @@ pub fn verify(
     let Some((scheme, carrier)) = presented_scheme(req) else {
         return Ok(None);
     };
-    let access_key = match scheme {
-        Scheme::BceV1 => bce_v1::verify(req, carrier, keys, clock)?,
-        Scheme::SigV4 => sigv4::verify(req, carrier, keys, clock)?,
+    let (access_key, signed_headers) = match scheme {
+        Scheme::BceV1 => bce_v1::verify_covering(req, carrier, keys, clock)?,
+        Scheme::SigV4 => sigv4::verify_covering(req, carrier, keys, clock)?,
     };
     Ok(Some(Verified {
         scheme,
         carrier,
         access_key,
+        signed_headers,
     }))
 }
 

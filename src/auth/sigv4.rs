@@ -141,9 +141,9 @@ pub fn signature(
     encoding::hex(&hmac_sha256(&key, string_to_sign.as_bytes()))
 }
 
-/// The headers to add to sign a request (`authorization`, `x-amz-date`,
-/// `x-amz-content-sha256`), signing `host` and those two. `host` must be the
-/// value the upstream will see.
+/// The headers to add to sign a request without a body (`authorization`,
+/// `x-amz-date`, `x-amz-content-sha256`), signing `host` and those two.
+/// `host` must be the value the upstream will see.
 pub fn sign_headers(
     credential: &Credential,
     region: &str,
@@ -152,28 +152,69 @@ pub fn sign_headers(
     host: &str,
     now: i64,
 ) -> Vec<(&'static str, String)> {
-    let amz_date = clock::format_amz(now);
+    sign_headers_with(
+        credential,
+        region,
+        &SignInput {
+            method,
+            path_and_query,
+            host,
+            now,
+            payload_sha256: EMPTY_PAYLOAD_SHA256,
+            extra: &[],
+        },
+    )
+}
+
+/// What a SigV4 signature covers.
+#[derive(Debug, Clone, Copy)]
+pub struct SignInput<'a> {
+    pub method: &'a str,
+    pub path_and_query: &'a str,
+    /// The `Host` the upstream will see.
+    pub host: &'a str,
+    /// Unix seconds.
+    pub now: i64,
+    /// Lower-case hex SHA-256 of the body ([`EMPTY_PAYLOAD_SHA256`] for none),
+    /// sent as `x-amz-content-sha256`; S3 servers check the body against it.
+    pub payload_sha256: &'a str,
+    /// Further headers the request carries and the signature must cover
+    /// (lower-case names, e.g. `content-type`, `content-md5`).
+    pub extra: &'a [(&'static str, String)],
+}
+
+/// The headers to add to sign a request (`authorization`, `x-amz-date`,
+/// `x-amz-content-sha256`), signing `host`, those two and `input.extra`.
+pub fn sign_headers_with(
+    credential: &Credential,
+    region: &str,
+    input: &SignInput<'_>,
+) -> Vec<(&'static str, String)> {
+    let amz_date = clock::format_amz(input.now);
     let scope = CredentialScope {
         access_key: &credential.access_key,
         date: &amz_date[..8],
         region,
         service: "s3",
     };
-    let headers = vec![
-        ("host".to_string(), host.to_string()),
+    let mut headers = vec![
+        ("host".to_string(), input.host.to_string()),
         (
             "x-amz-content-sha256".to_string(),
-            EMPTY_PAYLOAD_SHA256.to_string(),
+            input.payload_sha256.to_string(),
         ),
         ("x-amz-date".to_string(), amz_date.clone()),
     ];
-    let signed = ["host", "x-amz-content-sha256", "x-amz-date"];
+    headers.extend(input.extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    let mut signed: Vec<&str> = headers.iter().map(|(k, _)| k.as_str()).collect();
+    signed.sort_unstable();
+    signed.dedup();
     let canonical = canonical_request(
-        method,
-        path_and_query,
+        input.method,
+        input.path_and_query,
         &headers,
         &signed,
-        EMPTY_PAYLOAD_SHA256,
+        input.payload_sha256,
         None,
     );
     let sig = signature(&credential.secret_key, &amz_date, &scope, &canonical);
@@ -188,7 +229,7 @@ pub fn sign_headers(
             ),
         ),
         ("x-amz-date", amz_date),
-        ("x-amz-content-sha256", EMPTY_PAYLOAD_SHA256.to_string()),
+        ("x-amz-content-sha256", input.payload_sha256.to_string()),
     ]
 }
 
@@ -285,6 +326,17 @@ pub fn verify(
     keys: &[Credential],
     clock: Clock,
 ) -> Result<String, Refusal> {
+    verify_covering(req, carrier, keys, clock).map(|(key, _)| key)
+}
+
+/// Verifies a SigV4 signed request; returns its access key and the names of
+/// the headers the signature covers (`SignedHeaders`, lower-case).
+pub fn verify_covering(
+    req: &IncomingRequest<'_>,
+    carrier: Carrier,
+    keys: &[Credential],
+    clock: Clock,
+) -> Result<(String, Vec<String>), Refusal> {
     let (_, query) = encoding::split_path(req.path);
     let params = parse_query(query);
     // Presigned values are decoded from the query, so they are owned here.
@@ -352,7 +404,10 @@ pub fn verify(
         Carrier::Query => clock,
     };
     window.check_window(presented.signed_at, presented.valid_for)?;
-    Ok(presented.scope.access_key.to_string())
+    Ok((
+        presented.scope.access_key.to_string(),
+        signed.iter().map(|s| s.to_string()).collect(),
+    ))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! BCE v1 for BOS. The same signer serves the filter's own fetches.
 
 use super::encoding::{canonical_uri, parse_query, split_path, QueryParam};
-use super::{bce_v1, clock, sigv4, Credential, Scheme};
+use super::{bce_v1, clock, sha256_hex, sigv4, Credential, Scheme};
 use serde::Deserialize;
 use std::fmt;
 
@@ -79,14 +79,43 @@ impl UpstreamSigning {
         }
     }
 
-    /// Signs `method path_and_query` for the upstream at Unix time `now`.
-    /// `client_host` is the request's `Host`.
+    /// Signs `method path_and_query` (a request without a body) for the
+    /// upstream at Unix time `now`. `client_host` is the request's `Host`.
     pub fn sign(
         &self,
         method: &str,
         path_and_query: &str,
         client_host: &str,
         now: i64,
+    ) -> SignedUpstream {
+        self.sign_request(method, path_and_query, client_host, now, None, &[])
+    }
+
+    /// Signs a write (`PUT`) with `body`: SigV4 covers the body through
+    /// `x-amz-content-sha256` (S3 servers check it), BCE v1 through the
+    /// `content-md5` the caller puts in `extra`. `extra` are headers the
+    /// request carries (lower-case names, e.g. `content-type`,
+    /// `content-md5`); the signature covers them too.
+    pub fn sign_write(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        client_host: &str,
+        now: i64,
+        body: &[u8],
+        extra: &[(&'static str, String)],
+    ) -> SignedUpstream {
+        self.sign_request(method, path_and_query, client_host, now, Some(body), extra)
+    }
+
+    fn sign_request(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        client_host: &str,
+        now: i64,
+        body: Option<&[u8]>,
+        extra: &[(&'static str, String)],
     ) -> SignedUpstream {
         let path = canonical_path(path_and_query);
         let host = self.host.as_deref().unwrap_or(client_host);
@@ -96,21 +125,31 @@ impl UpstreamSigning {
         }
         match self.scheme {
             Scheme::SigV4 => {
-                headers.extend(sigv4::sign_headers(
+                let payload_sha256 =
+                    body.map_or_else(|| sigv4::EMPTY_PAYLOAD_SHA256.to_string(), sha256_hex);
+                headers.extend(sigv4::sign_headers_with(
                     &self.credential(),
                     &self.region,
-                    method,
-                    &path,
-                    host,
-                    now,
+                    &sigv4::SignInput {
+                        method,
+                        path_and_query: &path,
+                        host,
+                        now,
+                        payload_sha256: &payload_sha256,
+                        extra,
+                    },
                 ));
             }
             Scheme::BceV1 => {
                 let date = clock::format_bce(now);
-                let signed = [
+                let mut signed = vec![
                     ("host".to_string(), host.to_string()),
                     ("x-bce-date".to_string(), date.clone()),
                 ];
+                signed.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+                let mut names: Vec<&str> = signed.iter().map(|(k, _)| k.as_str()).collect();
+                names.sort_unstable();
+                names.dedup();
                 let auth = bce_v1::sign(
                     &self.credential(),
                     method,
@@ -118,7 +157,7 @@ impl UpstreamSigning {
                     &signed,
                     now,
                     BCE_EXPIRATION,
-                    &["host", "x-bce-date"],
+                    &names,
                 );
                 headers.push(("authorization", auth));
                 headers.push(("x-bce-date", date));

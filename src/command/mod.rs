@@ -17,6 +17,7 @@
 //! or key, every value in its documented range.
 
 pub mod query;
+pub mod system;
 
 use crate::actions::crop::{CropSpec, IndexCropSpec};
 use crate::actions::format::{FormatSpec, QualitySpec};

@@ -46,6 +46,13 @@ pub fn extract(path: &str) -> Result<Option<ProcessQuery>> {
     }
 }
 
+/// Looks for the `x-bce-process` query parameter only (no V1 `@!style`
+/// suffix: for a write, `@!` is part of the key).
+pub fn extract_param(path: &str) -> Result<Option<ProcessQuery>> {
+    let (base, query) = path.split_once('?').unwrap_or((path, ""));
+    extract_parameter(base, query)
+}
+
 /// The V1 style suffix of an object path (`/bucket/photo.jpg@!thumb`, spec §6),
 /// also percent-encoded (`%40%21`, `%40!`): the object's path and the style
 /// name. The style name must be a valid one, so an `@!` inside a key that is

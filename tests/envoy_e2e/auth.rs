@@ -33,7 +33,7 @@ pub fn cases() -> Vec<Case> {
 }
 
 /// Runs `tests/support/signing_clients.py` with the SDKs' Python.
-fn sdk(e: &Env, job: serde_json::Value) -> Result<serde_json::Value, Failed> {
+pub fn sdk(e: &Env, job: serde_json::Value) -> Result<serde_json::Value, Failed> {
     let python = e
         .python
         .as_ref()
@@ -64,7 +64,7 @@ fn sdk(e: &Env, job: serde_json::Value) -> Result<serde_json::Value, Failed> {
         .map_err(|err| format!("signing client output: {err}").into())
 }
 
-fn job(e: &Env, sdk: &str, mode: &str, key: &str, process: Option<&str>) -> serde_json::Value {
+pub fn job(e: &Env, sdk: &str, mode: &str, key: &str, process: Option<&str>) -> serde_json::Value {
     let mut job = serde_json::json!({
         "sdk": sdk,
         "mode": mode,
@@ -80,7 +80,7 @@ fn job(e: &Env, sdk: &str, mode: &str, key: &str, process: Option<&str>) -> serd
     job
 }
 
-fn url_of(answer: &serde_json::Value) -> Result<String, Failed> {
+pub fn url_of(answer: &serde_json::Value) -> Result<String, Failed> {
     answer["url"]
         .as_str()
         .map(str::to_string)
@@ -88,7 +88,7 @@ fn url_of(answer: &serde_json::Value) -> Result<String, Failed> {
 }
 
 /// `-H name: value` arguments for the headers an SDK signed.
-fn header_args(answer: &serde_json::Value) -> Vec<String> {
+pub fn header_args(answer: &serde_json::Value) -> Vec<String> {
     answer["headers"]
         .as_object()
         .map(|m| {
@@ -110,7 +110,7 @@ fn get(e: &Env, url: &str, extra: &[String]) -> Result<Response, Failed> {
 }
 
 /// A 403 with a BOS-style body carrying `code` and no secret.
-fn check_refused(r: &Response, code: &str, what: &str) -> Check {
+pub fn check_refused(r: &Response, code: &str, what: &str) -> Check {
     eq(&format!("{what}: status"), r.status, 403)?;
     eq(
         &format!("{what}: content-type"),

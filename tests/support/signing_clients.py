@@ -14,6 +14,9 @@ Job fields:
   access_key, secret_key
   expires    validity in seconds (default 1800)
   timestamp  BOS only: signing time as Unix seconds (default: now)
+  method     "headers" mode, BOS only: the method to sign (default GET)
+  sign_headers  "headers" mode, BOS only: further headers to send and sign
+             (e.g. {"x-bce-process": "system/load,...|image/..."})
 """
 
 import hashlib
@@ -44,13 +47,17 @@ def bos(job):
         path = utils.append_uri(b"/", job["bucket"].encode(), job["key"].encode())
         date = utils.get_canonical_time(timestamp)
         headers = {b"host": host.encode(), b"x-bce-date": date}
+        extra = {k.encode(): v.encode() for k, v in job.get("sign_headers", {}).items()}
+        headers.update(extra)
         byte_params = {k.encode(): v.encode() for k, v in params.items()}
-        auth = bce_v1_signer.sign(credentials, b"GET", path, headers, byte_params,
-                                  timestamp, expires, {b"host", b"x-bce-date"})
+        method = job.get("method", "GET").encode()
+        auth = bce_v1_signer.sign(credentials, method, path, headers, byte_params,
+                                  timestamp, expires, {b"host", b"x-bce-date"} | set(extra))
         query = utils.get_canonical_querystring(byte_params, False).decode()
         url = job["endpoint"] + path.decode() + ("?" + query if query else "")
-        return {"url": url, "headers": {"authorization": auth.decode(),
-                                         "x-bce-date": date.decode()}}
+        sent = {"authorization": auth.decode(), "x-bce-date": date.decode()}
+        sent.update({k.decode(): v.decode() for k, v in extra.items()})
+        return {"url": url, "headers": sent}
     if job["mode"] == "get":
         response = client.get_object_as_string(job["bucket"], job["key"])
         return {"status": 200, "length": len(response),
