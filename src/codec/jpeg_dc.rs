@@ -134,8 +134,9 @@ impl<'a> Bits<'a> {
         // Fast path: the next 8 bytes hold no 0xFF (no stuffing, no
         // marker), so as many whole bytes as fit go in at once.
         if !self.at_marker {
-            if let Some(next) = self.data.get(self.pos..self.pos + 8) {
-                let word = u64::from_be_bytes(next.try_into().expect("8 bytes"));
+            let next = self.data.get(self.pos..self.pos + 8);
+            if let Some(next) = next.and_then(|n| <[u8; 8]>::try_from(n).ok()) {
+                let word = u64::from_be_bytes(next);
                 let inverted = !word;
                 let has_ff = inverted.wrapping_sub(0x0101_0101_0101_0101)
                     & !inverted
