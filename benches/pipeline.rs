@@ -200,5 +200,43 @@ fn pipelines(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, decode, resize, encode, pipelines);
+/// `blind-watermark` on the 12 MP photo: the embedding step alone on the
+/// decoded pixels, and whole requests (embed + JPEG re-encode; extract from a
+/// reduced decode).
+fn blind_watermark(c: &mut Criterion) {
+    use image_process_filter::raster::blind_watermark as bw;
+    let inp = inputs();
+    let info = codec::probe(&inp.baseline).unwrap();
+    let full = codec::decode(&inp.baseline, &info, None).unwrap();
+    let mut g = c.benchmark_group("blind_watermark_5312x2988");
+    g.sample_size(10);
+    g.bench_function("embed_text_pixels_only", |b| {
+        b.iter(|| {
+            let mut r = full.clone();
+            bw::embed_text(&mut r, black_box(b"Copyright 2026 demo"));
+            r
+        })
+    });
+    let ctx = RequestContext::default();
+    let embed = Command::parse(
+        "image/blind-watermark,method_embed,mode_1,text_Q29weXJpZ2h0IDIwMjYgZGVtbw",
+        &Styles::new(),
+    )
+    .unwrap();
+    g.bench_function("baseline/embed_text_request", |b| {
+        b.iter(|| pipeline::process(&embed, black_box(&inp.baseline), &ctx).unwrap())
+    });
+    let marked = pipeline::process(&embed, &inp.baseline, &ctx).unwrap().body;
+    let extract = Command::parse(
+        "image/blind-watermark,method_extract,mode_1",
+        &Styles::new(),
+    )
+    .unwrap();
+    g.bench_function("marked/extract_text_request", |b| {
+        b.iter(|| pipeline::process(&extract, black_box(&marked), &ctx).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, decode, resize, encode, pipelines, blind_watermark);
 criterion_main!(benches);

@@ -138,6 +138,9 @@ pub fn predicted_content_type(
     if command.inspection().is_some() {
         return Some("application/json");
     }
+    if let Some(mode) = command.blind_extraction() {
+        return Some(crate::actions::blind_watermark::extract_content_type(mode));
+    }
     let source = upstream_content_type.and_then(ImageFormat::from_mime);
     match command.format() {
         Some(f) => match (f.target, source) {

@@ -11,6 +11,7 @@
 //! | source pixels | ≤ [`MAX_SOURCE_PIXELS`] (200 Mpx, × frames) |
 //! | every intermediate and output side | ≤ [`MAX_OUTPUT_SIDE`] (9 999 px) |
 
+use crate::actions::blind_watermark::{self, BlindEmbedJob, BlindMethod, BlindMode};
 use crate::actions::format::resolve_quality;
 use crate::actions::inspect;
 use crate::actions::resize::ResizeOutcome;
@@ -75,6 +76,11 @@ pub struct Plan {
     pub animated: bool,
     /// The watermarks that [`Op::Watermark`] draws, by index.
     watermarks: Vec<WatermarkJob>,
+    /// The blind watermarks that [`Op::BlindWatermark`] embeds, by index.
+    blind_embeds: Vec<BlindEmbedJob>,
+    /// `blind-watermark,method_extract` ends the command: the answer is the
+    /// mark read from the result of the ops, not an image.
+    pub extraction: Option<BlindMode>,
 }
 
 impl Plan {
@@ -102,6 +108,8 @@ impl Plan {
         let mut size = orientation.output_size((source.width, source.height));
         let mut ops = Vec::new();
         let mut watermarks = Vec::new();
+        let mut blind_embeds = Vec::new();
+        let mut extraction = None;
         let source_pixels = u64::from(source.width) * u64::from(source.height);
         for action in &command.actions {
             if let Action::Watermark(spec) = action {
@@ -109,6 +117,21 @@ impl Plan {
                 ops.push((
                     Op::Watermark {
                         job: watermarks.len() - 1,
+                    },
+                    size,
+                ));
+                continue;
+            }
+            if let Action::BlindWatermark(spec) = action {
+                blind_watermark::check_source(&source, size, spec.method)?;
+                if spec.method == BlindMethod::Extract {
+                    extraction = Some(spec.mode);
+                    continue;
+                }
+                blind_embeds.push(BlindEmbedJob::plan(spec, &ctx.resources, source_pixels)?);
+                ops.push((
+                    Op::BlindWatermark {
+                        job: blind_embeds.len() - 1,
                     },
                     size,
                 ));
@@ -159,6 +182,8 @@ impl Plan {
             animated,
             ops,
             watermarks,
+            blind_embeds,
+            extraction,
             output,
             encode: EncodeOptions {
                 quality: resolve_quality(command.quality(), source.quality),
@@ -182,6 +207,9 @@ impl Plan {
     /// addresses source pixels before it (crop, blur radius, any-angle
     /// rotation …) needs the full image.
     fn min_decode_size(&self) -> Option<(u32, u32)> {
+        if self.extraction.is_some() && self.ops.is_empty() {
+            return extraction_decode_size((self.source.width, self.source.height));
+        }
         let mut swapped = self.orientation.swaps_axes();
         for (op, _) in &self.ops {
             match *op {
@@ -257,6 +285,10 @@ impl Plan {
                     Some(w) => w.apply(raster)?,
                     None => return Err(ProcessError::internal("watermark job missing")),
                 },
+                Op::BlindWatermark { job } => match self.blind_embeds.get(*job) {
+                    Some(b) => b.apply(raster)?,
+                    None => return Err(ProcessError::internal("blind watermark job missing")),
+                },
                 _ => run_op(raster, op)?,
             };
             if reduced {
@@ -272,7 +304,8 @@ impl Plan {
                 )));
             }
         }
-        if reduced {
+        // An extraction without ops reads the mark from a reduced decode.
+        if reduced && self.extraction.is_none() {
             return Err(ProcessError::internal(format!(
                 "decoded at {:?} for a plan that needs {planned:?}",
                 raster.size()
@@ -280,6 +313,25 @@ impl Plan {
         }
         Ok(raster)
     }
+}
+
+/// Shorter side of the image a blind-watermark extraction reads, at least, in
+/// px: a JPEG source is decoded at the smallest scale that keeps it (the mark
+/// lives in averages over cells of 1/64 of the image, which a reduced decode
+/// keeps), so a 12 MP photo is read at 1/4 scale.
+const EXTRACTION_MIN_SIDE: u32 = 768;
+
+/// The decode size an extraction needs from a `size` source: `None` (full)
+/// when its shorter side is already at most [`EXTRACTION_MIN_SIDE`].
+fn extraction_decode_size(size: (u32, u32)) -> Option<(u32, u32)> {
+    let short = size.0.min(size.1);
+    if short <= EXTRACTION_MIN_SIDE {
+        return None;
+    }
+    let scale = |side: u32| {
+        (u64::from(side) * u64::from(EXTRACTION_MIN_SIDE)).div_ceil(u64::from(short)) as u32
+    };
+    Some((scale(size.0), scale(size.1)))
 }
 
 /// The action's name in error messages.
@@ -354,6 +406,14 @@ pub fn process(command: &Command, input: &[u8], ctx: &RequestContext) -> Result<
     }
     let decoded = codec::decode(input, &source, plan.min_decode_size())?;
     let mut raster = plan.execute(decoded)?;
+    if let Some(mode) = plan.extraction {
+        let (body, content_type, size) = blind_watermark::extract(mode, &raster)?;
+        return Ok(Processed {
+            body,
+            content_type,
+            size,
+        });
+    }
     let meta = plan.kept_metadata(input, command.strips_metadata(), &mut raster)?;
     let body = codec::encode(&raster, plan.output, &plan.encode)?;
     let body = if meta.is_empty() {
@@ -404,7 +464,7 @@ fn run_op(raster: Raster, op: &Op) -> Result<Raster> {
         Op::Bright(b) => raster.brighten(b),
         Op::Contrast(c) => raster.contrast(c),
         Op::Grayscale => raster.grayscale(),
-        Op::Watermark { .. } => raster,
+        Op::Watermark { .. } | Op::BlindWatermark { .. } => raster,
     })
 }
 

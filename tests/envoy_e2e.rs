@@ -353,6 +353,15 @@ fn cases() -> Vec<Case> {
         ("animated_gif_keeps_frames", animated_gif),
         ("watermark_image_same_bytes_as_imgproc", watermark_image),
         ("watermark_text_same_bytes_as_imgproc", watermark_text),
+        (
+            "blind_watermark_text_survives_upload_resize_and_jpeg",
+            blind_watermark_text,
+        ),
+        (
+            "blind_watermark_image_mark_from_bucket",
+            blind_watermark_image,
+        ),
+        ("blind_watermark_limits_are_400", blind_watermark_limits),
         ("watermark_missing_object_404", watermark_missing_object),
         ("watermark_cache_hit_and_invalidation", watermark_cache),
     ];
@@ -1495,6 +1504,235 @@ fn watermark_text(e: &Env) -> Check {
     )
 }
 
+/// A PUT straight to the (private) storage, signed by curl's own SigV4.
+fn put_storage(e: &Env, key: &str, body: &[u8]) -> Check {
+    use sha2::{Digest as _, Sha256};
+    let file = e
+        .scratch
+        .join(format!("put-{}", COUNTER.fetch_add(1, Ordering::SeqCst)));
+    std::fs::write(&file, body).map_err(|err| err.to_string())?;
+    let user = format!("{}:{}", stack::DEMO_ACCESS_KEY, stack::DEMO_SECRET_KEY);
+    let sha = Sha256::digest(body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    let r = e.curl(
+        Proto::H1,
+        &e.storage_url(&format!("/demo/{key}")),
+        &[
+            "--aws-sigv4",
+            "aws:amz:us-east-1:s3",
+            "--user",
+            &user,
+            "-H",
+            &format!("x-amz-content-sha256: {sha}"),
+            "-H",
+            "content-type: image/jpeg",
+            "--upload-file",
+            &file.to_string_lossy(),
+        ],
+    )?;
+    let _ = std::fs::remove_file(&file);
+    eq(&format!("PUT {key} status"), r.status, 200)
+}
+
+/// `{"text": ...}` of an extraction through the filter, in both header modes.
+fn extract_text_via_filter(e: &Env, key: &str) -> Result<String, Failed> {
+    let cmd = "image/blind-watermark,method_extract,mode_1";
+    let mut texts = Vec::new();
+    for url in [
+        e.held_url(&format!("/demo/{key}?x-bce-process={cmd}")),
+        e.early_url(&format!("/demo/{key}?x-bce-process={cmd}")),
+    ] {
+        let r = e.curl(Proto::H1, &url, &[])?;
+        eq(&format!("{url} status"), r.status, 200)?;
+        eq(
+            "content-type",
+            r.header("content-type"),
+            Some("application/json"),
+        )?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&r.body).map_err(|err| format!("{url}: {err}"))?;
+        texts.push(v["text"].as_str().unwrap_or("<no text field>").to_string());
+    }
+    eq("held vs early extraction", &texts[0], &texts[1])?;
+    Ok(texts.swap_remove(0))
+}
+
+/// Text mark: embedded by the filter (same image as `imgproc`), uploaded to
+/// the storage with a signed PUT, extracted by the filter; then the marked
+/// image halved and re-encoded at quality 75 by the filter, uploaded, and
+/// extracted again. The unmarked photo gives "".
+fn blind_watermark_text(e: &Env) -> Check {
+    let text = "demo-ak 2026-11-24 #blind";
+    let cmd = format!(
+        "image/resize,w_1024/blind-watermark,method_embed,mode_1,text_{}",
+        b64url(text)
+    );
+    let marked = same_as_imgproc(e, PHOTO, &cmd, &[])?;
+    check_processed(&marked, "image/jpeg", image::ImageFormat::Jpeg, (1024, 576))?;
+    put_storage(e, "marked/text.jpg", &marked.body)?;
+    eq(
+        "text from the marked upload",
+        extract_text_via_filter(e, "marked/text.jpg")?,
+        text.to_string(),
+    )?;
+    // imgproc reads it from the same bytes.
+    let (cli, _) = imgproc_process_with_args(
+        e,
+        "marked/text.jpg",
+        "image/blind-watermark,method_extract,mode_1",
+        &[],
+    )?;
+    eq(
+        "imgproc extraction",
+        String::from_utf8_lossy(&cli).to_string(),
+        serde_json::json!({ "text": text }).to_string(),
+    )?;
+    let half = e.curl(
+        Proto::H1,
+        &e.held_url("/demo/marked/text.jpg?x-bce-process=image/resize,p_50/quality,Q_75"),
+        &[],
+    )?;
+    check_processed(&half, "image/jpeg", image::ImageFormat::Jpeg, (512, 288))?;
+    put_storage(e, "marked/half.jpg", &half.body)?;
+    eq(
+        "text after half size + q75",
+        extract_text_via_filter(e, "marked/half.jpg")?,
+        text.to_string(),
+    )?;
+    eq(
+        "unmarked photo",
+        extract_text_via_filter(e, PHOTO)?,
+        String::new(),
+    )
+}
+
+/// Image mark: the filter fetches the mark object (`wm/mark.png`, a 1-bit
+/// PNG) from the private storage, embeds it (same image as `imgproc`); the
+/// 64×64 picture extracted from the upload matches the mark within 5 %.
+fn blind_watermark_image(e: &Env) -> Check {
+    use image_process_filter::codec;
+    use image_process_filter::raster::blind_watermark::mark_bits;
+    let cmd = format!(
+        "image/resize,w_1024/blind-watermark,method_embed,mode_0,image_{}",
+        b64url("wm/mark.png")
+    );
+    let marked = same_as_imgproc(e, PHOTO, &cmd, &[])?;
+    check_processed(&marked, "image/jpeg", image::ImageFormat::Jpeg, (1024, 576))?;
+    put_storage(e, "marked/mark.jpg", &marked.body)?;
+    let r = e.curl(
+        Proto::H1,
+        &e.held_url(
+            "/demo/marked/mark.jpg?x-bce-process=image/blind-watermark,method_extract,mode_0",
+        ),
+        &[],
+    )?;
+    check_processed(&r, "image/png", image::ImageFormat::Png, (64, 64))?;
+    let mark = e.object("wm/mark.png");
+    let info = codec::probe(&mark).map_err(|err| err.to_string())?;
+    let want = mark_bits(&codec::decode(&mark, &info, None).map_err(|err| err.to_string())?)
+        .map_err(|err| err.to_string())?;
+    let got = image::load_from_memory(&r.body)
+        .map_err(|err| err.to_string())?
+        .to_luma8();
+    let wrong = got
+        .pixels()
+        .zip(&want)
+        .filter(|(p, dark)| (p[0] < 128) != **dark)
+        .count();
+    ensure(wrong <= 4096 / 20, || {
+        format!("{wrong} of 4096 mark bits wrong")
+    })?;
+    // The same picture as imgproc reads from the same bytes.
+    let (cli, stderr) = imgproc_process_with_args(
+        e,
+        "marked/mark.jpg",
+        "image/blind-watermark,method_extract,mode_0",
+        &[],
+    )?;
+    same_image_as_imgproc("mark picture", &r.body, &cli)?;
+    eq(
+        "x-bce-image-info",
+        r.header("x-bce-image-info"),
+        Some(stderr.trim()),
+    )
+}
+
+/// A WebP source is 400 `UnsupportedFormat`, a 256×256 PNG is too small to
+/// embed (400 `InvalidArgument`), a missing mark object is 404; bad keys are
+/// 400 before the storage is asked.
+fn blind_watermark_limits(e: &Env) -> Check {
+    let embed = format!(
+        "image/blind-watermark,method_embed,mode_1,text_{}",
+        b64url("hi")
+    );
+    // (key, command, status, code, found in the body: early mode has sent
+    // its 200 by then and keeps the original)
+    let cases = [
+        ("flower.webp", embed.clone(), 400, "UnsupportedFormat", true),
+        ("pngsuite.png", embed.clone(), 400, "InvalidArgument", true),
+        (
+            PHOTO,
+            format!(
+                "image/blind-watermark,method_embed,mode_0,image_{}",
+                b64url("wm/absent.png")
+            ),
+            404,
+            "NoSuchKey",
+            false,
+        ),
+        (
+            PHOTO,
+            "image/blind-watermark,method_embed,mode_1".to_string(),
+            400,
+            "MissingArgument",
+            false,
+        ),
+    ];
+    for (key, cmd, status, code, in_body) in cases {
+        for (mode, url) in [
+            (
+                "held",
+                e.held_url(&format!("/demo/{key}?x-bce-process={cmd}")),
+            ),
+            (
+                "early",
+                e.early_url(&format!("/demo/{key}?x-bce-process={cmd}")),
+            ),
+        ] {
+            let r = e.curl(Proto::H1, &url, &[])?;
+            if mode == "early" && in_body {
+                eq(&format!("{mode} {key} {cmd}: status"), r.status, 200)?;
+                eq(
+                    &format!("{mode} {key}: original kept"),
+                    r.body == e.object(key),
+                    true,
+                )?;
+                continue;
+            }
+            eq(&format!("{mode} {key} {cmd}: status"), r.status, status)?;
+            let v: serde_json::Value =
+                serde_json::from_slice(&r.body).map_err(|err| format!("{url}: {err}"))?;
+            eq(
+                &format!("{mode} {key} {cmd}: code"),
+                v["code"].as_str(),
+                Some(code),
+            )?;
+            let needle = if code == "NoSuchKey" {
+                "wm/absent.png"
+            } else {
+                "blind-watermark"
+            };
+            ensure(
+                v["message"].as_str().is_some_and(|m| m.contains(needle)),
+                || format!("{url}: message {}", v["message"]),
+            )?;
+        }
+    }
+    Ok(())
+}
+
 fn watermark_missing_object(e: &Env) -> Check {
     let cmd = format!("image/watermark,image_{}", b64url("wm/absent.png"));
     for (mode, url) in [
@@ -1618,6 +1856,11 @@ fn make_bucket(dir: &Path) -> std::io::Result<()> {
     }
     std::fs::create_dir_all(dir.join("wm"))?;
     std::fs::copy(samples.join("alpha.png"), dir.join("wm/logo.png"))?;
+    // A 1-bit PNG (PngSuite basn0g01, 32x32) as a blind-watermark mark.
+    std::fs::copy(
+        corpus::corpus_dir().join("png/basn0g01.png"),
+        dir.join("wm/mark.png"),
+    )?;
     std::fs::create_dir_all(dir.join("fonts"))?;
     std::fs::copy(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("fonts/OpenSans-Regular.ttf"),

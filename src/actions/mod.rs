@@ -7,6 +7,7 @@
 //! known (and checked) from the image header alone.
 
 pub mod adjust;
+pub mod blind_watermark;
 pub mod crop;
 pub mod format;
 pub mod inspect;
@@ -45,6 +46,8 @@ pub enum Op {
     Grayscale,
     /// Draw the plan's watermark number `job` (size unchanged).
     Watermark { job: usize },
+    /// Embed the plan's blind watermark number `job` (size unchanged).
+    BlindWatermark { job: usize },
 }
 
 impl Op {
@@ -65,7 +68,8 @@ impl Op {
             | Op::Bright(_)
             | Op::Contrast(_)
             | Op::Grayscale
-            | Op::Watermark { .. } => src,
+            | Op::Watermark { .. }
+            | Op::BlindWatermark { .. } => src,
         }
     }
 
@@ -128,6 +132,7 @@ pub fn plan_action(action: &Action, size: (u32, u32)) -> crate::error::Result<Ve
         Action::Grayscale(on) => on.then_some(Op::Grayscale).into_iter().collect(),
         // Planned by the pipeline, which holds the watermark's objects.
         Action::Watermark(_)
+        | Action::BlindWatermark(_)
         | Action::AutoOrient(_)
         | Action::IgnoreError(_)
         | Action::Format(_)

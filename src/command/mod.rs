@@ -19,6 +19,7 @@
 pub mod query;
 pub mod system;
 
+use crate::actions::blind_watermark::{BlindMethod, BlindMode, BlindWatermarkSpec};
 use crate::actions::crop::{CropSpec, IndexCropSpec};
 use crate::actions::format::{FormatSpec, QualitySpec};
 use crate::actions::resize::ResizeSpec;
@@ -69,6 +70,8 @@ pub enum Action {
     Detect,
     /// `watermark`: an image, a text, or both (spec §4.20–4.22).
     Watermark(Box<WatermarkSpec>),
+    /// `blind-watermark`: embed or extract an invisible mark (spec §4.23).
+    BlindWatermark(Box<BlindWatermarkSpec>),
 }
 
 impl Action {
@@ -91,8 +94,9 @@ pub struct Command {
 /// Named styles from the plugin config: name → command (with or without `image/`).
 pub type Styles = BTreeMap<String, String>;
 
-/// Actions of the BOS V2 language that this build recognises but does not run yet.
-const NOT_YET_BUILT: &[&str] = &["blind-watermark"];
+/// Actions of the BOS V2 language that this build recognises but does not run
+/// yet (answered 501 naming the action). Empty: every action is built.
+const NOT_YET_BUILT: &[&str] = &[];
 
 /// Actions that also accept the other vendors' bare-value form (`contrast,-20`).
 const ACCEPTS_BARE_VALUE: &[&str] = &[
@@ -165,6 +169,7 @@ impl Command {
                 )));
             }
         }
+        check_blind_extraction(&actions)?;
         if actions.iter().all(|a| matches!(a, Action::IgnoreError(_))) {
             return Err(ProcessError::invalid(
                 "ignore-error: must be combined with an action that processes the image",
@@ -240,15 +245,29 @@ impl Command {
     ) -> Result<Vec<ObjectRef>> {
         let mut out: Vec<ObjectRef> = Vec::new();
         for action in &self.actions {
-            if let Action::Watermark(spec) = action {
-                for o in spec.objects(request_bucket, fonts)? {
-                    if !out.contains(&o) {
-                        out.push(o);
-                    }
+            let objects = match action {
+                Action::Watermark(spec) => spec.objects(request_bucket, fonts)?,
+                Action::BlindWatermark(spec) => spec.object(request_bucket).into_iter().collect(),
+                _ => continue,
+            };
+            for o in objects {
+                if !out.contains(&o) {
+                    out.push(o);
                 }
             }
         }
         Ok(out)
+    }
+
+    /// The mode of the `blind-watermark,method_extract` that ends the command,
+    /// if any: the answer is then the extracted mark, not an image.
+    pub fn blind_extraction(&self) -> Option<BlindMode> {
+        match self.actions.last() {
+            Some(Action::BlindWatermark(spec)) if spec.method == BlindMethod::Extract => {
+                Some(spec.mode)
+            }
+            _ => None,
+        }
     }
 
     /// The `quality` action, if any (the last one wins).
@@ -258,6 +277,34 @@ impl Command {
             _ => None,
         })
     }
+}
+
+/// `blind-watermark,method_extract` must be the last action, and the output
+/// settings (`format`, `quality`, `interlace`, `strip`) do not apply to its
+/// answer (JSON or a PNG of the mark).
+fn check_blind_extraction(actions: &[Action]) -> Result<()> {
+    let extracts =
+        |a: &Action| matches!(a, Action::BlindWatermark(s) if s.method == BlindMethod::Extract);
+    let Some(at) = actions.iter().position(extracts) else {
+        return Ok(());
+    };
+    if at + 1 != actions.len() {
+        return Err(ProcessError::invalid(
+            "blind-watermark: method_extract must be the last action of the command",
+        ));
+    }
+    if let Some(name) = actions.iter().find_map(|a| match a {
+        Action::Format(_) => Some("format"),
+        Action::Quality(_) => Some("quality"),
+        Action::Interlace(_) => Some("interlace"),
+        Action::Strip => Some("strip"),
+        _ => None,
+    }) {
+        return Err(ProcessError::invalid(format!(
+            "blind-watermark: method_extract answers with the mark (JSON or PNG); {name} does not apply"
+        )));
+    }
+    Ok(())
 }
 
 /// Style names: `[0-9A-Za-z_]`, not starting with `_`, 1–64 characters (spec §1.3).
@@ -361,6 +408,9 @@ impl<'a> RawAction<'a> {
                 Action::IgnoreError(params.take_int("v", 0, 1)?.unwrap_or(1) == 1)
             }
             "watermark" => Action::Watermark(Box::new(WatermarkSpec::parse(&mut params)?)),
+            "blind-watermark" => {
+                Action::BlindWatermark(Box::new(BlindWatermarkSpec::parse(&mut params)?))
+            }
             other if NOT_YET_BUILT.contains(&other) => {
                 return Err(ProcessError::not_implemented(format!(
                     "action '{other}' is part of the BOS language but not implemented in this build"
@@ -633,9 +683,101 @@ mod tests {
                 "must start with 'image/' or 'style/'",
             ),
             (
-                "image/blind-watermark,method_embed",
-                ErrorCode::NotImplemented,
-                "action 'blind-watermark'",
+                "image/blind-watermark,mode_1,text_aGk",
+                ErrorCode::MissingArgument,
+                "blind-watermark: needs method",
+            ),
+            (
+                "image/blind-watermark,method_embed,text_aGk",
+                ErrorCode::MissingArgument,
+                "blind-watermark: needs mode",
+            ),
+            (
+                "image/blind-watermark,method_hide,mode_1,text_aGk",
+                ErrorCode::InvalidArgument,
+                "blind-watermark: method_hide is not allowed",
+            ),
+            (
+                "image/blind-watermark,method_embed,mode_2",
+                ErrorCode::InvalidArgument,
+                "blind-watermark: mode_2 is out of range",
+            ),
+            (
+                "image/blind-watermark,method_embed,mode_1",
+                ErrorCode::MissingArgument,
+                "blind-watermark: mode_1 embedding needs text",
+            ),
+            (
+                "image/blind-watermark,method_embed,mode_0",
+                ErrorCode::MissingArgument,
+                "blind-watermark: mode_0 embedding needs image",
+            ),
+            (
+                "image/blind-watermark,method_embed,mode_1,text_!!!",
+                ErrorCode::InvalidArgument,
+                "blind-watermark: text_!!! is not URL-safe Base64",
+            ),
+            (
+                "image/blind-watermark,method_embed,mode_1,text_",
+                ErrorCode::InvalidArgument,
+                "blind-watermark: text_ decodes to nothing",
+            ),
+            (
+                // 101 x 'a'
+                "image/blind-watermark,method_embed,mode_1,text_YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE",
+                ErrorCode::InvalidArgument,
+                "blind-watermark: text_ decodes to 101 characters, at most 100",
+            ),
+            (
+                // "ä"
+                "image/blind-watermark,method_embed,mode_1,text_w6Q",
+                ErrorCode::InvalidArgument,
+                "blind-watermark: text_w6Q must be digits, letters and common symbols",
+            ),
+            (
+                "image/blind-watermark,method_embed,mode_1,text_aGk,image_YS5wbmc",
+                ErrorCode::InvalidArgument,
+                "blind-watermark: image goes with mode_0",
+            ),
+            (
+                "image/blind-watermark,method_embed,mode_0,image_YS5wbmc,text_aGk",
+                ErrorCode::InvalidArgument,
+                "blind-watermark: text goes with mode_1",
+            ),
+            (
+                "image/blind-watermark,method_embed,mode_0,image_YS5wbmc,bucket_No_Such",
+                ErrorCode::InvalidArgument,
+                "blind-watermark: bucket_No_Such is not a bucket name",
+            ),
+            (
+                "image/blind-watermark,method_embed,mode_0,image_",
+                ErrorCode::InvalidArgument,
+                "blind-watermark: image_ must name an object key",
+            ),
+            (
+                "image/blind-watermark,method_extract,mode_1,text_aGk",
+                ErrorCode::InvalidArgument,
+                "blind-watermark: text goes with method_embed",
+            ),
+            (
+                "image/blind-watermark,method_extract,mode_1,algorithm_1",
+                ErrorCode::InvalidArgument,
+                "blind-watermark: unknown key 'algorithm'",
+            ),
+            (
+                "image/blind-watermark,method_extract,mode_1/resize,w_100",
+                ErrorCode::InvalidArgument,
+                "blind-watermark: method_extract must be the last action",
+            ),
+            (
+                "image/format,f_png/blind-watermark,method_extract,mode_0",
+                ErrorCode::InvalidArgument,
+                "blind-watermark: method_extract answers with the mark (JSON or PNG); format does not apply",
+            ),
+            (
+                "image/blind-watermark,method_embed,mode_1,text_aGk,mode_0",
+                ErrorCode::InvalidArgument,
+                "blind-watermark: key 'mode' is given more than once",
             ),
             (
                 "image/watermark",

@@ -5,6 +5,7 @@
 //! `fast_image_resize` with Lanczos3 (its wasm32 `simd128` path in the filter).
 
 mod adjust;
+pub mod blind_watermark;
 mod geometry;
 pub mod watermark;
 

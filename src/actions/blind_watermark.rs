@@ -1,0 +1,699 @@
+//! `blind-watermark` (spec §4.23): embed an invisible text or image mark, or
+//! extract one. This module parses the keys, checks the source limits from the
+//! header and names the mark object to fetch; the pixels are in
+//! [`crate::raster::blind_watermark`].
+//!
+//! | key | values | required | meaning |
+//! |---|---|---|---|
+//! | `method` | `embed`, `extract` | yes | operation |
+//! | `mode` | `0` image mark, `1` text mark | yes | kind of mark |
+//! | `image` | URL-safe Base64 of an object key | `mode_0` embedding | the mark picture; composited over white, scaled to 64×64 and thresholded at mid-grey |
+//! | `bucket` | bucket name | no (the request's bucket) | bucket holding `image` |
+//! | `text` | URL-safe Base64 of 1–100 printable ASCII characters | `mode_1` embedding | the mark text |
+//!
+//! Limits (spec §4.23), checked from the header before decoding: the source
+//! is PNG, JPEG or BMP (others → 400 `UnsupportedFormat`); to embed, the image
+//! the action sees is more than 512 px on both sides (→ 400 `InvalidArgument`);
+//! the mark object is at most 5 MB (→ 400 `ImageTooLarge`).
+//! CLONE DECISION: extraction accepts images of at least 128 px a side, so a
+//! marked image that was scaled down (to half size or less) can be read.
+//!
+//! CLONE DECISIONS (the spec is silent or unconfirmed):
+//! * One algorithm for both modes; BOS's unconfirmed algorithm selector
+//!   (0/1) is not accepted (an unknown key is a 400).
+//! * The action runs where it appears: `resize,w_800/blind-watermark,...`
+//!   marks the 800 px image. `method_extract` must be the last action; it
+//!   reads the image the actions before it made and answers `{"text":"..."}`
+//!   (`application/json`, `""` when no mark is found) for `mode_1`, and the
+//!   64×64 recovered mark as a black-on-white PNG for `mode_0` (always a
+//!   picture; noise when there is no mark). `format`, `quality`,
+//!   `interlace` and `strip` do not go with `method_extract`.
+//! * Text is limited to printable ASCII (0x20–0x7E), the spec's "digits,
+//!   letters, common symbols".
+
+use crate::actions::watermark::{decode_base64url, is_valid_bucket, ObjectRef, Resources};
+use crate::codec::{self, ImageFormat, SourceInfo};
+use crate::command::{Command, Params};
+use crate::error::{ErrorCode, ProcessError, Result};
+use crate::pipeline::{check_source_limits, render_raster, MAX_SOURCE_PIXELS};
+use crate::raster::blind_watermark as bw;
+use crate::raster::Raster;
+use std::sync::Arc;
+
+/// The action's name in messages.
+const ACTION: &str = "blind-watermark";
+
+/// Largest mark object, in bytes (spec §4.23: 5 MB).
+pub const MAX_MARK_BYTES: usize = 5 * 1024 * 1024;
+/// Both sides of the image must be larger than this, in px (spec §4.23).
+pub const MIN_SIDE_EXCLUSIVE: u32 = 512;
+
+/// Extraction needs at least this many px on both sides (2 px per cell of
+/// the 64×64 grid): a mark embedded at ≥ 513 px is still read at a quarter of
+/// that size.
+pub const MIN_EXTRACT_SIDE: u32 = 128;
+
+/// `method_`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlindMethod {
+    Embed,
+    Extract,
+}
+
+/// `mode_`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlindMode {
+    /// `mode_0`: a 64×64 binary picture.
+    Image,
+    /// `mode_1`: a text.
+    Text,
+}
+
+/// What an embedding writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlindPayload {
+    /// Nothing (`method_extract`).
+    None,
+    /// `text_`: 1–100 printable ASCII characters.
+    Text(String),
+    /// `image_` (+ `bucket_`; `None` is the request's bucket).
+    Image { bucket: Option<String>, key: String },
+}
+
+/// A validated `blind-watermark` action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlindWatermarkSpec {
+    pub method: BlindMethod,
+    pub mode: BlindMode,
+    pub payload: BlindPayload,
+}
+
+impl BlindWatermarkSpec {
+    pub fn parse(params: &mut Params<'_>) -> Result<BlindWatermarkSpec> {
+        let method = params
+            .take_enum(
+                "method",
+                &[
+                    ("embed", BlindMethod::Embed),
+                    ("extract", BlindMethod::Extract),
+                ],
+            )?
+            .ok_or_else(|| {
+                ProcessError::missing(format!("{ACTION}: needs method (embed or extract)"))
+            })?;
+        let mode = match params.require_int("mode", 0, 1)? {
+            0 => BlindMode::Image,
+            _ => BlindMode::Text,
+        };
+        let text = params.take("text");
+        let image = params.take("image");
+        let bucket = params.take("bucket");
+        let payload = match (method, mode) {
+            (BlindMethod::Extract, _) => {
+                if let Some(key) = [("text", text), ("image", image), ("bucket", bucket)]
+                    .iter()
+                    .find_map(|(k, v)| v.map(|_| *k))
+                {
+                    return Err(ProcessError::invalid(format!(
+                        "{ACTION}: {key} goes with method_embed, not method_extract"
+                    )));
+                }
+                BlindPayload::None
+            }
+            (BlindMethod::Embed, BlindMode::Text) => {
+                if let Some(key) = [("image", image), ("bucket", bucket)]
+                    .iter()
+                    .find_map(|(k, v)| v.map(|_| *k))
+                {
+                    return Err(ProcessError::invalid(format!(
+                        "{ACTION}: {key} goes with mode_0, not mode_1"
+                    )));
+                }
+                let raw = text.ok_or_else(|| {
+                    ProcessError::missing(format!("{ACTION}: mode_1 embedding needs text"))
+                })?;
+                BlindPayload::Text(parse_text(raw)?)
+            }
+            (BlindMethod::Embed, BlindMode::Image) => {
+                if text.is_some() {
+                    return Err(ProcessError::invalid(format!(
+                        "{ACTION}: text goes with mode_1, not mode_0"
+                    )));
+                }
+                let raw = image.ok_or_else(|| {
+                    ProcessError::missing(format!("{ACTION}: mode_0 embedding needs image"))
+                })?;
+                let key =
+                    String::from_utf8(decode_base64url(ACTION, "image", raw)?).map_err(|_| {
+                        ProcessError::invalid(format!("{ACTION}: image_{raw} is not UTF-8"))
+                    })?;
+                let key = key.trim_start_matches('/');
+                if key.is_empty() || key.len() > 1024 || key.contains('?') {
+                    return Err(ProcessError::invalid(format!(
+                        "{ACTION}: image_{raw} must name an object key (1-1024 bytes, no '?')"
+                    )));
+                }
+                let bucket = match bucket {
+                    None => None,
+                    Some(b) if is_valid_bucket(b) => Some(b.to_string()),
+                    Some(b) => {
+                        return Err(ProcessError::invalid(format!(
+                            "{ACTION}: bucket_{b} is not a bucket name (3-63 of a-z, 0-9, -)"
+                        )))
+                    }
+                };
+                BlindPayload::Image {
+                    bucket,
+                    key: key.to_string(),
+                }
+            }
+        };
+        Ok(BlindWatermarkSpec {
+            method,
+            mode,
+            payload,
+        })
+    }
+
+    /// The mark object to fetch, given the request's bucket (image embedding only).
+    pub fn object(&self, request_bucket: &str) -> Option<ObjectRef> {
+        match &self.payload {
+            BlindPayload::Image { bucket, key } => Some(ObjectRef {
+                bucket: bucket.clone().unwrap_or_else(|| request_bucket.to_string()),
+                key: key.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Decodes `text_`: URL-safe Base64 of 1–[`bw::MAX_TEXT_BYTES`] printable ASCII characters.
+fn parse_text(raw: &str) -> Result<String> {
+    let bytes = decode_base64url(ACTION, "text", raw)?;
+    if bytes.is_empty() {
+        return Err(ProcessError::invalid(format!(
+            "{ACTION}: text_ decodes to nothing"
+        )));
+    }
+    if bytes.len() > bw::MAX_TEXT_BYTES {
+        return Err(ProcessError::invalid(format!(
+            "{ACTION}: text_ decodes to {} characters, at most {} are allowed",
+            bytes.len(),
+            bw::MAX_TEXT_BYTES
+        )));
+    }
+    if !bytes.iter().all(|b| (0x20..=0x7e).contains(b)) {
+        return Err(ProcessError::invalid(format!(
+            "{ACTION}: text_{raw} must be digits, letters and common symbols (printable ASCII)"
+        )));
+    }
+    Ok(bytes.into_iter().map(char::from).collect())
+}
+
+/// Checks what spec §4.23 allows, from the header: a PNG, JPEG or BMP source;
+/// to embed, an image (as the action sees it: `size`) larger than 512 px on
+/// both sides; to extract, at least [`MIN_EXTRACT_SIDE`] px on both sides
+/// (a marked image scaled down must stay readable).
+pub fn check_source(source: &SourceInfo, size: (u32, u32), method: BlindMethod) -> Result<()> {
+    if !matches!(
+        source.format,
+        ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Bmp
+    ) {
+        return Err(ProcessError::new(
+            ErrorCode::UnsupportedFormat,
+            format!(
+                "{ACTION}: {} sources are not supported (PNG, JPEG or BMP only)",
+                source.format.info_name()
+            ),
+        ));
+    }
+    if method == BlindMethod::Extract {
+        if size.0 < MIN_EXTRACT_SIDE || size.1 < MIN_EXTRACT_SIDE {
+            return Err(ProcessError::invalid(format!(
+                "{ACTION}: the image is {}x{} px, extraction needs at least {MIN_EXTRACT_SIDE} px on both sides",
+                size.0, size.1
+            )));
+        }
+        return Ok(());
+    }
+    if size.0 <= MIN_SIDE_EXCLUSIVE || size.1 <= MIN_SIDE_EXCLUSIVE {
+        return Err(ProcessError::invalid(format!(
+            "{ACTION}: the image is {}x{} px, both sides must be more than {MIN_SIDE_EXCLUSIVE} px",
+            size.0, size.1
+        )));
+    }
+    Ok(())
+}
+
+/// An embedding ready to run: the text, or the mark object's bytes (checked
+/// against the limits when the pipeline is planned, decoded when it runs).
+#[derive(Clone, PartialEq)]
+pub struct BlindEmbedJob {
+    payload: EmbedPayload,
+}
+
+#[derive(Clone, PartialEq)]
+enum EmbedPayload {
+    Text(Vec<u8>),
+    Mark(Arc<[u8]>),
+}
+
+impl std::fmt::Debug for BlindEmbedJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.payload {
+            EmbedPayload::Text(t) => write!(f, "BlindEmbedJob(text, {} bytes)", t.len()),
+            EmbedPayload::Mark(m) => write!(f, "BlindEmbedJob(mark object, {} bytes)", m.len()),
+        }
+    }
+}
+
+impl BlindEmbedJob {
+    /// Plans an embedding: finds the mark object in `resources` and checks it
+    /// (≤ 5 MB, an image within the source limits, its pixels plus
+    /// `source_pixels` ≤ 200 Mpx).
+    pub fn plan(
+        spec: &BlindWatermarkSpec,
+        resources: &Resources,
+        source_pixels: u64,
+    ) -> Result<BlindEmbedJob> {
+        let payload = match &spec.payload {
+            BlindPayload::Text(t) => EmbedPayload::Text(t.as_bytes().to_vec()),
+            BlindPayload::Image { .. } => {
+                let Some(object) = spec.object(&resources.bucket) else {
+                    return Err(ProcessError::internal("blind-watermark: no mark object"));
+                };
+                let bytes = resources.object(&object)?;
+                if bytes.len() > MAX_MARK_BYTES {
+                    return Err(ProcessError::too_large(format!(
+                        "{ACTION}: object '{object}' is {} bytes, at most {MAX_MARK_BYTES} are allowed",
+                        bytes.len()
+                    )));
+                }
+                let info = codec::probe(&bytes).map_err(|e| {
+                    ProcessError::new(
+                        e.code,
+                        format!("{ACTION}: object '{object}': {}", e.message),
+                    )
+                })?;
+                check_source_limits(&info)?;
+                let pixels = u64::from(info.width) * u64::from(info.height);
+                if pixels + source_pixels > MAX_SOURCE_PIXELS {
+                    return Err(ProcessError::too_large(format!(
+                        "{ACTION}: the mark ({}x{}) and the image together have {} px, at most {MAX_SOURCE_PIXELS} are allowed",
+                        info.width,
+                        info.height,
+                        pixels + source_pixels
+                    )));
+                }
+                EmbedPayload::Mark(bytes)
+            }
+            BlindPayload::None => {
+                return Err(ProcessError::internal(
+                    "blind-watermark: extraction planned as an embedding",
+                ))
+            }
+        };
+        Ok(BlindEmbedJob { payload })
+    }
+
+    /// Embeds the mark into `raster` (same size out).
+    pub fn apply(&self, mut raster: Raster) -> Result<Raster> {
+        match &self.payload {
+            EmbedPayload::Text(text) => bw::embed_text(&mut raster, text),
+            EmbedPayload::Mark(bytes) => {
+                let empty = Command {
+                    actions: Vec::new(),
+                    normalized: "image/".into(),
+                };
+                let mark = render_raster(&empty, bytes)?;
+                bw::embed_mark(&mut raster, &bw::mark_bits(&mark)?);
+            }
+        }
+        Ok(raster)
+    }
+}
+
+/// The answer of `method_extract` on `raster`: `(body, content type, size)`.
+/// Text: `{"text":"..."}` (empty when no mark is found). Image: the 64×64
+/// mark as a PNG.
+pub fn extract(
+    mode: BlindMode,
+    raster: &Raster,
+) -> Result<(Vec<u8>, &'static str, Option<(u32, u32)>)> {
+    Ok(match mode {
+        BlindMode::Text => {
+            let text = bw::extract_text(raster)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            let body = serde_json::json!({ "text": text }).to_string().into_bytes();
+            (body, "application/json", None)
+        }
+        BlindMode::Image => {
+            let picture = bw::mark_picture(&bw::extract_mark(raster));
+            let body = codec::encode(
+                &picture,
+                ImageFormat::Png,
+                &codec::EncodeOptions::with_quality(100),
+            )?;
+            (body, ImageFormat::Png.mime(), Some(picture.size()))
+        }
+    })
+}
+
+/// The `Content-Type` of an extraction's answer.
+pub fn extract_content_type(mode: BlindMode) -> &'static str {
+    match mode {
+        BlindMode::Text => "application/json",
+        BlindMode::Image => ImageFormat::Png.mime(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::EncodeOptions;
+    use crate::command::Styles;
+    use crate::pipeline::{process, Plan, Processed, RequestContext};
+    use crate::test_support::corpus;
+    use base64::Engine;
+
+    fn b64(s: &str) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+    }
+
+    fn source(format: ImageFormat, w: u32, h: u32) -> SourceInfo {
+        SourceInfo {
+            format,
+            width: w,
+            height: h,
+            frames: 1,
+            quality: None,
+            has_alpha: false,
+            orientation: 1,
+        }
+    }
+
+    fn command(cmd: &str) -> Command {
+        Command::parse(&format!("image/{cmd}"), &Styles::new()).unwrap()
+    }
+
+    fn with_mark_object() -> RequestContext {
+        let mut ctx = RequestContext::default();
+        ctx.resources.bucket = "demo".into();
+        ctx.resources.objects.insert(
+            ObjectRef {
+                bucket: "demo".into(),
+                key: "marks/logo.png".into(),
+            },
+            corpus("png/basn0g01.png").into(),
+        );
+        ctx
+    }
+
+    #[test]
+    fn keys_parse() {
+        let spec = |cmd: &str| match command(cmd).actions.into_iter().next() {
+            Some(crate::command::Action::BlindWatermark(s)) => *s,
+            other => panic!("{other:?}"),
+        };
+        let s = spec(&format!(
+            "blind-watermark,method_embed,mode_1,text_{}",
+            b64("Hello, BOS!")
+        ));
+        assert_eq!(
+            (s.method, s.mode, s.payload),
+            (
+                BlindMethod::Embed,
+                BlindMode::Text,
+                BlindPayload::Text("Hello, BOS!".into())
+            )
+        );
+        let s = spec(&format!(
+            "blind-watermark,method_embed,mode_0,image_{},bucket_marks-b",
+            b64("logo.png")
+        ));
+        assert_eq!(s.object("demo").unwrap().to_string(), "marks-b/logo.png");
+        let s = spec("blind-watermark,mode_0,method_extract");
+        assert_eq!((s.method, s.mode), (BlindMethod::Extract, BlindMode::Image));
+        assert_eq!(s.object("demo"), None);
+        // 100 characters is the most allowed.
+        let hundred = "x".repeat(100);
+        let s = spec(&format!(
+            "blind-watermark,method_embed,mode_1,text_{}",
+            b64(&hundred)
+        ));
+        assert_eq!(s.payload, BlindPayload::Text(hundred));
+        // The mark object is one of the command's objects (fetched by the filter).
+        let c = command(&format!(
+            "blind-watermark,method_embed,mode_0,image_{}",
+            b64("marks/logo.png")
+        ));
+        assert_eq!(
+            c.objects("demo", &Default::default()).unwrap(),
+            vec![ObjectRef {
+                bucket: "demo".into(),
+                key: "marks/logo.png".into()
+            }]
+        );
+        assert_eq!(
+            command("resize,w_800/blind-watermark,method_extract,mode_1").blind_extraction(),
+            Some(BlindMode::Text)
+        );
+    }
+
+    /// Limits from the header: format and size (just outside and just inside),
+    /// at the point of the pipeline where the action runs; the mark object.
+    #[test]
+    fn plan_checks_limits_from_the_header() {
+        let text = format!("blind-watermark,method_embed,mode_1,text_{}", b64("hi"));
+        let image = format!(
+            "blind-watermark,method_embed,mode_0,image_{}",
+            b64("marks/logo.png")
+        );
+        let cases: &[(ImageFormat, (u32, u32), String, Option<(ErrorCode, &str)>)] = &[
+            (ImageFormat::Jpeg, (513, 513), text.clone(), None),
+            (ImageFormat::Png, (4000, 3000), image.clone(), None),
+            (
+                ImageFormat::Bmp,
+                (600, 600),
+                "blind-watermark,method_extract,mode_0".into(),
+                None,
+            ),
+            (
+                ImageFormat::Jpeg,
+                (512, 512),
+                text.clone(),
+                Some((
+                    ErrorCode::InvalidArgument,
+                    "blind-watermark: the image is 512x512 px, both sides must be more than 512 px",
+                )),
+            ),
+            (
+                ImageFormat::Png,
+                (2000, 512),
+                text.clone(),
+                Some((ErrorCode::InvalidArgument, "the image is 2000x512 px")),
+            ),
+            (
+                ImageFormat::Png,
+                (128, 128),
+                "blind-watermark,method_extract,mode_1".into(),
+                None,
+            ),
+            (
+                ImageFormat::Png,
+                (2000, 127),
+                "blind-watermark,method_extract,mode_1".into(),
+                Some((
+                    ErrorCode::InvalidArgument,
+                    "the image is 2000x127 px, extraction needs at least 128 px",
+                )),
+            ),
+            (
+                ImageFormat::Gif,
+                (800, 800),
+                text.clone(),
+                Some((
+                    ErrorCode::UnsupportedFormat,
+                    "blind-watermark: GIF sources are not supported (PNG, JPEG or BMP only)",
+                )),
+            ),
+            (
+                ImageFormat::Webp,
+                (800, 800),
+                "blind-watermark,method_extract,mode_1".into(),
+                Some((
+                    ErrorCode::UnsupportedFormat,
+                    "WEBP sources are not supported",
+                )),
+            ),
+            (
+                ImageFormat::Jpeg,
+                (1000, 800),
+                format!("resize,w_600/{text}"),
+                Some((ErrorCode::InvalidArgument, "the image is 600x480 px")),
+            ),
+            (
+                ImageFormat::Jpeg,
+                (1000, 800),
+                format!("{text}/resize,w_600"),
+                None,
+            ),
+            (
+                ImageFormat::Jpeg,
+                (1000, 800),
+                format!(
+                    "blind-watermark,method_embed,mode_0,image_{}",
+                    b64("marks/none.png")
+                ),
+                Some((
+                    ErrorCode::NoSuchKey,
+                    "object 'demo/marks/none.png' does not exist",
+                )),
+            ),
+        ];
+        for (format, (w, h), cmd, want) in cases {
+            let got = Plan::new(&command(cmd), source(*format, *w, *h), &with_mark_object());
+            match (got, want) {
+                (Ok(_), None) => {}
+                (Err(e), Some((code, needle))) => {
+                    assert_eq!(e.code, *code, "{cmd}: {e}");
+                    assert!(
+                        e.message.contains(needle),
+                        "{cmd}: '{}' lacks '{needle}'",
+                        e.message
+                    );
+                }
+                (got, want) => panic!("{cmd} on {format:?} {w}x{h}: {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    fn encode(r: &Raster, format: ImageFormat, quality: u8) -> Vec<u8> {
+        codec::encode(r, format, &EncodeOptions::with_quality(quality)).unwrap()
+    }
+
+    /// A corpus photo scaled to `w` px wide, as a raster.
+    fn photo(path: &str, w: u32) -> Raster {
+        let bytes = corpus(path);
+        let info = codec::probe(&bytes).unwrap();
+        let h = info.height * w / info.width;
+        codec::decode(&bytes, &info, Some((w, h)))
+            .unwrap()
+            .resize(w, h)
+            .unwrap()
+    }
+
+    fn run(cmd: &str, input: &[u8], ctx: &RequestContext) -> Processed {
+        process(&command(cmd), input, ctx).unwrap_or_else(|e| panic!("{cmd}: {e}"))
+    }
+
+    fn extracted_text(out: &Processed) -> String {
+        assert_eq!(out.content_type, "application/json");
+        let v: serde_json::Value = serde_json::from_slice(&out.body).unwrap();
+        v["text"].as_str().unwrap().to_string()
+    }
+
+    /// Through the whole pipeline: a JPEG source stays JPEG (same size), a PNG
+    /// stays PNG; the text comes back from the output, from the output at
+    /// half size re-encoded at quality 75 (both done by our own pipeline),
+    /// and the unmarked source gives "".
+    #[test]
+    fn text_round_trips_through_the_pipeline() {
+        let ctx = RequestContext::default();
+        let text = "Copyright 2026 demo-bucket: user #1234";
+        let embed = format!("blind-watermark,method_embed,mode_1,text_{}", b64(text));
+        let extract = "blind-watermark,method_extract,mode_1";
+        let jpeg_src = encode(
+            &photo("photos/seeding_by_Clements_Engelhardt.jpg", 1024),
+            ImageFormat::Jpeg,
+            90,
+        );
+        let png_src = encode(
+            &photo("photos/sunset_by_Aitzol_Berasategi.jpg", 900),
+            ImageFormat::Png,
+            0,
+        );
+        for (name, src, format) in [
+            ("jpeg", &jpeg_src, ImageFormat::Jpeg),
+            ("png", &png_src, ImageFormat::Png),
+        ] {
+            let info = codec::probe(src).unwrap();
+            let marked = run(&embed, src, &ctx);
+            assert_eq!(marked.content_type, format.mime(), "{name}");
+            assert_eq!(marked.size, Some((info.width, info.height)), "{name}");
+            if format == ImageFormat::Jpeg {
+                // The source's quality is kept (capped at 85, as without a mark).
+                assert_eq!(codec::jpeg::estimate_quality(&marked.body), Some(85));
+            }
+            assert_eq!(
+                extracted_text(&run(extract, &marked.body, &ctx)),
+                text,
+                "{name}"
+            );
+            let attacked = run("resize,p_50/format,f_jpg/quality,Q_75", &marked.body, &ctx);
+            assert_eq!(
+                extracted_text(&run(extract, &attacked.body, &ctx)),
+                text,
+                "{name} at half size, q75"
+            );
+            assert_eq!(
+                extracted_text(&run(extract, src, &ctx)),
+                "",
+                "{name} unmarked"
+            );
+        }
+        // The action runs where it appears: embedding after a resize marks the
+        // resized image; extraction after a resize reads the resized image.
+        let out = run(&format!("resize,w_1000/{embed}"), &jpeg_src, &ctx);
+        assert_eq!(out.size, Some((1000, 563)));
+        let back = run(&format!("resize,w_700/{extract}"), &out.body, &ctx);
+        assert_eq!(extracted_text(&back), text);
+    }
+
+    /// Image mode: the mark object from the request's resources, embedded
+    /// into a 12 MP-class JPEG scaled down, read back as a 64×64 PNG with at
+    /// most 5 % of its bits wrong, also from a half-size copy.
+    #[test]
+    fn image_mark_round_trips_through_the_pipeline() {
+        let ctx = with_mark_object();
+        let logo = codec::decode(
+            &corpus("png/basn0g01.png"),
+            &codec::probe(&corpus("png/basn0g01.png")).unwrap(),
+            None,
+        )
+        .unwrap();
+        let want = bw::mark_bits(&logo).unwrap();
+        let src = encode(
+            &photo("photos/Wine_by_Jakkub_Mede.jpg", 640),
+            ImageFormat::Jpeg,
+            90,
+        );
+        let marked = run(
+            &format!(
+                "blind-watermark,method_embed,mode_0,image_{}",
+                b64("marks/logo.png")
+            ),
+            &src,
+            &ctx,
+        );
+        assert_eq!(marked.content_type, "image/jpeg");
+        let half = run("resize,p_50/quality,Q_75", &marked.body, &ctx);
+        for (name, body) in [("marked", &marked.body), ("half", &half.body)] {
+            let out = run("blind-watermark,method_extract,mode_0", body, &ctx);
+            assert_eq!(out.content_type, "image/png");
+            assert_eq!(out.size, Some((64, 64)));
+            let picture = image::load_from_memory(&out.body).unwrap().to_luma8();
+            assert_eq!(picture.dimensions(), (64, 64));
+            let wrong = picture
+                .pixels()
+                .zip(&want)
+                .filter(|(p, dark)| (p[0] < 128) != **dark)
+                .count();
+            assert!(wrong <= 4096 / 20, "{name}: {wrong} of 4096 bits wrong");
+        }
+        // Without a mark the answer is still a 64x64 picture.
+        let out = run("blind-watermark,method_extract,mode_0", &src, &ctx);
+        assert_eq!(out.size, Some((64, 64)));
+    }
+}
