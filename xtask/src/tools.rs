@@ -11,6 +11,7 @@
 //! | bench peers: nginx + `image_filter`, `jpegtran`, node + npm | Debian (`apt-get`) | the system |
 //! | bench peer: sharp (bundles libvips) | npm | `target/tools/sharp` |
 //! | node, npm | Debian (`apt-get`), if missing | the system |
+//! | wrk (load generator of `cargo xtask soak`) | Debian (`apt-get`) | the system |
 //! | Istio CRD schemas (`@kubernetes-models/istio`), js-yaml | npm | `target/tools/k8s-models` |
 
 use crate::{root, run, Result};
@@ -93,6 +94,15 @@ pub fn ensure_curl() -> Result<()> {
         Ok(())
     } else {
         apt_install(&["curl"])
+    }
+}
+
+/// wrk, the load generator `cargo xtask soak` drives Envoy with.
+pub fn ensure_wrk() -> Result<()> {
+    if has_program("wrk") {
+        Ok(())
+    } else {
+        apt_install(&["wrk"])
     }
 }
 
