@@ -1,5 +1,5 @@
 //! `cargo xtask soak [--seconds N] [--concurrency C]`: the demo stack (s3s-fs
-//! + Envoy with the filter, 2 workers) driven by `wrk` with a mix of
+//! and Envoy with the filter, 2 workers) driven by `wrk` with a mix of
 //! processed, pass-through and bad requests, checking every answer.
 //!
 //! - wrk runs C threads with one connection each and no pipelining, so each
