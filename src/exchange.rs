@@ -303,6 +303,33 @@ pub fn early_header_edits(
     edits
 }
 
+/// Header edits for a `304 Not Modified` the storage sent to a request the
+/// filter would have processed (the client's `If-Modified-Since` goes
+/// upstream). The 304 passes through, but its validators must be those of the
+/// processed response the client holds, not the original's: the ETag becomes
+/// the [`derived_etag`] of the 304's ETag (a 304 carries the ETag the 200
+/// would have), or is removed when none can be derived, so a cache never
+/// stores the original's ETag on a processed body. Headers describing the
+/// original's bytes are dropped, and `Vary: Accept` is added for `f_auto`.
+pub fn not_modified_passthrough_edits(
+    command: &Command,
+    facts: &ExchangeFacts<'_>,
+) -> Vec<HeaderEdit> {
+    let mut edits: Vec<HeaderEdit> = STALE_RESPONSE_HEADERS.iter().map(|h| (*h, None)).collect();
+    edits.push((
+        "etag",
+        derived_etag(
+            facts.upstream_etag,
+            &command.normalized,
+            etag_variant(command, facts.accept),
+        ),
+    ));
+    if varies_on_accept(command) {
+        edits.push(("vary", Some(vary_with_accept(facts.upstream_vary))));
+    }
+    edits
+}
+
 /// An error answer replacing an upstream response whose headers are still held.
 pub fn error_header_edits(error: &ProcessError, body: &str) -> Vec<HeaderEdit> {
     let mut edits: Vec<HeaderEdit> = STALE_RESPONSE_HEADERS.iter().map(|h| (*h, None)).collect();
@@ -529,6 +556,37 @@ mod tests {
         assert_eq!(vary_with_accept(None), "Accept");
         assert_eq!(vary_with_accept(Some("Origin")), "Origin, Accept");
         assert_eq!(vary_with_accept(Some("accept")), "accept");
+    }
+
+    #[test]
+    fn storage_304_gets_the_processed_etag_not_the_original() {
+        let c = cmd("image/resize,w_10/format,f_auto");
+        let facts = ExchangeFacts {
+            upstream_etag: Some("\"orig\""),
+            upstream_vary: None,
+            accept: Some("image/webp"),
+        };
+        let edits = not_modified_passthrough_edits(&c, &facts);
+        let get = |k: &str| {
+            edits
+                .iter()
+                .rev()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.clone())
+        };
+        let etag = get("etag").flatten().unwrap();
+        assert_ne!(etag, "\"orig\"");
+        assert_eq!(
+            Some(etag),
+            derived_etag(Some("\"orig\""), &c.normalized, "auto:webp")
+        );
+        assert_eq!(get("vary"), Some(Some("Accept".into())));
+        assert_eq!(get("content-md5"), Some(None));
+        // Without an upstream ETag, none is sent (the original's would be wrong).
+        let none =
+            not_modified_passthrough_edits(&cmd("image/resize,w_10"), &ExchangeFacts::default());
+        assert!(none.contains(&("etag", None)));
+        assert!(!none.iter().any(|(n, _)| *n == "vary"));
     }
 
     #[test]

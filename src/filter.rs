@@ -416,11 +416,33 @@ impl HttpContext for FilterStream {
         let State::Pending(mut pending) = std::mem::replace(&mut self.state, State::Idle) else {
             return Action::Continue;
         };
+        let status = self.response_header(":status");
+        if status.as_deref() == Some("304") {
+            // The storage answered the client's If-Modified-Since: pass the 304
+            // on with the processed response's validators (the watermark
+            // objects' ETags are needed too, so none while they are on their way).
+            let upstream_etag = if self.fetch.outstanding.is_empty() {
+                objects::combined_etag(self.response_header("etag").as_deref(), &self.fetch.etags)
+            } else {
+                None
+            };
+            let vary = self.response_header("vary");
+            let facts = ExchangeFacts {
+                upstream_etag: upstream_etag.as_deref(),
+                upstream_vary: vary.as_deref(),
+                accept: pending.accept.as_deref(),
+            };
+            apply_response_edits(&exchange::not_modified_passthrough_edits(
+                &pending.command,
+                &facts,
+            ));
+            self.metrics.count(Metric::PassedThrough);
+            return Action::Continue;
+        }
         if end_of_stream {
             self.metrics.count(Metric::PassedThrough);
             return Action::Continue; // no body at all (e.g. HEAD-like answers)
         }
-        let status = self.response_header(":status");
         if status.as_deref() == Some("200")
             && self.fetch.outstanding.is_empty()
             && self.answer_not_modified(&pending)

@@ -14,6 +14,10 @@ mod auth;
 mod corpus;
 #[path = "envoy_e2e/persistence.rs"]
 mod persistence;
+#[path = "support/fault_upstream.rs"]
+mod fault_upstream;
+#[path = "envoy_e2e/faults.rs"]
+mod faults;
 #[path = "support/stack.rs"]
 mod stack;
 
@@ -44,6 +48,8 @@ struct Env {
     scratch: PathBuf,
     /// A Python with the signing SDKs (`IPF_PYTHON`).
     python: Option<PathBuf>,
+    /// The misbehaving storage behind `/faults/` (see `envoy_e2e/faults.rs`).
+    faults: fault_upstream::FaultUpstream,
 }
 
 /// One HTTP response as curl saw it.
@@ -374,6 +380,7 @@ fn cases() -> Vec<Case> {
     ));
     cases.extend(auth::cases());
     cases.extend(persistence::cases());
+    cases.extend(faults::cases());
     cases
 }
 
@@ -1929,6 +1936,10 @@ fn start(tools: &Tools) -> Result<Env, String> {
     make_bucket(&bucket).map_err(|e| format!("making the bucket: {e}"))?;
     let scratch = work.join("scratch");
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let jpeg = std::fs::read(corpus::corpus_dir().join(faults::FAULT_JPEG))
+        .map_err(|e| format!("{}: {e}", faults::FAULT_JPEG))?;
+    let faults = fault_upstream::FaultUpstream::start(jpeg)
+        .map_err(|e| format!("starting the fault upstream: {e}"))?;
     let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("envoy/envoy.yaml");
     let held = Stack::start(
         tools,
@@ -1938,7 +1949,7 @@ fn start(tools: &Tools) -> Result<Env, String> {
             bucket_dir: bucket.clone(),
             work_dir: work.join("held"),
             concurrency: 1,
-            replacements: vec![watermark_config()],
+            replacements: [vec![watermark_config()], fault_routes(faults.port)].concat(),
         },
     )?;
     let early = Stack::start(
@@ -1960,7 +1971,10 @@ fn start(tools: &Tools) -> Result<Env, String> {
                     "\"persistence\": { \"enabled\": false".into(),
                 ),
                 watermark_config(),
-            ],
+            ]
+            .into_iter()
+            .chain(fault_routes(faults.port))
+            .collect(),
         },
     )?;
     Ok(Env {
@@ -1973,7 +1987,32 @@ fn start(tools: &Tools) -> Result<Env, String> {
         bucket,
         scratch,
         python: std::env::var_os("IPF_PYTHON").map(PathBuf::from),
+        faults,
     })
+}
+
+/// Config replacements adding route `/faults/` (3 s route timeout) to cluster
+/// `faults`, the misbehaving storage of `envoy_e2e/faults.rs` on `port`.
+fn fault_routes(port: u16) -> Vec<(String, String)> {
+    vec![
+        (
+            "              - match: { prefix: \"/\" }\n".into(),
+            "              - match: { prefix: \"/faults/\" }\n                \
+             route: { cluster: faults, timeout: 3s }\n              \
+             - match: { prefix: \"/\" }\n"
+                .into(),
+        ),
+        (
+            "  clusters:\n".into(),
+            format!(
+                "  clusters:\n  - name: faults\n    type: STATIC\n    connect_timeout: 2s\n    \
+                 per_connection_buffer_limit_bytes: 33554432\n    load_assignment:\n      \
+                 cluster_name: faults\n      endpoints:\n      - lb_endpoints:\n        \
+                 - endpoint:\n            address:\n              \
+                 socket_address: {{ address: 127.0.0.1, port_value: {port} }}\n"
+            ),
+        ),
+    ]
 }
 
 fn main() {

@@ -63,11 +63,18 @@ impl Protection {
         let rest = decoded.strip_prefix('/').unwrap_or(&decoded);
         match self.bucket_from {
             BucketAddressing::Path => {
-                let (bucket, key) = rest.split_once('/')?;
-                (!bucket.is_empty() && !key.is_empty()).then(|| ObjectName {
-                    bucket: bucket.to_string(),
-                    key: key.to_string(),
-                })
+                let (bucket, key) = match rest.split_once('/') {
+                    // `//demo/key`, `/./demo/key`: the bucket a storage that
+                    // normalizes the path would see.
+                    Some(("" | "." | "..", _)) => {
+                        let normalized = remove_dot_segments(rest);
+                        let (bucket, key) = normalized.split_once('/')?;
+                        (bucket.to_string(), key.to_string())
+                    }
+                    Some((bucket, key)) => (bucket.to_string(), key.to_string()),
+                    None => return None,
+                };
+                (!bucket.is_empty() && !key.is_empty()).then_some(ObjectName { bucket, key })
             }
             BucketAddressing::Host => {
                 let host = host?;
@@ -80,13 +87,36 @@ impl Protection {
         }
     }
 
-    /// Whether an object matches one of the patterns.
+    /// Whether an object matches one of the patterns, as written or as a
+    /// storage that normalizes keys would read it: `.` segments, `..`
+    /// segments and empty segments (`//`) removed. s3s-fs serves
+    /// `demo/./private/a.jpg` and `demo/x/../private/a.jpg` as
+    /// `demo/private/a.jpg`, so those must be protected like it.
     pub fn covers(&self, object: &ObjectName) -> bool {
         let full = format!("{}/{}", object.bucket, object.key);
-        self.resources
-            .iter()
-            .any(|pattern| glob_match(pattern.as_bytes(), full.as_bytes()))
+        let normalized = format!("{}/{}", object.bucket, remove_dot_segments(&object.key));
+        self.resources.iter().any(|pattern| {
+            glob_match(pattern.as_bytes(), full.as_bytes())
+                || glob_match(pattern.as_bytes(), normalized.as_bytes())
+        })
     }
+}
+
+/// A decoded key or path with its `.` and empty segments dropped and each
+/// `..` removing the segment before it (never going above the start), joined
+/// with single slashes: `./a//b/../c` → `a/c`.
+pub fn remove_dot_segments(key: &str) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    for segment in key.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                kept.pop();
+            }
+            other => kept.push(other),
+        }
+    }
+    kept.join("/")
 }
 
 /// Whether a command (as found in the query, V1 `@!name` already turned into
@@ -188,6 +218,40 @@ mod tests {
         );
         assert!(h.covers(&o));
         assert_eq!(h.object_of("/private/a.jpg", None), None);
+    }
+
+    #[test]
+    fn dot_segments_and_double_slashes_do_not_escape_protection() {
+        let p = protection(&["demo/private/*", "demo/exact.jpg"]);
+        for path in [
+            "/demo/./private/a.jpg",
+            "/demo/x/../private/a.jpg",
+            "/demo//private/a.jpg",
+            "/demo/private//a.jpg",
+            "/demo/%2E/private/a.jpg",
+            "/demo/%2e%2e/private/a.jpg",
+            "/demo/x/%2E%2E/private/a.jpg",
+            "/demo/private%2Fa.jpg",
+            "/demo%2Fprivate%2Fa.jpg",
+            "//demo/private/a.jpg",
+            "/./demo/private/a.jpg",
+            "/demo/./exact.jpg",
+            "/demo/x/../exact.jpg?x-bce-process=image/resize,w_1",
+            "/demo/./private/a.jpg@!thumb",
+        ] {
+            let o = p.object_of(path, None);
+            assert!(o.as_ref().is_some_and(|o| p.covers(o)), "{path}: {o:?}");
+        }
+        for path in [
+            "/demo/public/a.jpg",
+            "/demo/private.jpg",
+            "/demo/x/private/a.jpg",
+        ] {
+            let o = p.object_of(path, None).unwrap();
+            assert!(!p.covers(&o), "{path}");
+        }
+        assert_eq!(remove_dot_segments("./a//b/../c"), "a/c");
+        assert_eq!(remove_dot_segments("../../a"), "a");
     }
 
     #[test]

@@ -29,8 +29,28 @@ pub fn cases() -> Vec<Case> {
             private_upstream,
         ),
         ("refusals_counted_by_reason", refusals_counted),
+        (
+            "future_dated_signatures_403_too_skewed",
+            future_dated_signatures,
+        ),
+        (
+            "presigned_urls_bound_to_object_command_and_method",
+            presigned_replay,
+        ),
+        (
+            "unsigned_processing_never_reaches_a_protected_original",
+            unsigned_variants,
+        ),
+        (
+            "auth_error_bodies_leak_no_secret_or_internal_path",
+            error_bodies_leak_nothing,
+        ),
     ]
 }
+
+/// Every non-2xx body the auth cases received, for
+/// [`error_bodies_leak_nothing`] (the cases run in order, one at a time).
+static ERROR_BODIES: Mutex<Vec<(String, Vec<u8>)>> = Mutex::new(Vec::new());
 
 /// Runs `tests/support/signing_clients.py` with the SDKs' Python.
 pub fn sdk(e: &Env, job: serde_json::Value) -> Result<serde_json::Value, Failed> {
@@ -106,7 +126,20 @@ pub fn header_args(answer: &serde_json::Value) -> Vec<String> {
 
 fn get(e: &Env, url: &str, extra: &[String]) -> Result<Response, Failed> {
     let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
-    e.curl(Proto::H1, url, &extra)
+    let r = e.curl(Proto::H1, url, &extra)?;
+    if r.status >= 300 {
+        if let Ok(mut bodies) = ERROR_BODIES.lock() {
+            bodies.push((url.to_string(), r.body.clone()));
+        }
+    }
+    Ok(r)
+}
+
+fn unix_now() -> Result<u64, Failed> {
+    Ok(std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|err| err.to_string())?
+        .as_secs())
 }
 
 /// A 403 with a BOS-style body carrying `code` and no secret.
@@ -474,4 +507,255 @@ fn refusals_counted(e: &Env) -> Check {
         )?;
     }
     Ok(())
+}
+
+/// Signed for a moment beyond `clock_skew_seconds` (900 s in the e2e config)
+/// in the future: 403 `RequestTimeTooSkewed`, by both SDKs, presigned and
+/// header-signed; within the skew the same request passes.
+fn future_dated_signatures(e: &Env) -> Check {
+    let in_an_hour = unix_now()? + 3600;
+    for sdk_name in ["bos", "boto3"] {
+        for mode in ["presign", "headers"] {
+            let what = format!("{sdk_name} {mode} signed an hour ahead");
+            let mut future = job(e, sdk_name, mode, PRIVATE_PHOTO, Some("image/resize,w_100"));
+            future["timestamp"] = serde_json::json!(in_an_hour);
+            let answer = sdk(e, future)?;
+            let r = get(e, &url_of(&answer)?, &header_args(&answer))?;
+            check_refused(&r, "RequestTimeTooSkewed", &what)?;
+            // Five minutes ahead is within the allowed skew.
+            let mut near = job(e, sdk_name, mode, PRIVATE_PHOTO, Some("image/resize,w_100"));
+            near["timestamp"] = serde_json::json!(unix_now()? + 300);
+            let answer = sdk(e, near)?;
+            let r = get(e, &url_of(&answer)?, &header_args(&answer))?;
+            check_processed(&r, "image/jpeg", image::ImageFormat::Jpeg, (100, 56))
+                .map_err(|err| format!("{sdk_name} {mode} five minutes ahead: {err:?}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// A presigned URL is a bearer token for exactly one request: its signature
+/// moved to another object, another command, no command or another method is
+/// refused; the same URL used again while valid is answered again (S3 and BOS
+/// semantics: no nonce, so a replay of the identical request is allowed
+/// until it expires).
+fn presigned_replay(e: &Env) -> Check {
+    let signature_query = |url: &str, keep: &dyn Fn(&str) -> bool| -> String {
+        url.split_once('?')
+            .map(|(_, q)| {
+                q.split('&')
+                    .filter(|p| keep(p))
+                    .collect::<Vec<_>>()
+                    .join("&")
+            })
+            .unwrap_or_default()
+    };
+    for sdk_name in ["bos", "boto3"] {
+        let is_sig = |p: &str| {
+            let name = p.split('=').next().unwrap_or_default().to_ascii_lowercase();
+            name == "authorization" || name.starts_with("x-amz-")
+        };
+        let signed = url_of(&sdk(
+            e,
+            job(
+                e,
+                sdk_name,
+                "presign",
+                PRIVATE_PHOTO,
+                Some("image/resize,w_200"),
+            ),
+        )?)?;
+        let sig = signature_query(&signed, &is_sig);
+        let base = e.held_url("/demo");
+        for (what, url) in [
+            (
+                "another object, same command",
+                format!("{base}/{PRIVATE_PNG}?x-bce-process=image/resize,w_200&{sig}"),
+            ),
+            (
+                "another object in an unprotected place",
+                format!("{base}/photo.jpg?x-bce-process=image/resize,w_200&{sig}"),
+            ),
+            (
+                "same object, another command",
+                format!("{base}/{PRIVATE_PHOTO}?x-bce-process=image/resize,w_300&{sig}"),
+            ),
+            (
+                "same object, a style instead",
+                format!("{base}/{PRIVATE_PHOTO}?x-bce-process=style/thumb&{sig}"),
+            ),
+            (
+                "same object, no command (the original)",
+                format!("{base}/{PRIVATE_PHOTO}?{sig}"),
+            ),
+            (
+                "same object, V1 style suffix",
+                format!("{base}/{PRIVATE_PHOTO}@!thumb?{sig}"),
+            ),
+        ] {
+            let r = get(e, &url, &[])?;
+            check_refused(&r, "SignatureDoesNotMatch", &format!("{sdk_name}: {what}"))?;
+        }
+        // Another method: a GET signature on a HEAD.
+        let r = get(e, &signed, &["-I".to_string()])?;
+        eq(
+            &format!("{sdk_name}: HEAD with a GET signature"),
+            r.status,
+            403,
+        )?;
+        // The identical request again, twice: the same answer.
+        let first = get(e, &signed, &[])?;
+        check_processed(&first, "image/jpeg", image::ImageFormat::Jpeg, (200, 113))?;
+        let again = get(e, &signed, &[])?;
+        eq(&format!("{sdk_name}: replay status"), again.status, 200)?;
+        ensure(again.body == first.body, || {
+            format!("{sdk_name}: the replay answered differently")
+        })?;
+    }
+    Ok(())
+}
+
+/// Unsigned requests on a protected original (`demo/private/*`), in every
+/// spelling that might slip past the gate: each is refused (403), rejected
+/// (400/404), or answered with exactly the style's output; never the
+/// original, never another output.
+fn unsigned_variants(e: &Env) -> Check {
+    let original = e.object(PRIVATE_PHOTO);
+    let thumb = get(
+        e,
+        &e.held_url(&format!("/demo/{PRIVATE_PHOTO}?x-bce-process=style/thumb")),
+        &[],
+    )?;
+    check_processed(&thumb, "image/jpeg", image::ImageFormat::Jpeg, (200, 113))?;
+    let p = format!("/demo/{PRIVATE_PHOTO}");
+    let cmd = "x-bce-process=image/resize,w_10";
+    let mut variants: Vec<String> = vec![
+        // Query spelling.
+        format!("{p}?X-Bce-Process=image/resize,w_10"),
+        format!("{p}?X-BCE-PROCESS=image/resize,w_10"),
+        format!("{p}?x%2Dbce%2Dprocess=image/resize,w_10"),
+        format!("{p}?x-bce-process%3Dimage/resize,w_10"),
+        format!("{p}?x-bce-process=image%2Fresize%2Cw_10"),
+        format!("{p}?%78-bce-process=image/resize,w_10"),
+        format!("{p}?x-bce-process=style/thumb&x-bce-process=image/resize,w_10"),
+        format!("{p}?x-bce-process=image/resize,w_10&x-bce-process=style/thumb"),
+        format!("{p}?x-bce-process=style/thumb/resize,w_10"),
+        format!("{p}?x-bce-process=style/thumb%2Fresize,w_10"),
+        format!("{p}?x-bce-process=style/../image/resize,w_10"),
+        format!("{p}?x-bce-process=style/thumb,w_10"),
+        format!("{p}?x-bce-process=%20image/resize,w_10"),
+        format!("{p}?x-bce-process=image/resize,w_10%00"),
+        format!("{p}?x-bce-process="),
+        format!("{p}?x-bce-process"),
+        // V1 suffixes.
+        format!("{p}@thumb"),
+        format!("{p}@!thumb?{cmd}"),
+        format!("{p}@!nosuch"),
+        format!("{p}@!thumb/resize,w_10"),
+        format!("{p}%40!thumb%3F{cmd}"),
+        // Trailing and empty query.
+        format!("{p}?"),
+        format!("{p}?&"),
+        format!("{p}?#"),
+    ];
+    // Path spellings, without and with a command.
+    for path in [
+        "/demo//private/photo.jpg",
+        "/demo/./private/photo.jpg",
+        "/demo/x/../private/photo.jpg",
+        "/demo/private/./photo.jpg",
+        "/demo/private//photo.jpg",
+        "/demo/private%2Fphoto.jpg",
+        "/demo%2Fprivate%2Fphoto.jpg",
+        "/demo/%2E/private/photo.jpg",
+        "/demo/x/%2E%2E/private/photo.jpg",
+        "//demo/private/photo.jpg",
+        "/./demo/private/photo.jpg",
+        "/demo/private/photo%2Ejpg",
+        "/demo/priv%61te/photo.jpg",
+    ] {
+        variants.push(path.to_string());
+        variants.push(format!("{path}?{cmd}"));
+    }
+    let mut answers = Vec::new();
+    for variant in &variants {
+        let url = e.held_url(variant);
+        let r = get(e, &url, &["--path-as-is".to_string()])?;
+        ensure(r.body != original, || {
+            format!("{variant}: the protected original was served")
+        })?;
+        match r.status {
+            200 => ensure(r.body == thumb.body, || {
+                format!(
+                    "{variant}: 200 with something other than the style's output ({} bytes, {:?})",
+                    r.body.len(),
+                    decode(&r.body).ok()
+                )
+            })?,
+            400 | 403 | 404 => {
+                let v: serde_json::Value = serde_json::from_slice(&r.body)
+                    .map_err(|err| format!("{variant}: {} body is not JSON: {err}", r.status))?;
+                ensure(v["code"].is_string(), || format!("{variant}: no code"))?;
+            }
+            other => return Err(format!("{variant}: status {other}").into()),
+        }
+        answers.push(format!("{variant} -> {}", r.status));
+    }
+    // A HEAD of the original and a header instead of the query are refused too.
+    let r = get(e, &e.held_url(&p), &["-I".to_string()])?;
+    eq("unsigned HEAD", r.status, 403)?;
+    let r = get(
+        e,
+        &e.held_url(&p),
+        &[
+            "-H".to_string(),
+            "x-bce-process: image/resize,w_10".to_string(),
+        ],
+    )?;
+    check_refused(&r, "AccessDenied", "command in a header")?;
+    if std::env::var_os("IPF_E2E_SHOW_VARIANTS").is_some() {
+        eprintln!("{}", answers.join("\n"));
+    }
+    Ok(())
+}
+
+/// No error body of the auth cases (refusals, rejections, storage errors)
+/// names a secret, a signature, a file path or a panic.
+fn error_bodies_leak_nothing(e: &Env) -> Check {
+    let bodies = ERROR_BODIES.lock().map_err(|_| "lock")?.clone();
+    ensure(bodies.len() >= 40, || {
+        format!("only {} error bodies were collected", bodies.len())
+    })?;
+    for (url, body) in &bodies {
+        let text = String::from_utf8_lossy(body);
+        for needle in [
+            DEMO_SECRET_KEY,
+            "/work",
+            "/tmp",
+            "/root",
+            "panicked",
+            "src/",
+            ".rs:",
+            "RUST_BACKTRACE",
+        ] {
+            ensure(!text.contains(needle), || {
+                format!("{url}: the error body contains '{needle}': {text}")
+            })?;
+        }
+        // No signature (the client's or the expected one): 64 hex digits.
+        let longest_hex = text
+            .split(|c: char| !c.is_ascii_hexdigit())
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        ensure(longest_hex < 40, || {
+            format!("{url}: the error body holds a {longest_hex}-digit hex string: {text}")
+        })?;
+    }
+    // Nor does Envoy's log (the filter logs refusals at info).
+    let log = std::fs::read_to_string(&e.held.lock().map_err(|_| "lock")?.envoy_log)
+        .map_err(|err| err.to_string())?;
+    ensure(!log.contains(DEMO_SECRET_KEY), || {
+        "Envoy's log contains the secret key".into()
+    })
 }

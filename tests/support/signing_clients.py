@@ -13,10 +13,11 @@ Job fields:
   params     extra query parameters (e.g. {"x-bce-process": "style/thumb"})
   access_key, secret_key
   expires    validity in seconds (default 1800)
-  timestamp  BOS only: signing time as Unix seconds (default: now)
   method     "headers" mode, BOS only: the method to sign (default GET)
   sign_headers  "headers" mode, BOS only: further headers to send and sign
              (e.g. {"x-bce-process": "system/load,...|image/..."})
+  timestamp  signing time as Unix seconds (default: now); for boto3 the
+             SDK's clock (botocore.auth.get_current_datetime) is set to it
 """
 
 import hashlib
@@ -73,6 +74,10 @@ def boto(job):
     import botocore.credentials
 
     credentials = botocore.credentials.Credentials(job["access_key"], job["secret_key"])
+    if job.get("timestamp"):
+        import datetime
+        at = datetime.datetime.fromtimestamp(job["timestamp"], datetime.timezone.utc)
+        botocore.auth.get_current_datetime = lambda *_, **__: at.replace(tzinfo=None)
     params = job.get("params", {})
     expires = job.get("expires", 1800)
     path = "/" + urllib.parse.quote(job["bucket"]) + "/" + urllib.parse.quote(job["key"])

@@ -262,13 +262,13 @@ impl Ports {
 }
 
 /// A response: status and body (chunked bodies decoded).
-struct Reply {
-    status: u16,
-    body: Vec<u8>,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
 }
 
 /// One GET over a new connection (`Connection: close`).
-fn http_get(port: u16, path: &str) -> std::io::Result<Reply> {
+pub(crate) fn http_get(port: u16, path: &str) -> std::io::Result<Reply> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(120)))?;
     s.set_nodelay(true)?;
@@ -678,7 +678,7 @@ impl Drop for Peers {
     }
 }
 
-fn proc_status_kib(pid: u32, field: &str) -> Result<u64> {
+pub(crate) fn proc_status_kib(pid: u32, field: &str) -> Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .map_err(|e| format!("/proc/{pid}/status: {e}"))?;
     status

@@ -4,12 +4,15 @@
 //! - `cargo xtask demo [--port P] [--bucket-dir DIR]`: Envoy with the filter in
 //!   front of a real S3-compatible server holding bucket `demo`.
 //! - `cargo xtask test`: everything CI runs.
+//! - `cargo xtask soak [--seconds N] [--concurrency C]`: Envoy with the filter
+//!   under a mixed load from wrk, every answer checked, RSS and VM watched.
 //! - `cargo xtask bench`: the filter in Envoy against nginx `image_filter` and
 //!   sharp (libvips), side by side, written to `BENCHMARKS.md` (not part of `test`).
 //!
 //! Each command installs what it needs by itself (see [`tools`]).
 
 mod bench;
+mod soak;
 #[path = "../../tests/support/stack.rs"]
 mod stack;
 mod tools;
@@ -30,6 +33,10 @@ commands:
                                      in front of bucket `demo` (default: samples/)
   test                               fmt, clippy, unit tests, wasm build, Envoy end-to-end tests,
                                      deployment examples (envoy/) in real Envoy
+  soak [--seconds N] [--concurrency C]
+                                     wrk drives Envoy + filter with processed, pass-through and
+                                     bad requests (default 60 s, 4 connections); every answer
+                                     checked, RSS flat, no VM reload (a 20 s run is part of test)
   bench [--rounds N] [--warmup N] [--throughput-rounds N] [--throughput-requests N]
         [--quick] [--output FILE]    the filter in Envoy vs nginx image_filter and sharp
                                      (libvips), one interleaved run -> BENCHMARKS.md";
@@ -40,6 +47,7 @@ fn main() -> ExitCode {
         Some("build") => build().map(|_| ()),
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
+        Some("soak") => soak::soak(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -366,6 +374,17 @@ fn test() -> Result<()> {
         .env("IPF_PYTHON", &python)
         .env("IPF_CHROMIUM", &chromium)
         .env("IPF_K8S_MODELS", &k8s_models))?;
+    // A short soak: mixed load at concurrency 4 for 20 s, every answer checked.
+    tools::ensure_wrk()?;
+    run(cargo().args(["build", "-p", "image-process-filter", "--bin", "imgproc"]))?;
+    soak::run_soak(
+        &tools,
+        &root().join("target/debug/imgproc"),
+        &soak::SoakOptions {
+            seconds: 20,
+            concurrency: 4,
+        },
+    )?;
     println!("xtask: all checks passed");
     Ok(())
 }

@@ -12,6 +12,7 @@
 //! | bench peer: sharp (bundles libvips) | npm | `target/tools/sharp` |
 //! | node, npm | Debian (`apt-get`), if missing | the system |
 //! | Chromium (opens `imgproc compare`'s page headless in the CLI tests) | Debian (`apt-get`), if missing | the system |
+//! | wrk (load generator of `cargo xtask soak`) | Debian (`apt-get`) | the system |
 //! | Istio CRD schemas (`@kubernetes-models/istio`), js-yaml | npm | `target/tools/k8s-models` |
 
 use crate::{root, run, Result};
@@ -102,6 +103,15 @@ pub fn ensure_curl() -> Result<()> {
         Ok(())
     } else {
         apt_install(&["curl"])
+    }
+}
+
+/// wrk, the load generator `cargo xtask soak` drives Envoy with.
+pub fn ensure_wrk() -> Result<()> {
+    if has_program("wrk") {
+        Ok(())
+    } else {
+        apt_install(&["wrk"])
     }
 }
 
