@@ -12,12 +12,12 @@
 mod auth;
 #[path = "support/corpus.rs"]
 mod corpus;
-#[path = "envoy_e2e/persistence.rs"]
-mod persistence;
 #[path = "support/fault_upstream.rs"]
 mod fault_upstream;
 #[path = "envoy_e2e/faults.rs"]
 mod faults;
+#[path = "envoy_e2e/persistence.rs"]
+mod persistence;
 #[path = "support/stack.rs"]
 mod stack;
 
