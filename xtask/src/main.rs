@@ -4,12 +4,15 @@
 //! - `cargo xtask demo [--port P] [--bucket-dir DIR]`: Envoy with the filter in
 //!   front of a real S3-compatible server holding bucket `demo`.
 //! - `cargo xtask test`: everything CI runs.
+//! - `cargo xtask fuzz [--seconds N] [--target NAME]`: the `fuzz/` targets
+//!   under libFuzzer, N seconds each (see [`fuzz`]).
 //! - `cargo xtask bench`: the filter in Envoy against nginx `image_filter` and
 //!   sharp (libvips), side by side, written to `BENCHMARKS.md` (not part of `test`).
 //!
 //! Each command installs what it needs by itself (see [`tools`]).
 
 mod bench;
+mod fuzz;
 #[path = "../../tests/support/stack.rs"]
 mod stack;
 mod tools;
@@ -29,7 +32,8 @@ commands:
   demo [--port P] [--bucket-dir DIR] run Envoy with the filter on 127.0.0.1:P (default 8080)
                                      in front of bucket `demo` (default: samples/)
   test                               fmt, clippy, unit tests, wasm build, Envoy end-to-end tests,
-                                     deployment examples (envoy/) in real Envoy
+                                     deployment examples (envoy/) in real Envoy, a short fuzz run
+  fuzz [--seconds N] [--target NAME] build the fuzz/ targets and run each N seconds (default 60)
   bench [--rounds N] [--warmup N] [--throughput-rounds N] [--throughput-requests N]
         [--quick] [--output FILE]    the filter in Envoy vs nginx image_filter and sharp
                                      (libvips), one interleaved run -> BENCHMARKS.md";
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
         Some("build") => build().map(|_| ()),
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
+        Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -327,6 +332,8 @@ fn presign_with_bos_sdk(python: &Path, port: u16, key: &str) -> Result<String> {
 fn test() -> Result<()> {
     tools::ensure_rust_components()?;
     run(cargo().args(["fmt", "--all", "--check"]))?;
+    // fuzz/ is a workspace of its own: `--all` does not reach it.
+    run(cargo().args(["fmt", "--check", "--manifest-path", "fuzz/Cargo.toml"]))?;
     let tools = prepare_stack()?;
     run(cargo().args([
         "clippy",
@@ -364,6 +371,8 @@ fn test() -> Result<()> {
         .env("IPF_WASM", &tools.wasm)
         .env("IPF_PYTHON", &python)
         .env("IPF_K8S_MODELS", &k8s_models))?;
+    // The fuzz targets, briefly: a crash, a timeout or a bomb fails the run.
+    fuzz::run_targets(&fuzz::TARGETS, fuzz::CI_SECONDS)?;
     println!("xtask: all checks passed");
     Ok(())
 }
