@@ -429,7 +429,13 @@ fn signed_request(s: &Signed) {
     let signed = !matches!(s.how, How::Unsigned);
     if signed && s.tamper.is_none() && known && window.contains(&now) && now >= signed_at {
         match &result {
-            Ok(Some(v)) => assert_eq!(v.access_key, cred.access_key),
+            Ok(Some(v)) => {
+                assert_eq!(v.access_key, cred.access_key);
+                // `IPF_FUZZ_TRACE=1` shows how often the oracle holds (corpus checks).
+                if std::env::var_os("IPF_FUZZ_TRACE").is_some() {
+                    eprintln!("oracle: verified {:?} {:?}", v.scheme, v.carrier);
+                }
+            }
             other => panic!("a correctly signed request does not verify: {other:?}\n{req:#?}"),
         }
         let scheme = match s.how {
@@ -443,6 +449,12 @@ fn signed_request(s: &Signed) {
     if signed && s.tamper.is_some() {
         if let Ok(Some(v)) = &result {
             panic!("a tampered request verifies as {v:?}\n{req:#?}");
+        }
+        if std::env::var_os("IPF_FUZZ_TRACE").is_some() {
+            eprintln!(
+                "oracle: tampered request refused: {:?}",
+                result.err().map(|r| r.reason)
+            );
         }
     }
     run_admit(&req, now);
