@@ -6,12 +6,15 @@
 //! - `cargo xtask test`: everything CI runs.
 //! - `cargo xtask soak [--seconds N] [--concurrency C]`: Envoy with the filter
 //!   under a mixed load from wrk, every answer checked, RSS and VM watched.
+//! - `cargo xtask fuzz [--seconds N] [--target NAME]`: the `fuzz/` targets
+//!   under libFuzzer, N seconds each (see [`fuzz`]).
 //! - `cargo xtask bench`: the filter in Envoy against nginx `image_filter` and
 //!   sharp (libvips), side by side, written to `BENCHMARKS.md` (not part of `test`).
 //!
 //! Each command installs what it needs by itself (see [`tools`]).
 
 mod bench;
+mod fuzz;
 mod soak;
 #[path = "../../tests/support/stack.rs"]
 mod stack;
@@ -32,11 +35,13 @@ commands:
   demo [--port P] [--bucket-dir DIR] run Envoy with the filter on 127.0.0.1:P (default 8080)
                                      in front of bucket `demo` (default: samples/)
   test                               fmt, clippy, unit tests, wasm build, Envoy end-to-end tests,
-                                     deployment examples (envoy/) in real Envoy
+                                     deployment examples (envoy/) in real Envoy, 20 s soak,
+                                     a short fuzz run
   soak [--seconds N] [--concurrency C]
                                      wrk drives Envoy + filter with processed, pass-through and
                                      bad requests (default 60 s, 4 connections); every answer
                                      checked, RSS flat, no VM reload (a 20 s run is part of test)
+  fuzz [--seconds N] [--target NAME] build the fuzz/ targets and run each N seconds (default 60)
   bench [--rounds N] [--warmup N] [--throughput-rounds N] [--throughput-requests N]
         [--quick] [--output FILE]    the filter in Envoy vs nginx image_filter and sharp
                                      (libvips), one interleaved run -> BENCHMARKS.md";
@@ -48,6 +53,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
         Some("soak") => soak::soak(&args[1..]),
+        Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -335,6 +341,8 @@ fn presign_with_bos_sdk(python: &Path, port: u16, key: &str) -> Result<String> {
 fn test() -> Result<()> {
     tools::ensure_rust_components()?;
     run(cargo().args(["fmt", "--all", "--check"]))?;
+    // fuzz/ is a workspace of its own: `--all` does not reach it.
+    run(cargo().args(["fmt", "--check", "--manifest-path", "fuzz/Cargo.toml"]))?;
     let tools = prepare_stack()?;
     run(cargo().args([
         "clippy",
@@ -385,6 +393,8 @@ fn test() -> Result<()> {
             concurrency: 4,
         },
     )?;
+    // The fuzz targets, briefly: a crash, a timeout or a bomb fails the run.
+    fuzz::run_targets(&fuzz::TARGETS, fuzz::CI_SECONDS)?;
     println!("xtask: all checks passed");
     Ok(())
 }

@@ -14,6 +14,7 @@
 //! | Chromium (opens `imgproc compare`'s page headless in the CLI tests) | Debian (`apt-get`), if missing | the system |
 //! | wrk (load generator of `cargo xtask soak`) | Debian (`apt-get`) | the system |
 //! | Istio CRD schemas (`@kubernetes-models/istio`), js-yaml | npm | `target/tools/k8s-models` |
+//! | cargo-fuzz (libFuzzer driver; libFuzzer itself comes with `libfuzzer-sys`, C++ by clang/g++) | crates.io | `target/tools/bin` |
 
 use crate::{root, run, Result};
 use std::path::{Path, PathBuf};
@@ -241,6 +242,33 @@ pub fn ensure_signing_sdks() -> Result<PathBuf> {
         BOTO3,
     ]))?;
     Ok(python)
+}
+
+/// cargo-fuzz: builds the `fuzz/` targets with libFuzzer and the sanitizer
+/// flags. Needs a nightly compiler's `-Z` flags: `cargo xtask fuzz` gets them
+/// from the stable toolchain with `RUSTC_BOOTSTRAP=1` (no nightly install).
+const CARGO_FUZZ: &str = "cargo-fuzz@0.13.2";
+
+/// cargo-fuzz, built from crates.io into `target/tools/bin`, and a C++
+/// compiler for libFuzzer (Debian's `g++` if there is none).
+pub fn ensure_cargo_fuzz() -> Result<PathBuf> {
+    if !has_program("c++") && !has_program("clang++") {
+        apt_install(&["g++"])?;
+    }
+    let bin = tools_dir().join("bin/cargo-fuzz");
+    let wanted = CARGO_FUZZ.trim_start_matches("cargo-fuzz@");
+    let current = Command::new(&bin)
+        .args(["fuzz", "--version"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    if current.contains(wanted) {
+        return Ok(bin);
+    }
+    run(Command::new("cargo")
+        .args(["install", CARGO_FUZZ, "--locked", "--root"])
+        .arg(tools_dir()))?;
+    Ok(bin)
 }
 
 /// s3s-fs, built from crates.io into `target/tools/bin`.
