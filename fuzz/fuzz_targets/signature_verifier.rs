@@ -96,8 +96,8 @@ fn serde_json_from<T: for<'de> serde::Deserialize<'de>>(json: &str) -> T {
 
 /// Runs the request phase under both configs and checks the answer's shape.
 fn run_admit(req: &IncomingRequest<'_>, now: i64) {
-    for config in [config(), host_config()] {
-        match admit(config, req, now) {
+    for (config, has_body) in [(config(), false), (config(), true), (host_config(), false)] {
+        match admit(config, req, has_body, now) {
             Admission::Refuse(r) => {
                 let status = r.error.http_status();
                 assert!(status == 400 || status == 403, "refusal {status}: {r:?}");
@@ -116,6 +116,8 @@ fn run_admit(req: &IncomingRequest<'_>, now: i64) {
                     }
                 }
             }
+            // Persistence is off in these configs: never a write.
+            Admission::Persist(plan) => panic!("persistence admitted while off: {plan:?}"),
         }
     }
 }
