@@ -463,11 +463,29 @@ fn plain_listener(port: u16) -> String {
               domains: ["*"]
               routes:
               - match: {{ prefix: "/" }}
-                route: {{ cluster: storage, timeout: 60s }}
+                route: {{ cluster: public_storage, timeout: 60s }}
           http_filters:
           - name: envoy.filters.http.router
             typed_config:
               "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+"#
+    )
+}
+
+/// The cluster of the public storage the peers and plain Envoy read.
+fn public_storage_cluster(port: u16) -> String {
+    format!(
+        r#"  - name: public_storage
+    type: STATIC
+    connect_timeout: 2s
+    per_connection_buffer_limit_bytes: 33554432
+    load_assignment:
+      cluster_name: public_storage
+      endpoints:
+      - lb_endpoints:
+        - endpoint:
+            address:
+              socket_address: {{ address: 127.0.0.1, port_value: {port} }}
 "#
     )
 }
@@ -903,10 +921,16 @@ pub fn bench(args: &[String]) -> Result<()> {
         std::fs::read_to_string(root().join("envoy/envoy.yaml")).map_err(|e| e.to_string())?;
     let exact_wasm_variant =
         std::fs::canonicalize(&exact_wasm_variant).map_err(|e| e.to_string())?;
+    // The filter's storage is private (it signs its reads); plain Envoy,
+    // nginx and sharp cannot sign, so they read a second s3s-fs without keys
+    // over the same files: the same server and data, without the signature
+    // check the filter's reads pay for.
+    let public_storage = free_port();
     let extra = format!(
-        "{}{}  clusters:",
+        "{}{}  clusters:\n{}",
         exact_listener(&template, exact_port, &exact_wasm_variant)?,
-        plain_listener(plain_port)
+        plain_listener(plain_port),
+        public_storage_cluster(public_storage)
     );
     let stack = Stack::start(
         &tools,
@@ -929,15 +953,23 @@ pub fn bench(args: &[String]) -> Result<()> {
     let mut peers = Peers {
         children: Vec::new(),
     };
+    peers.children.push(
+        Command::new(&tools.s3s_fs)
+            .args(["--host", "127.0.0.1", "--port", &public_storage.to_string()])
+            .arg(work.join("stack/storage-root"))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("starting the public storage: {e}"))?,
+    );
+    wait_port(public_storage, "the public storage")?;
     peers
         .children
-        .push(start_nginx(&work, ports.nginx, stack.storage_port)?);
-    peers.children.push(start_sharp(
-        &sharp_dir,
-        &work,
-        ports.sharp,
-        stack.storage_port,
-    )?);
+        .push(start_nginx(&work, ports.nginx, public_storage)?);
+    peers
+        .children
+        .push(start_sharp(&sharp_dir, &work, ports.sharp, public_storage)?);
     wait_port(ports.nginx, "nginx")?;
     wait_port(ports.sharp, "the sharp server")?;
 
