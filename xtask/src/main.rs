@@ -341,8 +341,10 @@ fn presign_with_bos_sdk(python: &Path, port: u16, key: &str) -> Result<String> {
 fn test() -> Result<()> {
     tools::ensure_rust_components()?;
     run(cargo().args(["fmt", "--all", "--check"]))?;
-    // fuzz/ is a workspace of its own: `--all` does not reach it.
-    run(cargo().args(["fmt", "--check", "--manifest-path", "fuzz/Cargo.toml"]))?;
+    // fuzz/ and tools/storage are workspaces of their own: `--all` does not reach them.
+    for manifest in ["fuzz/Cargo.toml", "tools/storage/Cargo.toml"] {
+        run(cargo().args(["fmt", "--check", "--manifest-path", manifest]))?;
+    }
     let tools = prepare_stack()?;
     run(cargo().args([
         "clippy",
