@@ -449,6 +449,8 @@ fn plain_listener(port: u16) -> String {
     address:
       socket_address: {{ address: 127.0.0.1, port_value: {port} }}
     per_connection_buffer_limit_bytes: 33554432
+    enable_reuse_port: false
+    connection_balance_config: {{ exact_balance: {{}} }}
     filter_chains:
     - filters:
       - name: envoy.filters.network.http_connection_manager
