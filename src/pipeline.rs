@@ -264,11 +264,37 @@ impl Plan {
         Ok(meta)
     }
 
+    /// The last op, when it only turns or flips the image and the output is a
+    /// baseline JPEG: the encoder then reads the turned rows from the image
+    /// before the turn ([`codec::jpeg::encode_turned`]) and the turned copy,
+    /// as large as the image, is never made.
+    fn final_turn(&self) -> Option<Orientation> {
+        if self.output != ImageFormat::Jpeg || self.encode.progressive || self.extraction.is_some()
+        {
+            return None;
+        }
+        match self.ops.last()?.0 {
+            Op::Rotate { degrees } => match degrees.rem_euclid(360) {
+                90 => Some(Orientation::Rotate90),
+                180 => Some(Orientation::Rotate180),
+                270 => Some(Orientation::Rotate270),
+                _ => None,
+            },
+            Op::Orient(o) if o != Orientation::Normal => Some(o),
+            _ => None,
+        }
+    }
+
     /// Runs the plan on the decoded source, which may have been decoded at a
     /// reduced scale ([`Plan::min_decode_size`]): then the ops up to the
     /// first scaling resize run on fewer pixels than planned, and sizes are
     /// checked from that resize on.
     fn execute(&self, decoded: Raster) -> Result<Raster> {
+        self.execute_ops(decoded, &self.ops)
+    }
+
+    /// [`Plan::execute`] over the first `ops` of the plan.
+    fn execute_ops(&self, decoded: Raster, ops: &[(Op, (u32, u32))]) -> Result<Raster> {
         let planned = self
             .orientation
             .output_size((self.source.width, self.source.height));
@@ -279,7 +305,7 @@ impl Plan {
             decoded.orient(self.orientation)
         };
         let mut reduced = raster.size() != planned;
-        for (op, expected) in &self.ops {
+        for (op, expected) in ops {
             raster = match op {
                 Op::Watermark { job } => match self.watermarks.get(*job) {
                     Some(w) => w.apply(raster)?,
@@ -405,6 +431,27 @@ pub fn process(command: &Command, input: &[u8], ctx: &RequestContext) -> Result<
         });
     }
     let decoded = codec::decode(input, &source, plan.min_decode_size())?;
+    if let Some(turn) = plan.final_turn() {
+        let (last, _) = plan.ops[plan.ops.len() - 1];
+        let mut raster = plan.execute_ops(decoded, &plan.ops[..plan.ops.len() - 1])?;
+        let meta = plan.kept_metadata(input, command.strips_metadata(), &mut raster)?;
+        let size = turn.output_size(raster.size());
+        let encoded = codec::jpeg::encode_turned(&raster, turn, plan.encode.quality);
+        let body = match encoded {
+            Some(body) => body?,
+            // Not 8-bit RGB: turn, then encode as usual.
+            None => codec::encode(&run_op(raster, &last)?, plan.output, &plan.encode)?,
+        };
+        return Ok(Processed {
+            body: if meta.is_empty() {
+                body
+            } else {
+                metadata::attach(body, plan.output, &meta)?
+            },
+            content_type: plan.output.mime(),
+            size: Some(size),
+        });
+    }
     let mut raster = plan.execute(decoded)?;
     if let Some(mode) = plan.extraction {
         let (body, content_type, size) = blind_watermark::extract(mode, &raster)?;
@@ -505,6 +552,39 @@ mod tests {
     fn decoded_size(p: &Processed) -> (u32, u32) {
         let img = image::load_from_memory(&p.body).unwrap();
         (img.width(), img.height())
+    }
+
+    #[test]
+    fn a_final_turn_is_encoded_without_a_turned_copy_and_the_same_bytes() {
+        let src = jpeg(61, 37);
+        for cmd in [
+            "image/rotate,a_90",
+            "image/rotate,a_270/quality,Q_80",
+            "image/resize,w_40/rotate,a_180",
+            "image/crop,w_30,h_20/rotate,a_-90",
+        ] {
+            let c = Command::parse(cmd, &Styles::new()).unwrap();
+            let source = codec::probe(&src).unwrap();
+            let plan = Plan::new(&c, source, &RequestContext::default()).unwrap();
+            assert!(plan.final_turn().is_some(), "{cmd}");
+            let decoded = codec::decode(&src, &source, plan.min_decode_size()).unwrap();
+            let reference =
+                codec::encode(&plan.execute(decoded).unwrap(), plan.output, &plan.encode);
+            let processed = run(cmd, &src).unwrap();
+            assert!(processed.body == reference.unwrap(), "{cmd}: bytes differ");
+            assert_eq!(Some(decoded_size(&processed)), processed.size, "{cmd}");
+        }
+        // Not for progressive output, other formats or other angles.
+        for cmd in [
+            "image/rotate,a_90/interlace,1",
+            "image/rotate,a_90/format,f_png",
+            "image/rotate,a_45",
+        ] {
+            let c = Command::parse(cmd, &Styles::new()).unwrap();
+            let plan =
+                Plan::new(&c, codec::probe(&src).unwrap(), &RequestContext::default()).unwrap();
+            assert!(plan.final_turn().is_none(), "{cmd}");
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@
 
 use super::{decode_error, ImageFormat, SourceInfo};
 use crate::error::{ProcessError, Result};
-use crate::raster::{PixelLayout, Raster};
+use crate::raster::{Orientation, PixelLayout, Raster};
 use jpeg_decoder::{Decoder, PixelFormat};
 
 /// Reads size and estimated quality from the header.
@@ -131,6 +131,92 @@ pub fn encode(raster: &Raster, quality: u8, progressive: bool) -> Result<Vec<u8>
     Ok(out)
 }
 
+/// Encodes an RGB raster as baseline JPEG as if it had first been turned
+/// by `orientation`, reading the turned rows straight from `raster` instead
+/// of copying it: a full-size quarter turn then needs one image in memory,
+/// not two. The bytes are the same as [`encode`] of `raster.orient(orientation)`.
+/// `None` when `raster` is not 8-bit RGB (the caller turns and encodes then).
+pub fn encode_turned(
+    raster: &Raster,
+    orientation: Orientation,
+    quality: u8,
+) -> Option<Result<Vec<u8>>> {
+    if raster.layout != PixelLayout::Rgb8 {
+        return None;
+    }
+    let (ow, oh) = orientation.output_size(raster.size());
+    let (Ok(w), Ok(h)) = (u16::try_from(ow), u16::try_from(oh)) else {
+        return Some(Err(ProcessError::too_large("JPEG side over 65535 px")));
+    };
+    let mut out = Vec::with_capacity(raster.data.len() / 8);
+    let encoder = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
+    let view = TurnedRgb {
+        raster,
+        orientation,
+        width: w,
+        height: h,
+    };
+    Some(
+        encoder
+            .encode_image(view)
+            .map_err(|e| ProcessError::internal(format!("JPEG encoder: {e}")))
+            .map(|()| out),
+    )
+}
+
+/// An RGB raster seen through an orientation, row by row, for the encoder.
+struct TurnedRgb<'a> {
+    raster: &'a Raster,
+    orientation: Orientation,
+    /// Turned width and height, px.
+    width: u16,
+    height: u16,
+}
+
+impl jpeg_encoder::ImageBuffer for TurnedRgb<'_> {
+    fn get_jpeg_color_type(&self) -> jpeg_encoder::JpegColorType {
+        jpeg_encoder::JpegColorType::Ycbcr
+    }
+
+    fn width(&self) -> u16 {
+        self.width
+    }
+
+    fn height(&self) -> u16 {
+        self.height
+    }
+
+    fn fill_buffers(&self, y: u16, buffers: &mut [Vec<u8>; 4]) {
+        let (sw, sh) = (self.raster.width as usize, self.raster.height as usize);
+        let dy = usize::from(y);
+        // Source pixel of output (dx, dy) = start + dx * step (in pixels).
+        let (start, step): (usize, isize) = match self.orientation {
+            Orientation::Normal => (dy * sw, 1),
+            Orientation::FlipH => (dy * sw + sw - 1, -1),
+            Orientation::Rotate180 => ((sh - 1 - dy) * sw + sw - 1, -1),
+            Orientation::FlipV => ((sh - 1 - dy) * sw, 1),
+            // x = dy, y = dx
+            Orientation::Transpose => (dy, sw as isize),
+            // x = dy, y = h-1-dx
+            Orientation::Rotate90 => ((sh - 1) * sw + dy, -(sw as isize)),
+            // x = w-1-dy, y = h-1-dx
+            Orientation::Transverse => ((sh - 1) * sw + sw - 1 - dy, -(sw as isize)),
+            // x = w-1-dy, y = dx
+            Orientation::Rotate270 => (sw - 1 - dy, sw as isize),
+        };
+        let data = &self.raster.data;
+        let mut at = start as isize;
+        for _ in 0..self.width {
+            let i = at as usize * 3;
+            let (l, cb, cr) = jpeg_encoder::rgb_to_ycbcr(data[i], data[i + 1], data[i + 2]);
+            buffers[0].push(l);
+            buffers[1].push(cb);
+            buffers[2].push(cr);
+            at += step;
+        }
+    }
+}
+
 /// The sample precision in bits (8, 12, 16 …) of the first frame header.
 fn sample_precision(bytes: &[u8]) -> Option<u8> {
     super::exif::jpeg_segments(bytes)
@@ -210,6 +296,32 @@ mod tests {
             false,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn turned_encode_equals_turning_then_encoding() {
+        // Odd sizes, so partial MCUs and both axes' edges are exercised.
+        let (w, h) = (37u32, 23u32);
+        let data: Vec<u8> = (0..w * h * 3)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        let raster = Raster::new(w, h, PixelLayout::Rgb8, data).unwrap();
+        for o in [
+            Orientation::Normal,
+            Orientation::FlipH,
+            Orientation::Rotate180,
+            Orientation::FlipV,
+            Orientation::Transpose,
+            Orientation::Rotate90,
+            Orientation::Transverse,
+            Orientation::Rotate270,
+        ] {
+            let turned = encode_turned(&raster, o, 85).unwrap().unwrap();
+            let reference = encode(&raster.orient(o), 85, false).unwrap();
+            assert!(turned == reference, "{o:?}: bytes differ");
+        }
+        let rgba = Raster::new(2, 2, PixelLayout::Rgba8, vec![0; 16]).unwrap();
+        assert!(encode_turned(&rgba, Orientation::Rotate90, 85).is_none());
     }
 
     #[test]
