@@ -4994,7 +4994,13 @@ pub fn rav1d_submit_frame(c: &Rav1dContext, state: &mut Rav1dState) -> Rav1dResu
     ) {
         fc.task_thread.error.store(1, Ordering::Relaxed);
         let _ = mem::take(&mut *fc.in_cdf.try_write().unwrap());
-        if f.frame_hdr.as_ref().unwrap().refresh_context != 0 {
+        // After a failed `rav1d_decode_frame` (one frame context), its
+        // `rav1d_decode_frame_exit` has already taken `frame_hdr` and
+        // `out_cdf`: nothing to release then (memorysafety/rav1d#1497).
+        if f.frame_hdr
+            .as_ref()
+            .is_some_and(|hdr| hdr.refresh_context != 0)
+        {
             let _ = mem::take(&mut f.out_cdf);
         }
         for i in 0..7 {
