@@ -1147,10 +1147,10 @@ enum Hostile {
     Untouched,
 }
 
-/// Every file of the corpus's `hostile/` through Envoy with `resize,w_64`
-/// (spec limits, MANIFEST "must"): an image, a clear 4xx or an untouched
-/// non-image; never a 5xx or a hang (curl's 60 s limit). The last case checks
-/// that the VM never restarted.
+/// Every file of the corpus's `hostile/` (and the rav1d#1497 fuzz finding)
+/// through Envoy with `resize,w_64` (spec limits, MANIFEST "must"): an image,
+/// a clear 4xx or an untouched non-image; never a 5xx or a hang (curl's 60 s
+/// limit). The last case checks that the VM never restarted.
 fn hostile_corpus(e: &Env) -> Check {
     use Hostile::*;
     let table: &[(&str, Hostile)] = &[
@@ -1191,6 +1191,8 @@ fn hostile_corpus(e: &Env) -> Check {
         ("random_bytes.heic", Untouched),
         ("random_bytes.jpg", Untouched),
         ("random_bytes.png", Untouched),
+        // rav1d#1497: an AV1 decode error aborted the VM before the patched rav1d.
+        ("rav1d_1497_corrupt_av1.avif", Error("InvalidImage")),
         ("riff_webp_header_then_random.webp", Error("InvalidImage")),
         ("subtract-with-overflow.jpg", Error("InvalidImage")),
         ("svg_named_as.png", Untouched),
@@ -1881,6 +1883,16 @@ fn make_bucket(dir: &Path) -> std::io::Result<()> {
             std::fs::copy(&path, dir.join("hostile").join(name))?;
         }
     }
+    // And the fuzz finding of rav1d#1497 (a corpus AVIF with two bytes of AV1
+    // data changed), without the fuzz target's command byte.
+    let rav1d_1497 = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/regressions/decode_pipeline/rav1d-1497-crash-a651d723.bin"),
+    )?;
+    std::fs::write(
+        dir.join("hostile/rav1d_1497_corrupt_av1.avif"),
+        &rav1d_1497[1..],
+    )?;
     // Protected by the plugin config (`demo/private/*`).
     std::fs::create_dir_all(dir.join("private"))?;
     std::fs::copy(samples.join(PHOTO), dir.join("private/photo.jpg"))?;

@@ -671,4 +671,134 @@ mod tests {
         assert_eq!(probe(&bytes).unwrap_err().http_status(), 400);
         assert_eq!(probe(b"").unwrap_err().http_status(), 400);
     }
+
+    /// Fuzz finding (decode_pipeline): corpus `avif/alpha_noispe.avif` with
+    /// two bytes of AV1 data changed, behind the target's command byte. rav1d
+    /// 1.1 panicked on it (memorysafety/rav1d#1497), as on any AV1 decode
+    /// error with one frame context, and the panic aborts: it leaves rav1d's
+    /// `extern "C"` `dav1d_send_data`. In the filter that trapped the VM.
+    static RAV1D_1497: &[u8] =
+        include_bytes!("../../fuzz/regressions/decode_pipeline/rav1d-1497-crash-a651d723.bin");
+
+    /// `bytes` decodes to an image, or fails as a 400 `InvalidImage`; never a
+    /// panic (an abort, through rav1d's `extern "C"` API) or a 5xx. Returns
+    /// whether it failed.
+    fn decodes_or_is_invalid(bytes: &[u8], what: &str) -> bool {
+        let result = super::super::probe(bytes)
+            .and_then(|info| super::super::decode(bytes, &info, None).map(|_| ()));
+        match result {
+            Ok(()) => false,
+            Err(e) => {
+                assert_eq!(e.code, ErrorCode::InvalidImage, "{what}: {e:?}");
+                assert_eq!(e.http_status(), 400, "{what}");
+                true
+            }
+        }
+    }
+
+    /// The AV1 data of the primary item and where it starts in `bytes`.
+    fn primary_av1(bytes: &[u8]) -> (Vec<u8>, usize) {
+        let file = HeifFile::parse(bytes).unwrap();
+        let data = file.item_data(file.primary_id).unwrap().into_owned();
+        let at = bytes
+            .windows(data.len())
+            .position(|w| w == data.as_slice())
+            .unwrap();
+        (data, at)
+    }
+
+    #[test]
+    fn rav1d_decode_errors_are_a_400_not_an_abort() {
+        let body = &RAV1D_1497[1..];
+        let info = super::super::probe(body).unwrap();
+        let err = super::super::decode(body, &info, None).unwrap_err();
+        assert_eq!(
+            (err.code, err.http_status()),
+            (ErrorCode::InvalidImage, 400)
+        );
+        assert!(err.message.contains("invalid AV1 data"), "{err:?}");
+    }
+
+    /// Single-bit and single-byte changes of the AV1 data of two corpus
+    /// AVIFs. 156 of these cases make rav1d fail inside the frame decode, the
+    /// path of rav1d#1497 (unpatched, the first of them aborts the test binary).
+    #[test]
+    fn bit_flipped_av1_data_is_an_image_or_a_400() {
+        let white = crate::test_support::corpus("avif/white_1x1.avif");
+        let (data, at) = primary_av1(&white);
+        let mut failed = 0;
+        for i in at..at + data.len() {
+            for flip in [0x01, 0x10, 0x80, 0xFF] {
+                let mut bytes = white.clone();
+                bytes[i] ^= flip;
+                failed += usize::from(decodes_or_is_invalid(
+                    &bytes,
+                    &format!("white_1x1.avif, byte {i} ^ {flip:#04x}"),
+                ));
+            }
+        }
+        assert!(failed >= 14, "{failed} white_1x1 variants failed");
+        let hopper = crate::test_support::corpus("avif/hopper.avif");
+        let (data, at) = primary_av1(&hopper);
+        let mut failed = 0;
+        for i in (at..at + data.len()).step_by(7) {
+            let mut bytes = hopper.clone();
+            bytes[i] ^= 0x10;
+            failed += usize::from(decodes_or_is_invalid(
+                &bytes,
+                &format!("hopper.avif, byte {i} ^ 0x10"),
+            ));
+        }
+        assert!(failed > 100, "{failed} hopper variants failed");
+    }
+
+    /// `obus` with its last OBU cut to `keep` payload bytes, its size field
+    /// rewritten in the same number of bytes (LEB128 may be padded): a frame
+    /// whose tile data ends early, in an otherwise valid stream.
+    fn cut_last_obu(obus: &[u8], keep: usize) -> Vec<u8> {
+        let mut at = 0;
+        loop {
+            let header = obus[at];
+            assert!(header & 0x02 != 0, "OBU without a size field");
+            let size_at = at + 1 + usize::from(header & 0x04 != 0);
+            let (mut size, mut len) = (0usize, 0);
+            while obus[size_at + len] & 0x80 != 0 {
+                size |= usize::from(obus[size_at + len] & 0x7F) << (7 * len);
+                len += 1;
+            }
+            size |= usize::from(obus[size_at + len]) << (7 * len);
+            len += 1;
+            let end = size_at + len + size;
+            if end < obus.len() {
+                at = end;
+                continue;
+            }
+            assert!(keep < size && keep < 1 << (7 * len));
+            let mut out = obus[..size_at + len + keep].to_vec();
+            for k in 0..len {
+                let more = if k + 1 < len { 0x80 } else { 0 };
+                out[size_at + k] = ((keep >> (7 * k)) & 0x7F) as u8 | more;
+            }
+            return out;
+        }
+    }
+
+    /// The frame of `hopper.avif` cut short (its OBU size adjusted, so the
+    /// stream still parses): rav1d fails inside the frame decode, the path of
+    /// rav1d#1497, for every cut. Cutting the file instead stops in the
+    /// container parser.
+    #[test]
+    fn truncated_av1_frames_are_a_400() {
+        let hopper = crate::test_support::corpus("avif/hopper.avif");
+        let (obus, _) = primary_av1(&hopper);
+        for keep in (16..obus.len() - 40).step_by(37) {
+            let cut = cut_last_obu(&obus, keep);
+            let err = av1::decode(&cut, None, 1 << 16).err();
+            let err = err.unwrap_or_else(|| panic!("hopper cut to {keep} bytes decoded"));
+            assert_eq!(err.http_status(), 400, "{err:?}");
+        }
+        for len in (0..hopper.len()).step_by(97) {
+            decodes_or_is_invalid(&hopper[..len], &format!("hopper.avif cut to {len} bytes"));
+        }
+    }
 }
