@@ -15,6 +15,7 @@ pub mod gif;
 pub mod heic;
 pub mod jpeg;
 pub mod jpeg_dc;
+pub mod jpeg_region;
 mod jpeg_stream;
 pub mod metadata;
 pub mod png;
