@@ -1041,13 +1041,7 @@ mod tests {
             let slow = plan.execute(full, false).unwrap();
             assert_eq!(fast.size(), slow.size(), "{cmd}");
             assert_eq!(fast.size(), plan.output_size, "{cmd}");
-            let worst = fast
-                .data
-                .iter()
-                .zip(&slow.data)
-                .map(|(a, b)| a.abs_diff(*b))
-                .max()
-                .unwrap();
+            let worst = crate::test_support::max_diff(&fast.data, &slow.data);
             assert!(worst <= tolerance, "{cmd}: max diff {worst}");
             // And the whole request answers with that size.
             assert_eq!(

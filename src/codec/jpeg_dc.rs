@@ -216,7 +216,7 @@ impl BlockCoding {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{corpus, corpus_dir};
+    use crate::test_support::{corpus, corpus_jpegs, max_diff};
 
     /// `jpeg-decoder` at 1/8 scale, as RGB: the reference.
     fn reference(bytes: &[u8]) -> Option<(u32, u32, Vec<u8>)> {
@@ -260,46 +260,28 @@ mod tests {
     fn agrees_with_jpeg_decoder_on_the_corpus() {
         let mut handled = Vec::new();
         let mut declined = Vec::new();
-        for dir in ["jpeg", "orientation", "photos", "hostile"] {
-            let mut entries: Vec<_> = std::fs::read_dir(corpus_dir().join(dir))
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .collect();
-            entries.sort();
-            for path in entries {
-                let bytes = std::fs::read(&path).unwrap();
-                if !bytes.starts_with(&[0xFF, 0xD8]) {
-                    continue;
+        for (name, bytes) in corpus_jpegs() {
+            let ours = decode_eighth(&bytes);
+            let theirs = reference(&bytes);
+            match (ours, theirs) {
+                (Some(r), Some((w, h, rgb))) => {
+                    assert_eq!((r.width, r.height), (w, h), "{name}");
+                    let p = psnr(&r.data, &rgb);
+                    let worst = max_diff(&r.data, &rgb);
+                    assert!(
+                        p >= 50.0 && worst <= 2,
+                        "{name}: {p:.1} dB, max diff {worst}"
+                    );
+                    handled.push(name);
                 }
-                let name = path.file_name().unwrap().to_string_lossy().into_owned();
-                let ours = decode_eighth(&bytes);
-                let theirs = reference(&bytes);
-                match (ours, theirs) {
-                    (Some(r), Some((w, h, rgb))) => {
-                        assert_eq!((r.width, r.height), (w, h), "{name}");
-                        let p = psnr(&r.data, &rgb);
-                        let worst = r
-                            .data
-                            .iter()
-                            .zip(&rgb)
-                            .map(|(&a, &b)| a.abs_diff(b))
-                            .max()
-                            .unwrap();
-                        assert!(
-                            p >= 50.0 && worst <= 2,
-                            "{name}: {p:.1} dB, max diff {worst}"
-                        );
-                        handled.push(name);
-                    }
-                    // Fuzz reproducers whose AC data breaks jpeg-decoder:
-                    // their DC scans are sound, and AC scans are skipped here.
-                    (Some(r), None) if AC_ONLY_DAMAGE.contains(&name.as_str()) => {
-                        assert_eq!((r.width, r.height), (69, 43), "{name}");
-                        handled.push(name);
-                    }
-                    (Some(_), None) => panic!("{name}: decoded here, refused by jpeg-decoder"),
-                    (None, _) => declined.push(name),
+                // Fuzz reproducers whose AC data breaks jpeg-decoder:
+                // their DC scans are sound, and AC scans are skipped here.
+                (Some(r), None) if AC_ONLY_DAMAGE.contains(&name.as_str()) => {
+                    assert_eq!((r.width, r.height), (69, 43), "{name}");
+                    handled.push(name);
                 }
+                (Some(_), None) => panic!("{name}: decoded here, refused by jpeg-decoder"),
+                (None, _) => declined.push(name),
             }
         }
         eprintln!("handled: {handled:?}\ndeclined: {declined:?}");

@@ -395,7 +395,7 @@ fn idct_dc_only(dc: i16, q: u16, out: &mut [u8], stride: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::corpus_dir;
+    use crate::test_support::{corpus_jpegs, max_diff};
 
     /// `jpeg-decoder`'s full decode as RGB: the reference.
     fn reference(bytes: &[u8]) -> Option<Raster> {
@@ -464,54 +464,36 @@ mod tests {
     fn windows_agree_with_jpeg_decoder_on_the_corpus() {
         let mut handled = Vec::new();
         let mut declined = Vec::new();
-        for dir in ["jpeg", "orientation", "photos", "hostile"] {
-            let mut entries: Vec<_> = std::fs::read_dir(corpus_dir().join(dir))
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .collect();
-            entries.sort();
-            for path in entries {
-                let bytes = std::fs::read(&path).unwrap();
-                if !bytes.starts_with(&[0xFF, 0xD8]) {
-                    continue;
-                }
-                let name = path.file_name().unwrap().to_string_lossy().into_owned();
-                let Ok(info) = crate::codec::jpeg::probe(&bytes) else {
-                    declined.push(name);
+        for (name, bytes) in corpus_jpegs() {
+            let Ok(info) = crate::codec::jpeg::probe(&bytes) else {
+                declined.push(name);
+                continue;
+            };
+            let theirs = reference(&bytes);
+            let mut answered = false;
+            for window in windows(info.width, info.height) {
+                let Some(ours) = decode_region(&bytes, window) else {
                     continue;
                 };
-                let theirs = reference(&bytes);
-                let mut answered = false;
-                for window in windows(info.width, info.height) {
-                    let Some(ours) = decode_region(&bytes, window) else {
-                        continue;
-                    };
-                    answered = true;
-                    assert_eq!((ours.width, ours.height), (window.2, window.3), "{name}");
-                    let Some(theirs) = &theirs else {
-                        let full = (0, 0, info.width, info.height);
-                        assert_ne!(
-                            window, full,
-                            "{name}: decoded here, refused by jpeg-decoder"
-                        );
-                        continue;
-                    };
-                    let (x, y, w, h) = window;
-                    let theirs = theirs.crop(x, y, w, h).unwrap();
-                    let worst = ours
-                        .data
-                        .iter()
-                        .zip(&theirs.data)
-                        .map(|(&a, &b)| a.abs_diff(b))
-                        .max()
-                        .unwrap();
-                    assert!(worst <= TOLERANCE, "{name} {window:?}: max diff {worst}");
-                }
-                if answered {
-                    handled.push(name);
-                } else {
-                    declined.push(name);
-                }
+                answered = true;
+                assert_eq!((ours.width, ours.height), (window.2, window.3), "{name}");
+                let Some(theirs) = &theirs else {
+                    let full = (0, 0, info.width, info.height);
+                    assert_ne!(
+                        window, full,
+                        "{name}: decoded here, refused by jpeg-decoder"
+                    );
+                    continue;
+                };
+                let (x, y, w, h) = window;
+                let theirs = theirs.crop(x, y, w, h).unwrap();
+                let worst = max_diff(&ours.data, &theirs.data);
+                assert!(worst <= TOLERANCE, "{name} {window:?}: max diff {worst}");
+            }
+            if answered {
+                handled.push(name);
+            } else {
+                declined.push(name);
             }
         }
         eprintln!("handled: {handled:?}\ndeclined: {declined:?}");
@@ -583,13 +565,7 @@ mod tests {
                         let ours = decode_region(&bytes, (x, y, ww, hh))
                             .unwrap_or_else(|| panic!("{label}: declined"));
                         let theirs = theirs.crop(x, y, ww, hh).unwrap();
-                        let worst = ours
-                            .data
-                            .iter()
-                            .zip(&theirs.data)
-                            .map(|(&a, &b)| a.abs_diff(b))
-                            .max()
-                            .unwrap();
+                        let worst = max_diff(&ours.data, &theirs.data);
                         assert!(
                             worst <= TOLERANCE,
                             "{label} {:?}: max diff {worst}",
