@@ -112,6 +112,49 @@ fn decode(c: &mut Criterion) {
     g.finish();
 }
 
+/// A 1000×1000 crop from the centre of a 12–16 MP baseline JPEG: decoding
+/// only the window ([`codec::decode_window`], `jpeg_region`) against what a
+/// crop cost before it, the whole image with `jpeg-decoder` and then the
+/// crop. Sources: the 5312×2988 4:2:0 re-encoding of `samples/photo.jpg`, and
+/// `cargo xtask bench`'s 4272×2848 4:2:2 sunset when
+/// `target/bench/bucket/sunset.baseline.jpg` exists.
+fn crop_window(c: &mut Criterion) {
+    let mut sources = vec![("photo_5312x2988_420", inputs().baseline.clone())];
+    let sunset =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench/bucket/sunset.baseline.jpg");
+    if let Ok(bytes) = std::fs::read(sunset) {
+        sources.push(("sunset_4272x2848_422", bytes));
+    }
+    let mut g = c.benchmark_group("crop_1000x1000_centre");
+    g.sample_size(20);
+    for (name, bytes) in &sources {
+        let info = codec::probe(bytes).unwrap();
+        let window = (
+            (info.width - 1000) / 2,
+            (info.height - 1000) / 2,
+            1000,
+            1000,
+        );
+        assert!(
+            codec::decode_window(bytes, &info, window).is_some(),
+            "{name}"
+        );
+        g.bench_function(format!("{name}/region_decode"), |b| {
+            b.iter(|| codec::decode_window(black_box(bytes), &info, window).unwrap())
+        });
+        g.bench_function(format!("{name}/full_decode_then_crop"), |b| {
+            b.iter(|| {
+                let (x, y, w, h) = window;
+                codec::decode(black_box(bytes), &info, None)
+                    .unwrap()
+                    .crop(x, y, w, h)
+                    .unwrap()
+            })
+        });
+    }
+    g.finish();
+}
+
 /// Lanczos3 resampling as each resize mode uses it, from 1328×747.
 fn resize(c: &mut Criterion) {
     let src = &inputs().quarter;
@@ -238,5 +281,13 @@ fn blind_watermark(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, decode, resize, encode, pipelines, blind_watermark);
+criterion_group!(
+    benches,
+    decode,
+    crop_window,
+    resize,
+    encode,
+    pipelines,
+    blind_watermark
+);
 criterion_main!(benches);

@@ -235,6 +235,35 @@ impl Plan {
         None
     }
 
+    /// The source rectangle (`x`, `y`, `w`, `h`, as stored) that the plan
+    /// keeps when its first op is a crop (`crop`, `indexcrop`): a JPEG source
+    /// is then decoded only there ([`codec::decode_window`]) and the crop
+    /// has nothing left to do. The crop addresses the auto-oriented image, so
+    /// its rectangle is mapped back through the orientation. `None` when the
+    /// first op is anything else (then [`Plan::min_decode_size`] may shrink
+    /// the decode instead) or the crop keeps the whole image.
+    fn source_window(&self) -> Option<(u32, u32, u32, u32)> {
+        let (Op::Crop { x, y, w, h }, _) = *self.ops.first()? else {
+            return None;
+        };
+        let stored = (self.source.width, self.source.height);
+        let window = self.orientation.source_rect(stored, (x, y, w, h));
+        (window != (0, 0, stored.0, stored.1)).then_some(window)
+    }
+
+    /// Decodes `input` for the plan: only the first crop's window where the
+    /// codec can, else whole at the smallest scale that serves the plan.
+    /// Returns the raster and whether it is the window.
+    fn decode(&self, input: &[u8]) -> Result<(Raster, bool)> {
+        if let Some(window) = self.source_window() {
+            if let Some(raster) = codec::decode_window(input, &self.source, window) {
+                return Ok((raster, true));
+            }
+        }
+        let raster = codec::decode(input, &self.source, self.min_decode_size())?;
+        Ok((raster, false))
+    }
+
     /// The source metadata the output keeps (spec §4.18): EXIF (Orientation
     /// set to 1 once the pixels were turned upright), XMP and the ICC profile;
     /// under `strip` only the ICC profile. CMYK sources were converted to RGB,
@@ -288,16 +317,24 @@ impl Plan {
     /// Runs the plan on the decoded source, which may have been decoded at a
     /// reduced scale ([`Plan::min_decode_size`]): then the ops up to the
     /// first scaling resize run on fewer pixels than planned, and sizes are
-    /// checked from that resize on.
-    fn execute(&self, decoded: Raster) -> Result<Raster> {
-        self.execute_ops(decoded, &self.ops)
+    /// checked from that resize on. When `windowed`, the source is the first
+    /// crop's window already ([`Plan::source_window`]) and that crop is skipped.
+    fn execute(&self, decoded: Raster, windowed: bool) -> Result<Raster> {
+        self.execute_first(decoded, windowed, self.ops.len())
     }
 
-    /// [`Plan::execute`] over the first `ops` of the plan.
-    fn execute_ops(&self, decoded: Raster, ops: &[(Op, (u32, u32))]) -> Result<Raster> {
-        let planned = self
-            .orientation
-            .output_size((self.source.width, self.source.height));
+    /// [`Plan::execute`] over the first `count` ops of the plan.
+    fn execute_first(&self, decoded: Raster, windowed: bool, count: usize) -> Result<Raster> {
+        let first = &self.ops[..count];
+        let (ops, planned) = match first.split_first() {
+            Some(((Op::Crop { .. }, size), rest)) if windowed => (rest, *size),
+            _ if windowed => return Err(ProcessError::internal("a window without a crop")),
+            _ => (
+                first,
+                self.orientation
+                    .output_size((self.source.width, self.source.height)),
+            ),
+        };
         // `orient` copies even when there is nothing to turn; skip it then.
         let mut raster = if self.orientation == Orientation::Normal {
             decoded
@@ -305,6 +342,12 @@ impl Plan {
             decoded.orient(self.orientation)
         };
         let mut reduced = raster.size() != planned;
+        if windowed && reduced {
+            return Err(ProcessError::internal(format!(
+                "decoded a {:?} window for a {planned:?} crop",
+                raster.size()
+            )));
+        }
         for (op, expected) in ops {
             raster = match op {
                 Op::Watermark { job } => match self.watermarks.get(*job) {
@@ -421,7 +464,7 @@ pub fn process(command: &Command, input: &[u8], ctx: &RequestContext) -> Result<
         let mut animation = animation::decode_animation(input, &source)?;
         for frame in &mut animation.frames {
             let raster = std::mem::replace(&mut frame.raster, Raster::filled(1, 1, [0; 4]));
-            frame.raster = plan.execute(raster)?;
+            frame.raster = plan.execute(raster, false)?;
         }
         let body = animation::encode_animation(&animation, plan.output, plan.encode.quality)?;
         return Ok(Processed {
@@ -430,10 +473,10 @@ pub fn process(command: &Command, input: &[u8], ctx: &RequestContext) -> Result<
             size: Some(plan.output_size),
         });
     }
-    let decoded = codec::decode(input, &source, plan.min_decode_size())?;
+    let (decoded, windowed) = plan.decode(input)?;
     if let Some(turn) = plan.final_turn() {
         let (last, _) = plan.ops[plan.ops.len() - 1];
-        let mut raster = plan.execute_ops(decoded, &plan.ops[..plan.ops.len() - 1])?;
+        let mut raster = plan.execute_first(decoded, windowed, plan.ops.len() - 1)?;
         let meta = plan.kept_metadata(input, command.strips_metadata(), &mut raster)?;
         let size = turn.output_size(raster.size());
         let encoded = codec::jpeg::encode_turned(&raster, turn, plan.encode.quality);
@@ -452,7 +495,7 @@ pub fn process(command: &Command, input: &[u8], ctx: &RequestContext) -> Result<
             size: Some(size),
         });
     }
-    let mut raster = plan.execute(decoded)?;
+    let mut raster = plan.execute(decoded, windowed)?;
     if let Some(mode) = plan.extraction {
         let (body, content_type, size) = blind_watermark::extract(mode, &raster)?;
         return Ok(Processed {
@@ -480,8 +523,8 @@ pub fn process(command: &Command, input: &[u8], ctx: &RequestContext) -> Result<
 pub fn render_raster(command: &Command, input: &[u8]) -> Result<Raster> {
     let source = codec::probe(input)?;
     let plan = Plan::new(command, source, &RequestContext::default())?;
-    let decoded = codec::decode(input, &source, plan.min_decode_size())?;
-    plan.execute(decoded)
+    let (decoded, windowed) = plan.decode(input)?;
+    plan.execute(decoded, windowed)
 }
 
 fn run_op(raster: Raster, op: &Op) -> Result<Raster> {
@@ -567,9 +610,12 @@ mod tests {
             let source = codec::probe(&src).unwrap();
             let plan = Plan::new(&c, source, &RequestContext::default()).unwrap();
             assert!(plan.final_turn().is_some(), "{cmd}");
-            let decoded = codec::decode(&src, &source, plan.min_decode_size()).unwrap();
-            let reference =
-                codec::encode(&plan.execute(decoded).unwrap(), plan.output, &plan.encode);
+            let (decoded, windowed) = plan.decode(&src).unwrap();
+            let reference = codec::encode(
+                &plan.execute(decoded, windowed).unwrap(),
+                plan.output,
+                &plan.encode,
+            );
             let processed = run(cmd, &src).unwrap();
             assert!(processed.body == reference.unwrap(), "{cmd}: bytes differ");
             assert_eq!(Some(decoded_size(&processed)), processed.size, "{cmd}");
@@ -999,6 +1045,110 @@ mod tests {
         ] {
             assert_eq!(min(cmd), None, "{cmd}");
         }
+    }
+
+    /// A first crop (or indexcrop) is planned as a source window, mapped
+    /// through the EXIF orientation; anything before it, or a crop of the
+    /// whole image, is not.
+    #[test]
+    fn a_first_crop_is_planned_as_a_source_window() {
+        let window = |cmd: &str, orientation: u16| {
+            let c = Command::parse(cmd, &Styles::new()).unwrap();
+            let src = SourceInfo {
+                format: ImageFormat::Jpeg,
+                width: 4000,
+                height: 3000,
+                frames: 1,
+                quality: Some(90),
+                has_alpha: false,
+                orientation,
+            };
+            Plan::new(&c, src, &RequestContext::default())
+                .unwrap()
+                .source_window()
+        };
+        let centre = "image/crop,w_1000,h_1000,g_center/rotate,a_90";
+        assert_eq!(window(centre, 1), Some((1500, 1000, 1000, 1000)));
+        assert_eq!(
+            window("image/crop,x_10,y_20,w_300,h_200/resize,w_100", 1),
+            Some((10, 20, 300, 200))
+        );
+        assert_eq!(
+            window("image/indexcrop,y_1000,i_2", 1),
+            Some((0, 2000, 4000, 1000))
+        );
+        // Orientation 6 (turned 90° clockwise): the upright image is 3000×4000,
+        // and its top-left corner is the stored bottom-left.
+        assert_eq!(
+            window("image/crop,w_300,h_200", 6),
+            Some((0, 2700, 200, 300))
+        );
+        for cmd in [
+            "image/resize,w_2000/crop,w_100,h_100",
+            "image/rotate,a_90/crop,w_100,h_100",
+            "image/crop,w_4000,h_3000",
+            "image/format,f_png",
+        ] {
+            assert_eq!(window(cmd, 1), None, "{cmd}");
+        }
+    }
+
+    /// Commands starting with a crop give what the whole decode gave: the same
+    /// size, and pixels within the SIMD rounding of `jpeg-decoder` (the same
+    /// to the bit in the `bit-identical` build), orientations included.
+    #[test]
+    fn windowed_decodes_match_the_whole_decode() {
+        let tolerance = if cfg!(feature = "bit-identical") {
+            0
+        } else {
+            3
+        };
+        let synthetic = jpeg(301, 203);
+        let landscape = corpus("orientation/Landscape_6.jpg");
+        let cases: &[(&[u8], &str)] = &[
+            (&synthetic, "image/crop,w_100,h_100,g_center/rotate,a_90"),
+            (&synthetic, "image/crop,x_17,y_9,w_150,h_61/resize,w_50"),
+            (&synthetic, "image/indexcrop,x_64,i_3/grayscale"),
+            (&synthetic, "image/crop,x_300,y_202,w_5,h_5"),
+            (&landscape, "image/crop,x_100,y_300,w_400,h_250"),
+            (&landscape, "image/crop,w_333,h_333,g_se/auto-orient,o_1"),
+            (&landscape, "image/auto-orient,o_0/crop,w_200,h_100,g_south"),
+        ];
+        for &(input, cmd) in cases {
+            let c = Command::parse(cmd, &Styles::new()).unwrap();
+            let source = codec::probe(input).unwrap();
+            let plan = Plan::new(&c, source, &RequestContext::default()).unwrap();
+            let (window, windowed) = plan.decode(input).unwrap();
+            assert!(windowed, "{cmd}: decoded whole");
+            let fast = plan.execute(window, true).unwrap();
+            let full = codec::decode(input, &source, None).unwrap();
+            let slow = plan.execute(full, false).unwrap();
+            assert_eq!(fast.size(), slow.size(), "{cmd}");
+            assert_eq!(fast.size(), plan.output_size, "{cmd}");
+            let worst = crate::test_support::max_diff(&fast.data, &slow.data);
+            assert!(worst <= tolerance, "{cmd}: max diff {worst}");
+            // And the whole request answers with that size.
+            assert_eq!(
+                run(cmd, input).unwrap().size,
+                Some(plan.output_size),
+                "{cmd}"
+            );
+        }
+        // A progressive source has no window decode: the whole image, cropped.
+        let progressive = corpus("jpeg/jpg-progressive.jpg");
+        let c = Command::parse("image/crop,w_10,h_10", &Styles::new()).unwrap();
+        let plan = Plan::new(
+            &c,
+            codec::probe(&progressive).unwrap(),
+            &RequestContext::default(),
+        )
+        .unwrap();
+        let (_, windowed) = plan.decode(&progressive).unwrap();
+        assert!(!windowed);
+        assert_eq!(
+            run("image/crop,w_10,h_10", &progressive).unwrap().size,
+            Some((10, 10))
+        );
     }
 
     /// A reduced decode runs the looked-through ops on fewer pixels and still

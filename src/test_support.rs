@@ -10,3 +10,34 @@ pub fn corpus(path: &str) -> Vec<u8> {
     let p = corpus_dir().join(path);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
+
+/// Every JPEG (by its SOI) in the corpus folders that hold JPEGs, as (file
+/// name, bytes), sorted by folder and name.
+pub fn corpus_jpegs() -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for dir in ["jpeg", "orientation", "photos", "hostile"] {
+        let mut entries: Vec<_> = std::fs::read_dir(corpus_dir().join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            let bytes = std::fs::read(&path).unwrap();
+            if bytes.starts_with(&[0xFF, 0xD8]) {
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                out.push((name, bytes));
+            }
+        }
+    }
+    out
+}
+
+/// The largest difference between two equally long sample buffers.
+pub fn max_diff(a: &[u8], b: &[u8]) -> u8 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| x.abs_diff(y))
+        .max()
+        .unwrap_or(0)
+}

@@ -15,6 +15,8 @@ pub mod gif;
 pub mod heic;
 pub mod jpeg;
 pub mod jpeg_dc;
+pub mod jpeg_region;
+mod jpeg_stream;
 pub mod metadata;
 pub mod png;
 pub mod webp;
@@ -246,6 +248,21 @@ pub fn decode(bytes: &[u8], info: &SourceInfo, min_size: Option<(u32, u32)>) -> 
         ImageFormat::Gif => gif::decode(bytes),
         ImageFormat::Avif => avif::decode(bytes, info),
         ImageFormat::Heic => heic::decode(bytes),
+    }
+}
+
+/// Decodes only the `w`×`h` px at (`x`, `y`) of `bytes` (as stored, before
+/// EXIF orientation), when the codec can do that faster than a whole decode
+/// (a baseline JPEG, [`jpeg_region`]); `None` otherwise, and for anything
+/// that codec declines: then [`decode`] the whole image and crop.
+pub fn decode_window(
+    bytes: &[u8],
+    info: &SourceInfo,
+    window: (u32, u32, u32, u32),
+) -> Option<Raster> {
+    match info.format {
+        ImageFormat::Jpeg => jpeg_region::decode_region(bytes, window),
+        _ => None,
     }
 }
 

@@ -62,6 +62,27 @@ impl Orientation {
             size
         }
     }
+
+    /// The rectangle (`x`, `y`, `w`, `h`) of a `stored`-size image that the
+    /// transform turns into `rect` of its output: cropping the output to
+    /// `rect` equals cropping the stored image to this, then transforming.
+    /// `rect` must lie inside the output.
+    pub fn source_rect(
+        self,
+        (sw, sh): (u32, u32),
+        (x, y, w, h): (u32, u32, u32, u32),
+    ) -> (u32, u32, u32, u32) {
+        match self {
+            Orientation::Normal => (x, y, w, h),
+            Orientation::FlipH => (sw - x - w, y, w, h),
+            Orientation::Rotate180 => (sw - x - w, sh - y - h, w, h),
+            Orientation::FlipV => (x, sh - y - h, w, h),
+            Orientation::Transpose => (y, x, h, w),
+            Orientation::Rotate90 => (y, sh - x - w, h, w),
+            Orientation::Transverse => (sw - y - h, sh - x - w, h, w),
+            Orientation::Rotate270 => (sw - y - h, x, h, w),
+        }
+    }
 }
 
 impl Raster {
@@ -276,6 +297,28 @@ pub fn rotated_size(size: (u32, u32), degrees: i32) -> (u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// For every orientation and every rectangle of a 5×3 image's output,
+    /// cropping after the transform equals transforming the crop of
+    /// [`Orientation::source_rect`] (what a windowed decode relies on).
+    #[test]
+    fn source_rect_commutes_with_the_transform() {
+        let data = (0..15u8).flat_map(|i| [i, 0, 0]).collect();
+        let stored = Raster::new(5, 3, PixelLayout::Rgb8, data).unwrap();
+        for exif in 1..=8 {
+            let o = Orientation::from_exif(exif);
+            let turned = stored.orient(o);
+            let (ow, oh) = turned.size();
+            for (x, y) in (0..ow).flat_map(|x| (0..oh).map(move |y| (x, y))) {
+                for (w, h) in (1..=ow - x).flat_map(|w| (1..=oh - y).map(move |h| (w, h))) {
+                    let (sx, sy, sw, sh) = o.source_rect((5, 3), (x, y, w, h));
+                    let direct = turned.crop(x, y, w, h).unwrap();
+                    let windowed = stored.crop(sx, sy, sw, sh).unwrap().orient(o);
+                    assert_eq!(direct, windowed, "{o:?} {:?}", (x, y, w, h));
+                }
+            }
+        }
+    }
 
     /// A 3×2 image whose pixels are numbered 0..6 in the red channel.
     fn numbered() -> Raster {

@@ -1,0 +1,614 @@
+//! A pixel window of a baseline JPEG, decoded without the rest of the image.
+//!
+//! A crop of a large photo needs a fraction of its pixels, yet
+//! `jpeg-decoder` transforms and converts them all. Here the entropy-coded
+//! data is read only down to the last MCU that the window touches (the rest
+//! of the scan is skipped by looking for its end marker). On the way, blocks
+//! outside the window have their DC coefficient decoded (the next block's
+//! prediction needs it) and their AC codes skipped with
+//! [`jpeg_stream::skip_ac`]; only blocks inside the window, plus the chroma
+//! samples its upsampling reads beyond the edges, are dequantised and
+//! transformed, and only the window's pixels are upsampled and converted to
+//! RGB. A 1000×1000 crop from the middle of a 12 MP photo reads two thirds of
+//! the entropy-coded data and transforms under a tenth of the blocks.
+//!
+//! The pixels are those of `jpeg-decoder` 0.3.2's portable code (the
+//! `bit-identical` build) to the bit: the same integer IDCT (stb_image's,
+//! ported below from its `idct.rs`; MIT/Apache-2.0, by the image-rs
+//! developers), the same fancy chroma upsampling and BT.601 conversion
+//! ([`jpeg_stream`]). Its SIMD code (SSSE3 natively, simd128 in the filter)
+//! rounds some pixels 1 level differently.
+//!
+//! Handled: baseline (SOF0/1), 8-bit, Huffman, greyscale or YCbCr with
+//! integer sampling ratios, interleaved or one scan per component, restart
+//! intervals. Anything else returns `None` (progressive, arithmetic,
+//! 12-bit, lossless, CMYK, RGB), as does any damage this
+//! decoder reads, or a file without its EOI, and the caller decodes the whole
+//! image with `jpeg-decoder` instead. Damage in the data below the window
+//! is not read, so there this answers where `jpeg-decoder` would refuse.
+
+use super::jpeg_stream::{
+    self, decode_ac, skip_ac, skip_entropy_data, upsample_row, Bits, Header, Huffman, Plane, Scan,
+    UpsampleScratch, Upsampling,
+};
+use crate::raster::{PixelLayout, Raster};
+use core::num::Wrapping;
+
+/// The `w`×`h` px at (`x`, `y`) of `bytes` (as stored, before any EXIF
+/// orientation), RGB; `None` when the file is not one this decoder handles
+/// or the window is not inside the image.
+pub fn decode_region(bytes: &[u8], (x, y, w, h): (u32, u32, u32, u32)) -> Option<Raster> {
+    let window = Window {
+        x: x as usize,
+        y: y as usize,
+        w: w as usize,
+        h: h as usize,
+    };
+    if window.w == 0 || window.h == 0 {
+        return None;
+    }
+    let mut targets: Vec<ComponentWindow> = Vec::new();
+    let header = jpeg_stream::walk(bytes, |header, scan, pos| {
+        if targets.is_empty() {
+            targets = plan_window(header, &window)?;
+        }
+        decode_scan(header, scan, bytes, pos, &mut targets)
+    })?;
+    if targets.is_empty() || targets.iter().any(|t| !t.seen) {
+        return None;
+    }
+    finish(&header, &targets, &window)
+}
+
+/// The requested window, in image px.
+struct Window {
+    x: usize,
+    y: usize,
+    w: usize,
+    h: usize,
+}
+
+/// One component's part of the window: the blocks it needs, decoded.
+struct ComponentWindow {
+    /// How `jpeg-decoder` upsamples it, horizontally and vertically.
+    modes: (Upsampling, Upsampling),
+    /// First and last block column and row needed (inclusive).
+    bx: (usize, usize),
+    by: (usize, usize),
+    /// The samples of those blocks, `stride` per row.
+    samples: Vec<u8>,
+    stride: usize,
+    /// A scan decoded it.
+    seen: bool,
+}
+
+impl ComponentWindow {
+    #[inline(always)]
+    fn wants(&self, bx: usize, by: usize) -> bool {
+        (self.bx.0..=self.bx.1).contains(&bx) && (self.by.0..=self.by.1).contains(&by)
+    }
+}
+
+/// Which blocks of each component the window needs, with room for their
+/// samples; `None` when the frame is not one handled here.
+fn plan_window(header: &Header, window: &Window) -> Option<Vec<ComponentWindow>> {
+    if header.progressive
+        || window.x + window.w > header.width
+        || window.y + window.h > header.height
+    {
+        return None;
+    }
+    header.is_ycbcr()?;
+    let mut targets = Vec::with_capacity(header.components.len());
+    for c in &header.components {
+        let modes = Upsampling::choose(
+            (header.h_max / c.h, header.v_max / c.v),
+            (header.width, header.height),
+        );
+        let (x, y) = (window.x, window.y);
+        let (sx0, sx1) = modes.0.reads(x, x + window.w - 1, c.samples_w);
+        let (sy0, sy1) = modes.1.reads(y, y + window.h - 1, c.samples_h);
+        let (bx, by) = ((sx0 / 8, sx1 / 8), (sy0 / 8, sy1 / 8));
+        let stride = (bx.1 - bx.0 + 1) * 8;
+        targets.push(ComponentWindow {
+            modes,
+            bx,
+            by,
+            samples: vec![0; stride * (by.1 - by.0 + 1) * 8],
+            stride,
+            seen: false,
+        });
+    }
+    Some(targets)
+}
+
+/// Decodes one scan down to the window's last MCU in it; returns where the
+/// scan's data ends.
+fn decode_scan(
+    header: &Header,
+    scan: &Scan,
+    bytes: &[u8],
+    data_start: usize,
+    targets: &mut [ComponentWindow],
+) -> Option<usize> {
+    if scan.spectral_start != 0 || (scan.ah, scan.al) != (0, 0) {
+        return None;
+    }
+    // Per member: component index, tables, quantisation table.
+    let mut members = Vec::with_capacity(scan.members.len());
+    for &(index, td, ta) in &scan.members {
+        let c = &header.components[index];
+        let t = targets.get_mut(index)?;
+        if t.seen {
+            return None; // a second scan of it: progressive in all but name
+        }
+        t.seen = true;
+        members.push((
+            index,
+            header.dc_tables.get(td)?.as_ref()?,
+            header.ac_tables.get(ta)?.as_ref()?,
+            header.quant.get(c.quant_table)?.as_ref()?,
+        ));
+    }
+    let mut bits = Bits::new(bytes, data_start);
+    let mut blocks = Blocks {
+        members,
+        preds: [0; 3],
+        coefficients: [0; 64],
+    };
+    let restart = header.restart_interval;
+    let mut restarts = 0;
+    if blocks.members.len() == 1 {
+        // Non-interleaved: the component's blocks row by row, each its own MCU.
+        let index = blocks.members[0].0;
+        let c = &header.components[index];
+        let last = targets[index].by.1 * c.blocks_w + targets[index].bx.1;
+        let total = c.blocks_w * c.blocks_h;
+        for i in 0..=last {
+            blocks.decode(&mut bits, targets, 0, i % c.blocks_w, i / c.blocks_w)?;
+            if restart > 0 && (i + 1) % restart == 0 && i + 1 < total {
+                bits.restart(restarts)?;
+                restarts += 1;
+                blocks.preds = [0; 3];
+            }
+        }
+    } else {
+        let mcus_x = header.mcus_x;
+        let last = blocks
+            .members
+            .iter()
+            .map(|&(index, ..)| {
+                let (c, t) = (&header.components[index], &targets[index]);
+                (t.by.1 / c.v) * mcus_x + t.bx.1 / c.h
+            })
+            .max()?;
+        let total = mcus_x * header.mcus_y;
+        for mcu in 0..=last {
+            let (mx, my) = (mcu % mcus_x, mcu / mcus_x);
+            for m in 0..blocks.members.len() {
+                let c = &header.components[blocks.members[m].0];
+                for v in 0..c.v {
+                    for h in 0..c.h {
+                        blocks.decode(&mut bits, targets, m, mx * c.h + h, my * c.v + v)?;
+                    }
+                }
+            }
+            if restart > 0 && (mcu + 1) % restart == 0 && mcu + 1 < total {
+                bits.restart(restarts)?;
+                restarts += 1;
+                blocks.preds = [0; 3];
+            }
+        }
+    }
+    // The rest of the scan is not needed: continue at its end.
+    skip_entropy_data(bytes, bits.pos)
+}
+
+/// The scan's members and the decoding state between their blocks.
+struct Blocks<'a> {
+    /// Per member: component index, DC and AC tables, quantisation table.
+    members: Vec<(usize, &'a Huffman, &'a Huffman, &'a [u16; 64])>,
+    /// DC predictions per member.
+    preds: [i32; 3],
+    coefficients: [i16; 64],
+}
+
+impl Blocks<'_> {
+    /// Decodes block (`bx`, `by`) of member `m`: its DC difference always,
+    /// the rest only when the window needs the block.
+    #[inline(always)]
+    fn decode(
+        &mut self,
+        bits: &mut Bits,
+        targets: &mut [ComponentWindow],
+        m: usize,
+        bx: usize,
+        by: usize,
+    ) -> Option<()> {
+        let (index, dc, ac, quant) = self.members[m];
+        let pred = &mut self.preds[m];
+        *pred += bits.dc_diff(dc)?;
+        let dc_value = i16::try_from(*pred).ok()?;
+        let t = &mut targets[index];
+        if !t.wants(bx, by) {
+            return skip_ac(bits, ac);
+        }
+        self.coefficients = [0; 64];
+        let has_ac = decode_ac(bits, ac, &mut self.coefficients)?;
+        self.coefficients[0] = dc_value;
+        let at = (by - t.by.0) * 8 * t.stride + (bx - t.bx.0) * 8;
+        let out = t.samples.get_mut(at..at + 7 * t.stride + 8)?;
+        if has_ac {
+            idct(&self.coefficients, quant, out, t.stride);
+        } else {
+            idct_dc_only(dc_value, quant[0], out, t.stride);
+        }
+        Some(())
+    }
+}
+
+/// Upsamples and converts the window's px.
+fn finish(header: &Header, targets: &[ComponentWindow], window: &Window) -> Option<Raster> {
+    let ycbcr = header.is_ycbcr()?;
+    let mut rgb = vec![0u8; window.w * window.h * 3];
+    let mut lines = vec![vec![0u8; window.w]; targets.len()];
+    let mut scratch = UpsampleScratch::default();
+    for (row, out) in (window.y..).zip(rgb.chunks_exact_mut(window.w * 3)) {
+        for ((t, c), line) in targets.iter().zip(&header.components).zip(&mut lines) {
+            let plane = Plane {
+                data: &t.samples,
+                stride: t.stride,
+                origin: (t.bx.0 * 8, t.by.0 * 8),
+                size: (c.samples_w, c.samples_h),
+            };
+            upsample_row(&plane, t.modes, row, window.x, line, &mut scratch);
+        }
+        let chroma = ycbcr.then(|| (&lines[1][..], &lines[2][..]));
+        jpeg_stream::convert_row(out, &lines[0], chroma);
+    }
+    Raster::new(window.w as u32, window.h as u32, PixelLayout::Rgb8, rgb).ok()
+}
+
+// The 8×8 IDCT of `jpeg-decoder` 0.3.2's `idct.rs` (portable path), itself
+// stb_image's `stbi__idct_block`: 12-bit fixed-point constants, wrapping
+// arithmetic (hostile files overflow it), rounding identical to the bit.
+
+type W = Wrapping<i32>;
+
+/// `x` in 12-bit fixed point, computed in `f32` as `jpeg-decoder` does.
+const fn f2f(x: f32) -> W {
+    Wrapping((x * 4096.0 + 0.5) as i32)
+}
+
+#[inline(always)]
+fn fsh(x: W) -> W {
+    x << 12
+}
+
+#[inline(always)]
+fn clamp(x: W) -> u8 {
+    x.0.clamp(0, 255) as u8
+}
+
+#[inline(always)]
+fn dequantize(c: i16, q: u16) -> W {
+    Wrapping(i32::from(c) * i32::from(q))
+}
+
+/// The even half: x0–x3, each plus `x_scale`.
+// The constants as the reference writes them; f32 rounds them the same.
+#[allow(clippy::excessive_precision)]
+#[inline(always)]
+fn kernel_x([s0, s2, s4, s6]: [W; 4], x_scale: i32) -> [W; 4] {
+    let p1 = (s2 + s6) * f2f(0.5411961);
+    let t2 = p1 + s6 * f2f(-1.847759065);
+    let t3 = p1 + s2 * f2f(0.765366865);
+    let t0 = fsh(s0 + s4);
+    let t1 = fsh(s0 - s4);
+    let x_scale = Wrapping(x_scale);
+    [
+        t0 + t3 + x_scale,
+        t1 + t2 + x_scale,
+        t1 - t2 + x_scale,
+        t0 - t3 + x_scale,
+    ]
+}
+
+/// The odd half: t0–t3.
+#[allow(clippy::excessive_precision)]
+#[inline(always)]
+fn kernel_t([s1, s3, s5, s7]: [W; 4]) -> [W; 4] {
+    let (t0, t1, t2, t3) = (s7, s5, s3, s1);
+    let p3 = t0 + t2;
+    let p4 = t1 + t3;
+    let p1 = t0 + t3;
+    let p2 = t1 + t2;
+    let p5 = (p3 + p4) * f2f(1.175875602);
+    let t0 = t0 * f2f(0.298631336);
+    let t1 = t1 * f2f(2.053119869);
+    let t2 = t2 * f2f(3.072711026);
+    let t3 = t3 * f2f(1.501321110);
+    let p1 = p5 + p1 * f2f(-0.899976223);
+    let p2 = p5 + p2 * f2f(-2.562915447);
+    let p3 = p3 * f2f(-1.961570560);
+    let p4 = p4 * f2f(-0.390180644);
+    [t0 + p1 + p3, t1 + p2 + p4, t2 + p2 + p3, t3 + p1 + p4]
+}
+
+/// Rounding and the +128 level shift of the second pass.
+const X_SCALE: i32 = 65536 + (128 << 17);
+
+/// Dequantises `coefficients` (natural order) and writes the 8×8 samples to
+/// `out`, rows `stride` apart (`out` holds at least `7 × stride + 8`).
+fn idct(coefficients: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
+    let mut temp = [Wrapping(0i32); 64];
+    // Columns.
+    for i in 0..8 {
+        if (1..8).all(|r| coefficients[i + 8 * r] == 0) {
+            let dc = dequantize(coefficients[i], quant[i]) << 2;
+            for r in 0..8 {
+                temp[i + 8 * r] = dc;
+            }
+        } else {
+            let s: [W; 8] =
+                core::array::from_fn(|r| dequantize(coefficients[i + 8 * r], quant[i + 8 * r]));
+            // Constants scaled things up by 1 << 12; bring them back down,
+            // keeping 2 extra bits of precision.
+            let [x0, x1, x2, x3] = kernel_x([s[0], s[2], s[4], s[6]], 512);
+            let [t0, t1, t2, t3] = kernel_t([s[1], s[3], s[5], s[7]]);
+            temp[i] = (x0 + t3) >> 10;
+            temp[i + 56] = (x0 - t3) >> 10;
+            temp[i + 8] = (x1 + t2) >> 10;
+            temp[i + 48] = (x1 - t2) >> 10;
+            temp[i + 16] = (x2 + t1) >> 10;
+            temp[i + 40] = (x2 - t1) >> 10;
+            temp[i + 24] = (x3 + t0) >> 10;
+            temp[i + 32] = (x3 - t0) >> 10;
+        }
+    }
+    // Rows: 1 << 17 to remove (12-bit constants twice, the 2 extra bits,
+    // sqrt(8) twice), rounded, plus the level shift.
+    for (row, line) in temp.chunks_exact(8).zip(out.chunks_mut(stride)) {
+        let line = &mut line[..8];
+        if row[1..] == [Wrapping(0); 7] {
+            line.fill(clamp((fsh(row[0]) + Wrapping(X_SCALE)) >> 17));
+        } else {
+            let [x0, x1, x2, x3] = kernel_x([row[0], row[2], row[4], row[6]], X_SCALE);
+            let [t0, t1, t2, t3] = kernel_t([row[1], row[3], row[5], row[7]]);
+            line[0] = clamp((x0 + t3) >> 17);
+            line[7] = clamp((x0 - t3) >> 17);
+            line[1] = clamp((x1 + t2) >> 17);
+            line[6] = clamp((x1 - t2) >> 17);
+            line[2] = clamp((x2 + t1) >> 17);
+            line[5] = clamp((x2 - t1) >> 17);
+            line[3] = clamp((x3 + t0) >> 17);
+            line[4] = clamp((x3 - t0) >> 17);
+        }
+    }
+}
+
+/// [`idct`] of a block with only its DC coefficient: one flat value.
+fn idct_dc_only(dc: i16, q: u16, out: &mut [u8], stride: usize) {
+    let value = clamp((fsh(dequantize(dc, q) << 2) + Wrapping(X_SCALE)) >> 17);
+    for line in out.chunks_mut(stride) {
+        line[..8].fill(value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{corpus_jpegs, max_diff};
+
+    /// `jpeg-decoder`'s full decode as RGB: the reference.
+    fn reference(bytes: &[u8]) -> Option<Raster> {
+        let mut d = jpeg_decoder::Decoder::new(bytes);
+        let pixels = d.decode().ok()?;
+        let info = d.info()?;
+        let rgb: Vec<u8> = match info.pixel_format {
+            jpeg_decoder::PixelFormat::RGB24 => pixels,
+            jpeg_decoder::PixelFormat::L8 => pixels.iter().flat_map(|&l| [l, l, l]).collect(),
+            _ => return None,
+        };
+        let (w, h) = (u32::from(info.width), u32::from(info.height));
+        Raster::new(w, h, PixelLayout::Rgb8, rgb).ok()
+    }
+
+    /// Largest difference the reference's SIMD rounding explains: none with
+    /// the portable code (`bit-identical`), else one level of IDCT and one
+    /// of colour conversion.
+    const TOLERANCE: u8 = if cfg!(feature = "bit-identical") {
+        0
+    } else {
+        3
+    };
+
+    /// Windows of every kind over a `w`×`h` image: all, centre, corners,
+    /// 1×1 px, unaligned to 8 and 16, single rows and columns (fewer on
+    /// large images).
+    fn windows(w: u32, h: u32) -> Vec<(u32, u32, u32, u32)> {
+        if u64::from(w) * u64::from(h) > 4_000_000 {
+            // Large photos (to 100 Mpx): a few windows keep the test quick.
+            return vec![
+                (w / 2 - 50, h / 2 - 50, 100, 100),
+                (w - 1, h - 1, 1, 1),
+                (3, 5, 33, 17),
+            ];
+        }
+        let mut out = vec![
+            (0, 0, w, h),
+            (w / 4, h / 4, w.div_ceil(2), h.div_ceil(2)),
+            (0, 0, 1, 1),
+            (w - 1, h - 1, 1, 1),
+            (w / 2, h / 2, 1, 1),
+            (0, h - h.min(13), w.min(21), h.min(13)),
+            (w - w.min(9), 0, w.min(9), h.min(30)),
+            (
+                w.min(17) - 1,
+                h.min(9) - 1,
+                w - w.min(17) + 1,
+                h - h.min(9) + 1,
+            ),
+            (0, h / 3, w, 1),
+            (w / 3, 0, 1, h),
+        ];
+        if w > 40 && h > 40 {
+            out.push((7, 15, w - 30, h - 33));
+            out.push((17, 9, 15, 17));
+        }
+        out
+    }
+
+    /// Every JPEG of the corpus, every window: where this decoder answers,
+    /// its pixels are `jpeg-decoder`'s (within [`TOLERANCE`]). Where
+    /// `jpeg-decoder` refuses a file, the whole-image window is refused too
+    /// (smaller ones may not read the damage).
+    #[test]
+    fn windows_agree_with_jpeg_decoder_on_the_corpus() {
+        let mut handled = Vec::new();
+        let mut declined = Vec::new();
+        for (name, bytes) in corpus_jpegs() {
+            let Ok(info) = crate::codec::jpeg::probe(&bytes) else {
+                declined.push(name);
+                continue;
+            };
+            let theirs = reference(&bytes);
+            let mut answered = false;
+            for window in windows(info.width, info.height) {
+                let Some(ours) = decode_region(&bytes, window) else {
+                    continue;
+                };
+                answered = true;
+                assert_eq!((ours.width, ours.height), (window.2, window.3), "{name}");
+                let Some(theirs) = &theirs else {
+                    let full = (0, 0, info.width, info.height);
+                    assert_ne!(
+                        window, full,
+                        "{name}: decoded here, refused by jpeg-decoder"
+                    );
+                    continue;
+                };
+                let (x, y, w, h) = window;
+                let theirs = theirs.crop(x, y, w, h).unwrap();
+                let worst = max_diff(&ours.data, &theirs.data);
+                assert!(worst <= TOLERANCE, "{name} {window:?}: max diff {worst}");
+            }
+            if answered {
+                handled.push(name);
+            } else {
+                declined.push(name);
+            }
+        }
+        eprintln!("handled: {handled:?}\ndeclined: {declined:?}");
+        for must in [
+            "restarts.jpg",
+            "sampling_factors.jpg",
+            "jpg-size-1x1.jpg",
+            "jpg-size-7x7.jpg",
+            "jpg-size-17x17.jpg",
+            "jpg-gray.jpg",
+            "hopper_16bit_qtables.jpg",
+            "Landscape_5.jpg",
+            "dc-predictor-overflow.jpg",
+        ] {
+            assert!(handled.iter().any(|n| n == must), "{must} not handled");
+        }
+        for must_decline in [
+            "jpg-progressive.jpg",
+            "cmyk-icc.jpg",
+            "testimgari.jpg",
+            "truncated_jpeg.jpg",
+            "jpeg_lossless_sel1.jpg",
+            "sunset_by_Aitzol_Berasategi.jpg",
+        ] {
+            assert!(
+                declined.iter().any(|n| n == must_decline),
+                "{must_decline} handled"
+            );
+        }
+    }
+
+    /// A `w`×`h` picture with detail in every channel, encoded by
+    /// `jpeg-encoder` (baseline) with `sampling` and a restart interval.
+    fn encoded(w: u32, h: u32, sampling: jpeg_encoder::SamplingFactor, restart: u16) -> Vec<u8> {
+        let mut rgb = Vec::with_capacity((w * h * 3) as usize);
+        for y in 0..h {
+            for x in 0..w {
+                let n = (x * 7919 + y * 104_729) % 97;
+                rgb.extend_from_slice(&[
+                    (x * 255 / w) as u8 ^ (n as u8),
+                    (y * 255 / h) as u8,
+                    ((x + y) % 64 * 4) as u8 ^ (n as u8 / 2),
+                ]);
+            }
+        }
+        let mut out = Vec::new();
+        let mut encoder = jpeg_encoder::Encoder::new(&mut out, 85);
+        encoder.set_sampling_factor(sampling);
+        encoder.set_restart_interval(restart);
+        encoder
+            .encode(&rgb, w as u16, h as u16, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+        out
+    }
+
+    /// Every sampling `jpeg-encoder` writes (fancy 2× upsampling one way,
+    /// both ways, nearest for 4×) and restart intervals of 1, 3 and none,
+    /// at sizes that are not whole MCUs: the same as `jpeg-decoder`.
+    #[test]
+    fn samplings_and_restart_intervals_agree_with_jpeg_decoder() {
+        use jpeg_encoder::SamplingFactor as S;
+        for sampling in [S::F_1_1, S::F_2_1, S::F_1_2, S::F_2_2, S::F_4_1, S::F_2_4] {
+            for restart in [0, 1, 3] {
+                for (w, h) in [(77, 45), (1, 19), (33, 1)] {
+                    let label = format!("{sampling:?} restart {restart} {w}x{h}");
+                    let bytes = encoded(w, h, sampling, restart);
+                    let theirs = reference(&bytes).unwrap();
+                    for (x, y, ww, hh) in windows(w, h) {
+                        let ours = decode_region(&bytes, (x, y, ww, hh))
+                            .unwrap_or_else(|| panic!("{label}: declined"));
+                        let theirs = theirs.crop(x, y, ww, hh).unwrap();
+                        let worst = max_diff(&ours.data, &theirs.data);
+                        assert!(
+                            worst <= TOLERANCE,
+                            "{label} {:?}: max diff {worst}",
+                            (x, y, ww, hh)
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Windows outside the image, or empty, are refused.
+    #[test]
+    fn windows_outside_the_image_are_refused() {
+        let bytes = crate::test_support::corpus("jpeg/jpg-size-17x17.jpg");
+        assert!(decode_region(&bytes, (0, 0, 17, 17)).is_some());
+        for window in [(0, 0, 18, 17), (1, 0, 17, 17), (0, 17, 1, 1), (3, 3, 0, 5)] {
+            assert!(decode_region(&bytes, window).is_none(), "{window:?}");
+        }
+    }
+
+    /// A file cut short, even well below the window, has no EOI: refused,
+    /// as `jpeg-decoder` refuses it.
+    #[test]
+    fn truncated_files_are_left_to_jpeg_decoder() {
+        let bytes = encoded(160, 120, jpeg_encoder::SamplingFactor::F_2_2, 0);
+        assert!(decode_region(&bytes, (0, 0, 64, 64)).is_some());
+        assert!(decode_region(&bytes[..bytes.len() - 1000], (0, 0, 64, 64)).is_none());
+    }
+
+    /// Damaged entropy-coded data: declined, or a window of the right size.
+    #[test]
+    fn corrupt_entropy_data_declines_or_stays_in_bounds() {
+        let bytes = crate::test_support::corpus("jpeg/restarts.jpg");
+        for cut in (200..bytes.len()).step_by(97) {
+            let mut broken = bytes.clone();
+            broken[cut] ^= 0x5A;
+            if let Some(r) = decode_region(&broken, (5, 7, 40, 30)) {
+                assert_eq!(r.data.len(), 40 * 30 * 3);
+            }
+        }
+    }
+}
