@@ -142,6 +142,11 @@ fn crop_window(c: &mut Criterion) {
         g.bench_function(format!("{name}/region_decode"), |b| {
             b.iter(|| codec::decode_window(black_box(bytes), &info, window).unwrap())
         });
+        // The worst case: a crop of nearly everything saves nothing to skip.
+        let near_whole = (8, 8, info.width - 16, info.height - 16);
+        g.bench_function(format!("{name}/region_decode_near_whole"), |b| {
+            b.iter(|| codec::decode_window(black_box(bytes), &info, near_whole).unwrap())
+        });
         g.bench_function(format!("{name}/full_decode_then_crop"), |b| {
             b.iter(|| {
                 let (x, y, w, h) = window;

@@ -113,6 +113,26 @@ pub fn decode(bytes: &[u8], info: &SourceInfo, min_size: Option<(u32, u32)>) -> 
     Raster::new(w, h, PixelLayout::Rgb8, rgb)
 }
 
+/// Decodes only the `w`×`h` px at (`x`, `y`) ([`super::jpeg_region`]) when
+/// that is faster than the whole image: baseline files, windows of at most
+/// half the image. `None` otherwise (then decode whole and crop).
+///
+/// The window decoder transforms and converts without SIMD, about 1.2× the
+/// cost per pixel of `jpeg-decoder`'s SIMD code (criterion, natively: a window
+/// of all but an 8 px border took 131 ms against 110 ms for the whole 16 MP
+/// decode), so a window of over half the image may gain nothing.
+pub fn decode_window(
+    bytes: &[u8],
+    info: &SourceInfo,
+    window: (u32, u32, u32, u32),
+) -> Option<Raster> {
+    let area = u64::from(window.2) * u64::from(window.3);
+    if 2 * area > u64::from(info.width) * u64::from(info.height) {
+        return None;
+    }
+    super::jpeg_region::decode_region(bytes, window)
+}
+
 /// Encodes as JPEG (4:2:0) at `quality` (1–100), baseline or `progressive`;
 /// alpha is composited over white.
 pub fn encode(raster: &Raster, quality: u8, progressive: bool) -> Result<Vec<u8>> {
@@ -373,6 +393,17 @@ mod tests {
         assert_eq!(eighth.size(), (8, 4));
         let half = decode(&bytes, &info, Some((30, 10))).unwrap();
         assert_eq!(half.size(), (32, 16));
+    }
+
+    /// Windows up to half the image are decoded alone; larger ones are left
+    /// to the whole decode.
+    #[test]
+    fn only_windows_up_to_half_the_image_are_decoded_alone() {
+        let bytes = sample(64, 32, 90);
+        let info = probe(&bytes).unwrap();
+        let window = decode_window(&bytes, &info, (3, 0, 32, 32)).unwrap();
+        assert_eq!(window.size(), (32, 32));
+        assert!(decode_window(&bytes, &info, (3, 0, 33, 32)).is_none());
     }
 
     #[test]

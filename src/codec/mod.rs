@@ -253,15 +253,15 @@ pub fn decode(bytes: &[u8], info: &SourceInfo, min_size: Option<(u32, u32)>) -> 
 
 /// Decodes only the `w`×`h` px at (`x`, `y`) of `bytes` (as stored, before
 /// EXIF orientation), when the codec can do that faster than a whole decode
-/// (a baseline JPEG, [`jpeg_region`]); `None` otherwise, and for anything
-/// that codec declines: then [`decode`] the whole image and crop.
+/// (a baseline JPEG, [`jpeg::decode_window`]); `None` otherwise, and for
+/// anything that codec declines: then [`decode`] the whole image and crop.
 pub fn decode_window(
     bytes: &[u8],
     info: &SourceInfo,
     window: (u32, u32, u32, u32),
 ) -> Option<Raster> {
     match info.format {
-        ImageFormat::Jpeg => jpeg_region::decode_region(bytes, window),
+        ImageFormat::Jpeg => jpeg::decode_window(bytes, info, window),
         _ => None,
     }
 }
