@@ -474,28 +474,10 @@ pub fn process(command: &Command, input: &[u8], ctx: &RequestContext) -> Result<
         });
     }
     let (decoded, windowed) = plan.decode(input)?;
-    if let Some(turn) = plan.final_turn() {
-        let (last, _) = plan.ops[plan.ops.len() - 1];
-        let mut raster = plan.execute_first(decoded, windowed, plan.ops.len() - 1)?;
-        let meta = plan.kept_metadata(input, command.strips_metadata(), &mut raster)?;
-        let size = turn.output_size(raster.size());
-        let encoded = codec::jpeg::encode_turned(&raster, turn, plan.encode.quality);
-        let body = match encoded {
-            Some(body) => body?,
-            // Not 8-bit RGB: turn, then encode as usual.
-            None => codec::encode(&run_op(raster, &last)?, plan.output, &plan.encode)?,
-        };
-        return Ok(Processed {
-            body: if meta.is_empty() {
-                body
-            } else {
-                metadata::attach(body, plan.output, &meta)?
-            },
-            content_type: plan.output.mime(),
-            size: Some(size),
-        });
-    }
-    let mut raster = plan.execute(decoded, windowed)?;
+    // A final quarter turn is left to the JPEG encoder (no turned copy).
+    let turn = plan.final_turn();
+    let count = plan.ops.len() - usize::from(turn.is_some());
+    let mut raster = plan.execute_first(decoded, windowed, count)?;
     if let Some(mode) = plan.extraction {
         let (body, content_type, size) = blind_watermark::extract(mode, &raster)?;
         return Ok(Processed {
@@ -505,7 +487,23 @@ pub fn process(command: &Command, input: &[u8], ctx: &RequestContext) -> Result<
         });
     }
     let meta = plan.kept_metadata(input, command.strips_metadata(), &mut raster)?;
-    let body = codec::encode(&raster, plan.output, &plan.encode)?;
+    let (body, size) = match turn {
+        Some(turn) => {
+            let size = turn.output_size(raster.size());
+            match codec::jpeg::encode_turned(&raster, turn, plan.encode.quality) {
+                Some(body) => (body?, size),
+                // Not 8-bit RGB: turn, then encode as usual.
+                None => {
+                    let turned = run_op(raster, &plan.ops[count].0)?;
+                    (codec::encode(&turned, plan.output, &plan.encode)?, size)
+                }
+            }
+        }
+        None => (
+            codec::encode(&raster, plan.output, &plan.encode)?,
+            raster.size(),
+        ),
+    };
     let body = if meta.is_empty() {
         body
     } else {
@@ -514,7 +512,7 @@ pub fn process(command: &Command, input: &[u8], ctx: &RequestContext) -> Result<
     Ok(Processed {
         body,
         content_type: plan.output.mime(),
-        size: Some(raster.size()),
+        size: Some(size),
     })
 }
 
