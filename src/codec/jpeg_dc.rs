@@ -315,6 +315,51 @@ mod tests {
         }
     }
 
+    /// Blocks whose last coefficient is coded (no end-of-block code, so the
+    /// next code is the next block's DC), long codes and all-zero blocks
+    /// must keep `skip_ac` in step. Noise at quality 100 and 75, a smooth
+    /// ramp at 50, in the samplings `jpeg-encoder` writes, against `jpeg-decoder`.
+    #[test]
+    fn agrees_with_jpeg_decoder_on_dense_and_sparse_blocks() {
+        use jpeg_encoder::SamplingFactor as S;
+        let (w, h) = (67u16, 45u16);
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let noise: Vec<u8> = (0..usize::from(w) * usize::from(h) * 3)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed >> 24) as u8
+            })
+            .collect();
+        let ramp: Vec<u8> = (0..usize::from(w) * usize::from(h))
+            .flat_map(|i| {
+                let (x, y) = (i % usize::from(w), i / usize::from(w));
+                [(x * 3) as u8, (y * 5) as u8, ((x + y) * 2) as u8]
+            })
+            .collect();
+        for (name, pixels, quality) in [
+            ("noise", &noise, 100),
+            ("noise", &noise, 75),
+            ("ramp", &ramp, 50),
+        ] {
+            for sampling in [S::F_1_1, S::F_2_1, S::F_2_2, S::F_4_1] {
+                let label = format!("{name} Q{quality} {sampling:?}");
+                let mut bytes = Vec::new();
+                let mut encoder = jpeg_encoder::Encoder::new(&mut bytes, quality);
+                encoder.set_sampling_factor(sampling);
+                encoder
+                    .encode(pixels, w, h, jpeg_encoder::ColorType::Rgb)
+                    .unwrap();
+                let ours = decode_eighth(&bytes).unwrap_or_else(|| panic!("{label}: declined"));
+                let (tw, th, theirs) = reference(&bytes).unwrap();
+                assert_eq!((ours.width, ours.height), (tw, th), "{label}");
+                let worst = max_diff(&ours.data, &theirs);
+                assert!(worst <= 2, "{label}: max diff {worst}");
+            }
+        }
+    }
+
     /// A truncated progressive file still holds its DC scans, but without
     /// its end it is refused here, as `jpeg-decoder` refuses it.
     #[test]
