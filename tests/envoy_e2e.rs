@@ -440,11 +440,7 @@ fn same_output_as_imgproc(e: &Env) -> Check {
         ("flower.webp", "image/resize,p_50/format,f_jpg"),
     ];
     for (key, cmd) in cases {
-        let r = e.curl(
-            Proto::H1,
-            &e.held_url(&format!("/demo/{key}?x-bce-process={cmd}")),
-            &[],
-        )?;
+        let r = get_processed(e, key, cmd)?;
         eq("status", r.status, 200)?;
         let (cli, stderr) = imgproc_process_with_stderr(e, key, cmd)?;
         same_image_as_imgproc(&format!("{key} {cmd}"), &r.body, &cli)?;
@@ -471,11 +467,7 @@ fn webp_codec_same_bytes_as_native(e: &Env) -> Check {
         ("flower.webp", "image/rotate,a_90/quality,Q_75"),
     ];
     for (key, cmd) in cases {
-        let r = e.curl(
-            Proto::H1,
-            &e.held_url(&format!("/demo/{key}?x-bce-process={cmd}")),
-            &[],
-        )?;
+        let r = get_processed(e, key, cmd)?;
         ensure(r.status == 200, || {
             format!(
                 "{key} {cmd}: status {}: {}",
@@ -991,6 +983,15 @@ fn every_action(e: &Env) -> Check {
 /// Runs `imgproc process` on a bucket object and returns the output bytes.
 fn imgproc_process(e: &Env, key: &str, cmd: &str) -> Result<Vec<u8>, Failed> {
     Ok(imgproc_process_with_stderr(e, key, cmd)?.0)
+}
+
+/// `GET /demo/{key}?x-bce-process={cmd}` over HTTP/1.1, response headers held.
+fn get_processed(e: &Env, key: &str, cmd: &str) -> Result<Response, Failed> {
+    e.curl(
+        Proto::H1,
+        &e.held_url(&format!("/demo/{key}?x-bce-process={cmd}")),
+        &[],
+    )
 }
 
 /// Runs `imgproc process` on a bucket object: the output bytes and stderr.
