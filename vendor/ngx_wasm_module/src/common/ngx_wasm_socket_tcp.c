@@ -1032,6 +1032,24 @@ ngx_wasm_socket_read_http_response(ngx_wasm_socket_tcp_t *sock,
     ngx_log_debug0(NGX_LOG_DEBUG_WASM, sock->log, 0,
                    "wasm tcp socket no bytes to parse");
 
+    /*
+     * image-process-filter: the connection closed before the whole
+     * response (headers, or as many body bytes as Content-Length says) is a
+     * failed call. Upstream answered it as complete, with the declared body
+     * size and no body behind it.
+     */
+    {
+        ngx_wasm_http_reader_ctx_t  *in = ctx;
+
+        if (!in->header_done || (in->body_len && in->body == NULL)) {
+            ngx_wasm_socket_tcp_err(sock,
+                                    NGX_WASM_SOCKET_STATUS_READER_FAILURE,
+                                    "connection closed before the whole "
+                                    "response arrived");
+            return NGX_ERROR;
+        }
+    }
+
     return NGX_OK;
 }
 #endif

@@ -161,6 +161,30 @@ again:
             && h[i].key.len == key->len
             && ngx_strncasecmp(key->data, h[i].key.data, h[i].key.len) == 0)
         {
+            if (hv->mode == NGX_HTTP_WASM_HEADERS_REMOVE
+                && hv->htype == NGX_HTTP_WASM_HEADERS_REQUEST)
+            {
+                /*
+                 * image-process-filter: a removed request header keeps its
+                 * hash and loses its value. proxy_pass sends every request
+                 * header whose hash is not in its proxy_set_header table, so
+                 * one marked deleted (hash 0, as upstream does) still reached
+                 * the upstream with its full value. Kept, it is skipped when
+                 * the location sets it from its $http_* variable, which is
+                 * then empty (nginx sends no header for an empty value), and
+                 * a later set reuses the element.
+                 */
+                h[i].value.len = 0;
+
+                if (out) {
+                    *out = NULL;
+                }
+
+                found = 1;
+
+                continue;
+            }
+
             if (hv->mode == NGX_HTTP_WASM_HEADERS_REMOVE || found) {
                 dd("clearing '%.*s: %.*s'",
                    (int) h[i].key.len, h[i].key.data,
@@ -307,7 +331,16 @@ ngx_http_wasm_set_builtin_header_handler(ngx_http_wasm_header_set_ctx_t *hv)
     h = *builtin;
 
     if (hv->mode == NGX_HTTP_WASM_HEADERS_REMOVE) {
-        if (h) {
+        if (h && hv->htype == NGX_HTTP_WASM_HEADERS_REQUEST) {
+            /*
+             * image-process-filter: as in ngx_http_wasm_set_header_helper, a
+             * removed request header keeps its hash and loses its value (and
+             * its fast pointer), so proxy_pass does not send it.
+             */
+            h->value.len = 0;
+            *builtin = NULL;
+
+        } else if (h) {
             dd("clearing existing '%.*s' builtin header",
                (int) key->len, key->data);
 

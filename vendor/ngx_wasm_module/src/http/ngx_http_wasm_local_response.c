@@ -130,7 +130,11 @@ ngx_http_wasm_stash_local_response(ngx_http_wasm_req_ctx_t *rctx,
     /* body */
 
     if (body_len) {
-        len = body_len + sizeof(LF);
+        /*
+         * image-process-filter: the body as given, without the linefeed
+         * upstream appends (it corrupts binary bodies such as images).
+         */
+        len = body_len;
 
         b = ngx_create_temp_buf(r->pool, len);
         if (b == NULL) {
@@ -138,7 +142,6 @@ ngx_http_wasm_stash_local_response(ngx_http_wasm_req_ctx_t *rctx,
         }
 
         b->last = ngx_copy(b->last, body, body_len);
-        *b->last++ = LF;
 
         if (r == r->main) {
             dd("main request setting last");
@@ -150,9 +153,15 @@ ngx_http_wasm_stash_local_response(ngx_http_wasm_req_ctx_t *rctx,
             b->sync = 1;
         }
 
-        cl = ngx_wasm_chain_get_free_buf(rctx->pool,
-                                         &rctx->free_bufs, len,
-                                         buf_tag, 1);
+        /*
+         * image-process-filter: a new chain link, not one from the free list.
+         * Upstream took a link from rctx->free_bufs here (and then replaced
+         * its buffer); after a callout whose request had a body (a PUT the
+         * filter sends), that link was still in use elsewhere, an empty
+         * buffer reached the writer ("zero size buf in writer") and the
+         * worker aborted on an assertion.
+         */
+        cl = ngx_alloc_chain_link(r->pool);
         if (cl == NULL) {
             goto fail;
         }

@@ -137,7 +137,8 @@ ngx_proxy_wasm_get_buffer_helper(ngx_wavm_instance_t *instance,
 
             reader = &call->http_reader;
 
-            if (!reader->body_len) {
+            /* image-process-filter: a failed call has no body */
+            if (call->failed || !reader->body_len || reader->body == NULL) {
                 /* no body */
                 *none = 1;
                 return NULL;
@@ -1053,15 +1054,15 @@ ngx_proxy_wasm_hfuncs_send_local_response(ngx_wavm_instance_t *instance,
 #if (NGX_DEBUG)
     int32_t                           grpc_status;
 #endif
+    size_t                            i;
     u_char                           *reason, *body;
+    ngx_table_elt_t                  *elt;
     ngx_int_t                         rc;
     ngx_str_t                         s;
     ngx_array_t                       headers;
     ngx_proxy_wasm_marshalled_map_t   map;
     ngx_proxy_wasm_exec_t            *pwexec;
     ngx_http_wasm_req_ctx_t          *rctx;
-    ngx_http_request_t               *r;
-    static ngx_str_t                  lf = ngx_string("\n");
 
     rctx = ngx_http_proxy_wasm_get_rctx(instance);
     pwexec = ngx_proxy_wasm_instance2pwexec(instance);
@@ -1085,7 +1086,6 @@ ngx_proxy_wasm_hfuncs_send_local_response(ngx_wavm_instance_t *instance,
     }
 
     if (rctx->entered_header_filter && !rctx->entered_body_filter) {
-        r = rctx->r;
         s.data = body;
         s.len = body_len;
 
@@ -1094,17 +1094,38 @@ ngx_proxy_wasm_hfuncs_send_local_response(ngx_wavm_instance_t *instance,
             return ngx_proxy_wasm_result_err(rets);
         }
 
-        if (body_len) {
-            /* append linefeed */
-            rc = ngx_wasm_chain_append(r->connection->pool, &rctx->resp_chunk,
-                                       body_len, &lf, &rctx->free_bufs,
-                                       rctx->env.buf_tag, 0);
-            if (rc != NGX_OK) {
+        /*
+         * image-process-filter: no linefeed appended to the body (upstream
+         * appends one here, which corrupts binary bodies such as images).
+         */
+
+        ngx_http_wasm_set_resp_status(rctx, status, reason, reason_len);
+
+        /*
+         * image-process-filter: the reply's headers replace the upstream's,
+         * as on Envoy (upstream ignores them here, so a 304 answered from
+         * the response headers kept the original's ETag and Content-Length).
+         */
+        if (ngx_http_wasm_clear_resp_headers(rctx->r) != NGX_OK) {
+            return ngx_proxy_wasm_result_err(rets);
+        }
+
+        for (i = 0; i < headers.nelts; i++) {
+            elt = &((ngx_table_elt_t *) headers.elts)[i];
+
+            if (ngx_http_wasm_set_resp_header(rctx->r, &elt->key, &elt->value,
+                                              NGX_HTTP_WASM_HEADERS_SET)
+                != NGX_OK)
+            {
                 return ngx_proxy_wasm_result_err(rets);
             }
         }
 
-        ngx_http_wasm_set_resp_status(rctx, status, reason, reason_len);
+        if (ngx_http_wasm_set_resp_content_length(rctx->r, body_len)
+            != NGX_OK)
+        {
+            return ngx_proxy_wasm_result_err(rets);
+        }
 
         rctx->resp_chunk_override = 1;
 

@@ -120,7 +120,8 @@ ngx_proxy_wasm_maps_get_map(ngx_wavm_instance_t *instance,
     case NGX_PROXY_WASM_MAP_HTTP_CALL_RESPONSE_HEADERS:
         pwexec = ngx_proxy_wasm_instance2pwexec(instance);
         call = pwexec->dispatch_call;
-        if (call == NULL) {
+        /* image-process-filter: a failed call has no headers */
+        if (call == NULL || call->failed) {
             return NULL;
         }
 
@@ -528,15 +529,29 @@ ngx_proxy_wasm_maps_set_path(ngx_wavm_instance_t *instance, ngx_str_t *value,
     ngx_http_wasm_req_ctx_t  *rctx = ngx_http_proxy_wasm_get_rctx(instance);
     ngx_http_request_t       *r = rctx->r;
 
-    query = (u_char *) ngx_strchr(value->data, '?');
+    query = (u_char *) ngx_strlchr(value->data, value->data + value->len, '?');
     if (query) {
         len = query - value->data;
         r->args.len = value->len - len - 1;
         r->args.data = query + 1;
+
+    } else {
+        /* image-process-filter: a path without a query clears the args */
+        r->args.len = 0;
+        r->args.data = NULL;
     }
 
     r->uri.len = len;
     r->uri.data = value->data;
+
+    /*
+     * image-process-filter: proxy_pass without a URI part sends
+     * r->unparsed_uri upstream while valid_unparsed_uri is set; make it the
+     * new path, exactly as the filter wrote it (already escaped).
+     */
+    r->unparsed_uri.len = value->len;
+    r->unparsed_uri.data = value->data;
+    r->valid_unparsed_uri = 1;
 
     if (pwctx->path.len) {
         ngx_pfree(pwctx->pool, pwctx->path.data);
@@ -787,7 +802,8 @@ ngx_proxy_wasm_maps_get_dispatch_response_status(ngx_wavm_instance_t *instance,
 
     /* status */
 
-    if (reader->fake_r.upstream == NULL) {
+    /* image-process-filter: a failed call has no status */
+    if (call->failed || reader->fake_r.upstream == NULL) {
         /* response not received */
         return NULL;
     }

@@ -323,7 +323,8 @@ ngx_http_proxy_wasm_on_dispatch_response(ngx_proxy_wasm_exec_t *pwexec)
     n_headers = 0;
     body_len = 0;
 
-    if (call->http_reader.fake_r.signature) {
+    /* image-process-filter: a failed call has no headers, no body */
+    if (call->http_reader.fake_r.signature && !call->failed) {
         /* reader initialized */
         part = &call->http_reader.fake_r.upstream->headers_in.headers.part;
 

@@ -156,6 +156,13 @@ ngx_http_proxy_wasm_dispatch_err(ngx_http_proxy_wasm_dispatch_t *call,
     }
 
     if (resume) {
+        /*
+         * image-process-filter: a failed call is answered with no headers
+         * and no body, as on Envoy. Upstream passed what was read so far (a
+         * Content-Length body size with no body behind it, which trips an
+         * assertion in get_buffer and aborts a debug build's worker).
+         */
+        call->failed = 1;
         (void) invoke_on_http_dispatch_response(pwexec, call);
     }
 

@@ -36,6 +36,8 @@ struct ngx_http_proxy_wasm_dispatch_s {
     ngx_proxy_wasm_exec_t                  *pwexec;
     ngx_proxy_wasm_instance_t              *ictx;
     ngx_http_proxy_wasm_dispatch_err_e      error;
+    /* image-process-filter: the call failed; report no headers, no body */
+    unsigned                                failed:1;
 
     ngx_str_t                               host;
     ngx_str_t                               method;
