@@ -43,6 +43,15 @@ pub enum HeaderMode {
     /// and Content-MD5 removed. A failure found in the body leaves the original
     /// body in place, since the status is already sent.
     Early,
+    /// Answer processed requests from the request phase (hosts that cannot
+    /// hold headers: nginx, Istio's WasmPlugin, Envoy Gateway): the filter
+    /// reads the original itself through `upstream_cluster` (signed like the
+    /// proxied request), processes it and answers with a local reply whose
+    /// status and headers are exact. Whatever it does not process (errors,
+    /// non-images, bodies over `max_body_bytes`) it hands back to the proxy,
+    /// which forwards the request and passes the answer through untouched.
+    #[serde(rename = "local_reply")]
+    LocalReply,
 }
 
 /// The filter's configuration.
@@ -71,8 +80,10 @@ pub struct FilterConfig {
     /// processing fails on the body, as if every command had `ignore-error,1`.
     /// Never for unsigned requests on protected objects. Default false.
     pub return_original_on_failure: bool,
-    /// The Envoy cluster of the storage: watermark images and fonts are
-    /// fetched from it. Without it, a watermark that needs an object is a 500.
+    /// Where the filter's own calls to the storage go: an Envoy cluster name,
+    /// or `IP:port` / a resolvable `host:port` on nginx. Watermark images,
+    /// fonts, persistence and `local_reply` originals are read through it.
+    /// Without it, a watermark that needs an object is a 500.
     pub upstream_cluster: Option<String>,
     /// Fonts for text watermarks: name (as given Base64-encoded in `type_`)
     /// → `bucket/key` of a TrueType/OpenType font object.
@@ -86,6 +97,11 @@ pub struct FilterConfig {
     /// `system/load` and `system/save`: whether the filter writes processed
     /// results into the storage, and where (off by default).
     pub persistence: PersistenceConfig,
+    /// `local_reply` mode: how long the filter waits for the whole original
+    /// it reads itself, in milliseconds (100 – 600 000, default 60 000, nginx's
+    /// default `proxy_read_timeout`). Set it to the location's
+    /// `proxy_read_timeout`; past it the client gets 504 `GatewayTimeout`.
+    pub original_read_timeout_ms: u64,
     /// `fonts`, parsed.
     #[serde(skip)]
     pub font_objects: BTreeMap<String, ObjectRef>,
@@ -113,6 +129,7 @@ impl Default for FilterConfig {
             object_cache_bytes: 64 << 20,
             object_cache_ttl_seconds: 60,
             persistence: PersistenceConfig::default(),
+            original_read_timeout_ms: crate::local_reply::DEFAULT_READ_TIMEOUT_MS,
             font_objects: BTreeMap::new(),
         }
     }
@@ -126,6 +143,12 @@ impl FilterConfig {
         }
         let mut config: FilterConfig = serde_json::from_slice(bytes)
             .map_err(|e| format!("invalid plugin configuration: {e}"))?;
+        if !(100..=600_000).contains(&config.original_read_timeout_ms) {
+            return Err(format!(
+                "original_read_timeout_ms must be between 100 and 600000, got {}",
+                config.original_read_timeout_ms
+            ));
+        }
         if config.max_body_bytes == 0 || config.max_body_bytes > MAX_SOURCE_BYTES {
             return Err(format!(
                 "max_body_bytes must be between 1 and {MAX_SOURCE_BYTES}, got {}",
@@ -170,7 +193,9 @@ impl FilterConfig {
         }
         if let Some(cluster) = &config.upstream_cluster {
             if cluster.trim().is_empty() {
-                return Err("upstream_cluster must name an Envoy cluster".into());
+                return Err(
+                    "upstream_cluster must name an Envoy cluster or an nginx host:port".into(),
+                );
             }
         }
         if config.object_cache_bytes > MAX_OBJECT_CACHE_BYTES {
@@ -200,6 +225,11 @@ impl FilterConfig {
             return Err("fonts need upstream_cluster to fetch them from".into());
         }
         config.persistence.validate()?;
+        if config.header_mode == HeaderMode::LocalReply && config.upstream_cluster.is_none() {
+            return Err(
+                "header_mode local_reply needs upstream_cluster to read originals from".into(),
+            );
+        }
         if config.persistence.enabled && config.upstream_cluster.is_none() {
             return Err(
                 "persistence.enabled needs upstream_cluster to read sources from and write results to"
@@ -227,6 +257,11 @@ mod tests {
         assert_eq!(c.header_mode, HeaderMode::Early);
         assert_eq!(c.max_body_bytes, 1000);
         assert_eq!(c.styles["thumb"], "image/resize,w_200");
+        let c = FilterConfig::from_json(
+            br#"{"header_mode":"local_reply","upstream_cluster":"127.0.0.1:9000"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.header_mode, HeaderMode::LocalReply);
         let c = FilterConfig::from_json(
             br#"{"upstream_cluster":"storage","fonts":{"WenQuanYi":"demo/fonts/wqy.ttc"},"object_cache_bytes":0,"object_cache_ttl_seconds":5}"#,
         )
@@ -307,6 +342,7 @@ mod tests {
     fn invalid_configs_are_refused() {
         for bad in [
             &br#"{"header_mode":"late"}"#[..],
+            br#"{"header_mode":"local_reply"}"#,
             br#"{"max_body_bytes":0}"#,
             br#"{"max_body_bytes":999999999}"#,
             br#"{"styles":{"_x":"image/resize,w_1"}}"#,

@@ -35,6 +35,13 @@ pub enum ErrorCode {
     NotImplemented,
     /// 500: an encoder or the host failed in a way the request could not cause.
     InternalError,
+    /// 502: the storage failed while the filter read the original itself
+    /// (`local_reply` mode): the connection was refused or reset, or the body
+    /// ended early.
+    BadGateway,
+    /// 504: the storage did not answer the filter's own read of the original
+    /// within `original_read_timeout_ms` (`local_reply` mode).
+    GatewayTimeout,
     /// 403: original-image protection refuses an unsigned request (the original,
     /// or free-form processing where only styles are public), or the storage
     /// refused an object the command needs.
@@ -70,6 +77,8 @@ impl ErrorCode {
             ErrorCode::NoSuchStyle | ErrorCode::NoSuchKey | ErrorCode::NoSuchBucket => 404,
             ErrorCode::NotImplemented => 501,
             ErrorCode::InternalError => 500,
+            ErrorCode::BadGateway => 502,
+            ErrorCode::GatewayTimeout => 504,
         }
     }
 
@@ -86,6 +95,8 @@ impl ErrorCode {
             ErrorCode::UnsupportedFormat => "UnsupportedFormat",
             ErrorCode::NotImplemented => "NotImplemented",
             ErrorCode::InternalError => "InternalError",
+            ErrorCode::BadGateway => "BadGateway",
+            ErrorCode::GatewayTimeout => "GatewayTimeout",
             ErrorCode::AccessDenied => "AccessDenied",
             ErrorCode::SignatureDoesNotMatch => "SignatureDoesNotMatch",
             ErrorCode::RequestExpired => "RequestExpired",

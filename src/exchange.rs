@@ -214,6 +214,41 @@ pub const NOT_MODIFIED_KEPT_HEADERS: &[&str] = &[
     "last-modified",
 ];
 
+/// The headers of a `304 Not Modified` the filter answers itself, or `None`
+/// when the client's `If-None-Match` does not hold the ETag the processed
+/// response would have (it depends only on the upstream ETag, the command and
+/// `Accept`, so no processing is needed). `upstream_header` reads one header
+/// of the upstream answer; `upstream_etag` is its ETag combined with those of
+/// any watermark objects.
+pub fn not_modified_answer(
+    command: &Command,
+    accept: Option<&str>,
+    if_none_match: Option<&str>,
+    upstream_etag: Option<&str>,
+    upstream_header: &dyn Fn(&str) -> Option<String>,
+) -> Option<Vec<(String, String)>> {
+    let if_none_match = if_none_match?;
+    let etag = derived_etag(
+        upstream_etag,
+        &command.normalized,
+        etag_variant(command, accept),
+    )?;
+    if !if_none_match_hits(if_none_match, &etag) {
+        return None;
+    }
+    let mut headers: Vec<(String, String)> = vec![("etag".into(), etag)];
+    for name in NOT_MODIFIED_KEPT_HEADERS {
+        if let Some(v) = upstream_header(name) {
+            headers.push((name.to_string(), v));
+        }
+    }
+    if varies_on_accept(command) {
+        let vary = vary_with_accept(upstream_header("vary").as_deref());
+        headers.push(("vary".into(), vary));
+    }
+    Some(headers)
+}
+
 /// `Content-MD5`: Base64 of the MD5 of the body.
 pub fn content_md5(body: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(Md5::digest(body))

@@ -14,14 +14,17 @@ use crate::command::Command;
 use crate::config::{FilterConfig, HeaderMode};
 use crate::error::ProcessError;
 use crate::exchange::{self, ExchangeFacts, Gate, HeaderEdit, UpstreamHead};
+use crate::local_reply::{self, OriginalVerdict};
 use crate::metrics::Metric;
 use crate::objects::{self, CacheEntry, CacheIndex, FetchAnswer, Lookup};
 use crate::persistence::{self, PersistPlan, Saved};
 use crate::pipeline::{self, RequestContext};
+use crate::proxy_host::ProxyHost;
 use log::{debug, info, warn};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, Status};
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
@@ -32,6 +35,7 @@ proxy_wasm::main! {{
         Box::new(FilterRoot {
             config: Rc::new(FilterConfig::default()),
             metrics: Rc::new(Metrics::default()),
+            proxy_host: Rc::new(Cell::new(None)),
         })
     });
 }}
@@ -39,6 +43,8 @@ proxy_wasm::main! {{
 struct FilterRoot {
     config: Rc<FilterConfig>,
     metrics: Rc<Metrics>,
+    /// Which proxy this is, learnt on the first request (see [`ProxyHost::detect`]).
+    proxy_host: Rc<Cell<Option<ProxyHost>>>,
 }
 
 /// The metrics of [`crate::metrics`], defined through the host; `None` where
@@ -118,11 +124,13 @@ impl RootContext for FilterRoot {
             id: context_id,
             config: Rc::clone(&self.config),
             metrics: Rc::clone(&self.metrics),
+            proxy_host: Rc::clone(&self.proxy_host),
             state: State::Idle,
             head_as_get: false,
             fallback_to_original: false,
             fetch: Fetching::default(),
             request_paused: false,
+            request_id: String::new(),
         }))
     }
 
@@ -144,6 +152,28 @@ enum State {
     /// `system/load` / `system/save`: the request is paused while the filter
     /// reads the source, processes it and writes the result.
     Persisting(Box<Persisting>),
+    /// `local_reply` mode: the request is paused while the filter reads the
+    /// original, processes it and answers with a local reply.
+    Answering(Box<Answering>),
+}
+
+/// A `local_reply` request under way.
+struct Answering {
+    pending: Pending,
+    stage: AnswerStage,
+    /// When the read of the original was sent (ns since the epoch).
+    read_started_nanos: u64,
+}
+
+enum AnswerStage {
+    /// Waiting for the original (call token).
+    Reading(u32),
+    /// The original is in (a processable image); waiting for watermark objects.
+    Read {
+        status: Option<String>,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
 }
 
 /// A persistence request under way.
@@ -197,6 +227,7 @@ struct FilterStream {
     id: u32,
     config: Rc<FilterConfig>,
     metrics: Rc<Metrics>,
+    proxy_host: Rc<Cell<Option<ProxyHost>>>,
     state: State,
     /// A HEAD the filter fetches with GET: Envoy forwards whatever body comes
     /// back, so the filter drops it (the headers describe what a GET gets).
@@ -208,34 +239,33 @@ struct FilterStream {
     /// The request waits for the objects (`early` mode, where a failure must
     /// be known before the response headers go out).
     request_paused: bool,
+    /// The request's `x-request-id`, or one the filter made (nginx sends none).
+    request_id: String,
 }
 
 impl Context for FilterStream {
     fn on_http_call_response(
         &mut self,
         token_id: u32,
-        _num_headers: usize,
+        num_headers: usize,
         body_size: usize,
         _num_trailers: usize,
     ) {
+        let answer = CallAnswer::new(num_headers, body_size);
         if self.is_persist_call(token_id) {
-            self.on_persist_call(token_id, body_size);
+            self.on_persist_call(token_id, &answer);
+            return;
+        }
+        if self.is_original_call(token_id) {
+            self.on_original(&answer);
             return;
         }
         let Some((object, cached)) = self.fetch.outstanding.remove(&token_id) else {
             return;
         };
-        let header = |name: &str| {
-            hostcalls::get_map_value(MapType::HttpCallResponseHeaders, name)
-                .ok()
-                .flatten()
-        };
-        let status = header(":status");
-        let etag = header("etag");
-        let body = hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, body_size)
-            .ok()
-            .flatten()
-            .unwrap_or_default();
+        let status = answer.header(":status");
+        let etag = answer.header("etag");
+        let body = answer.body();
         let answer = FetchAnswer {
             status: status.as_deref(),
             etag: etag.as_deref(),
@@ -272,6 +302,10 @@ impl Context for FilterStream {
             self.persist_when_ready();
             return;
         }
+        if matches!(self.state, State::Answering(..)) {
+            self.answer_when_ready();
+            return;
+        }
         if !matches!(self.state, State::AwaitingObjects(..)) {
             return; // the body is not complete yet: it is processed when it is
         }
@@ -299,7 +333,12 @@ impl HttpContext for FilterStream {
                 .unwrap_or_default()
         };
         let (method, path, authority) = (pseudo(":method"), pseudo(":path"), pseudo(":authority"));
-        let request_id = pseudo("x-request-id");
+        let mut request_id = pseudo("x-request-id");
+        if request_id.is_empty() {
+            // nginx sends none: one that is unique enough to find in the log.
+            request_id = format!("{:016x}{:04x}", host::now_unix_nanos(), self.id & 0xffff);
+        }
+        self.request_id = request_id.clone();
         let mut headers: Vec<(String, String)> = all
             .into_iter()
             .filter(|(k, _)| !k.starts_with(':'))
@@ -312,10 +351,11 @@ impl HttpContext for FilterStream {
             path: &path,
             headers: &headers,
         };
-        let has_body = !end_of_stream
-            || request
-                .header("content-length")
-                .is_some_and(|v| v.trim().parse::<u64>().map_or(true, |n| n > 0));
+        let has_body = self.proxy_host().request_has_body(
+            end_of_stream,
+            request.header("content-length"),
+            request.header("transfer-encoding"),
+        );
         match access::admit(&self.config, &request, has_body, host::now_unix_seconds()) {
             Admission::Persist(plan) => {
                 let authority = request.header("host").unwrap_or_default().to_string();
@@ -388,7 +428,7 @@ impl HttpContext for FilterStream {
                 };
                 let accept = header("accept");
                 let if_none_match = header("if-none-match");
-                self.state = State::Pending(Box::new(Pending {
+                let pending = Pending {
                     command,
                     accept,
                     object_key: upstream_path
@@ -400,7 +440,11 @@ impl HttpContext for FilterStream {
                     if_none_match,
                     upstream_etag: None,
                     upstream_vary: None,
-                }));
+                };
+                if self.config.header_mode == HeaderMode::LocalReply {
+                    return self.start_answer(pending, &headers, &edits, &path);
+                }
+                self.state = State::Pending(Box::new(pending));
                 if self.config.header_mode == HeaderMode::Early
                     && !self.fetch.outstanding.is_empty()
                 {
@@ -470,7 +514,9 @@ impl HttpContext for FilterStream {
         let action = match self.config.header_mode {
             // Hold the headers (needs allow_on_headers_stop_iteration) until the body is done.
             HeaderMode::Held => Action::Pause,
-            HeaderMode::Early => {
+            // (`local_reply` never gets here: its processed requests are answered
+            // from the request phase and handed-back ones are not pending.)
+            HeaderMode::Early | HeaderMode::LocalReply => {
                 // The objects are in (the request waited for them).
                 let etag =
                     objects::combined_etag(pending.upstream_etag.as_deref(), &self.fetch.etags);
@@ -596,41 +642,38 @@ impl FilterStream {
 }
 
 impl FilterStream {
+    /// The proxy running the filter, asked once per VM.
+    fn proxy_host(&self) -> ProxyHost {
+        if let Some(known) = self.proxy_host.get() {
+            return known;
+        }
+        let version = self.get_property(vec!["ngx", "nginx_version"]);
+        let detected = ProxyHost::detect(version.as_deref());
+        self.proxy_host.set(Some(detected));
+        detected
+    }
+
     /// Answers 304 without processing when the client's `If-None-Match` holds
     /// the ETag the processed response would have (it depends only on the
     /// upstream ETag, the command and `Accept`). Returns whether it did.
     fn answer_not_modified(&self, pending: &Pending) -> bool {
-        let Some(if_none_match) = pending.if_none_match.as_deref() else {
-            return false;
-        };
         let upstream_etag =
             objects::combined_etag(self.response_header("etag").as_deref(), &self.fetch.etags);
-        let variant = exchange::etag_variant(&pending.command, pending.accept.as_deref());
-        let Some(etag) = exchange::derived_etag(
+        let Some(headers) = exchange::not_modified_answer(
+            &pending.command,
+            pending.accept.as_deref(),
+            pending.if_none_match.as_deref(),
             upstream_etag.as_deref(),
-            &pending.command.normalized,
-            variant,
+            &|name| self.response_header(name),
         ) else {
             return false;
         };
-        if !exchange::if_none_match_hits(if_none_match, &etag) {
-            return false;
-        }
-        let mut headers: Vec<(String, String)> = vec![("etag".into(), etag)];
-        for name in exchange::NOT_MODIFIED_KEPT_HEADERS {
-            if let Some(v) = self.response_header(name) {
-                headers.push((name.to_string(), v));
-            }
-        }
-        if exchange::varies_on_accept(&pending.command) {
-            let vary = exchange::vary_with_accept(self.response_header("vary").as_deref());
-            headers.push(("vary".into(), vary));
-        }
-        let borrowed: Vec<(&str, &str)> = headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        match host::send_local_response(304, &borrowed, b"") {
+        self.send_not_modified(&headers)
+    }
+
+    /// Sends a 304 with these headers; whether the host took it.
+    fn send_not_modified(&self, headers: &[(String, String)]) -> bool {
+        match self.send_reply(304, headers, b"") {
             Ok(()) => {
                 self.metrics.count(Metric::NotModified);
                 true
@@ -640,6 +683,20 @@ impl FilterStream {
                 false
             }
         }
+    }
+
+    /// A local reply with owned headers.
+    fn send_reply(
+        &self,
+        status: u32,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<(), u32> {
+        let borrowed: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        host::send_local_response(status, &borrowed, body)
     }
 
     /// Every request header, values read as bytes and decoded leniently (the
@@ -773,9 +830,7 @@ impl FilterStream {
     }
 
     fn request_id(&self) -> String {
-        self.get_http_request_header_bytes("x-request-id")
-            .map(|v| String::from_utf8_lossy(&v).into_owned())
-            .unwrap_or_default()
+        self.request_id.clone()
     }
 
     /// Answers at once with a BOS-style error (request phase).
@@ -820,7 +875,7 @@ impl FilterStream {
                     );
                 }
             }
-            HeaderMode::Early => {
+            HeaderMode::Early | HeaderMode::LocalReply => {
                 warn!(
                     "#{} processing failed after headers were sent, original body kept: {error}",
                     self.id
@@ -854,7 +909,7 @@ impl FilterStream {
                     self.config.upstream_signing.as_ref(),
                     host::now_unix_seconds(),
                 );
-                self.dispatch(&headers, None)
+                self.dispatch(&headers, None, persistence::CALL_TIMEOUT_MS)
             });
         match started {
             Ok(token) => {
@@ -870,15 +925,19 @@ impl FilterStream {
         }
     }
 
-    /// A call to `upstream_cluster` (persistence's read or write).
+    /// A call to `upstream_cluster` (persistence's read or write, or the
+    /// read of a `local_reply` original).
     fn dispatch(
         &self,
         headers: &[(String, String)],
         body: Option<&[u8]>,
+        timeout_ms: u64,
     ) -> Result<u32, ProcessError> {
-        let cluster = self.config.upstream_cluster.as_deref().ok_or_else(|| {
-            ProcessError::internal("persistence: the filter has no upstream_cluster")
-        })?;
+        let cluster = self
+            .config
+            .upstream_cluster
+            .as_deref()
+            .ok_or_else(|| ProcessError::internal("the filter has no upstream_cluster"))?;
         let headers: Vec<(&str, &str)> = headers
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -888,11 +947,11 @@ impl FilterStream {
             headers,
             body,
             Vec::new(),
-            Duration::from_millis(persistence::CALL_TIMEOUT_MS),
+            Duration::from_millis(timeout_ms),
         )
         .map_err(|status| {
             ProcessError::internal(format!(
-                "persistence: cannot call cluster '{cluster}': host status {status:?}"
+                "cannot call upstream_cluster '{cluster}': host status {status:?}"
             ))
         })
     }
@@ -907,15 +966,12 @@ impl FilterStream {
         }
     }
 
-    fn on_persist_call(&mut self, _token: u32, body_size: usize) {
+    fn on_persist_call(&mut self, _token: u32, answer: &CallAnswer) {
         let State::Persisting(mut p) = std::mem::replace(&mut self.state, State::Idle) else {
             return;
         };
-        let header = |name: &str| {
-            hostcalls::get_map_value(MapType::HttpCallResponseHeaders, name)
-                .ok()
-                .flatten()
-        };
+        let header = |name: &str| answer.header(name);
+        let body_size = answer.body_size;
         let status = header(":status");
         match p.stage {
             PersistStage::Reading(_) => {
@@ -925,10 +981,7 @@ impl FilterStream {
                 {
                     return self.persist_failed(&error, &p.request_id);
                 }
-                let body = hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, body_size)
-                    .ok()
-                    .flatten()
-                    .unwrap_or_default();
+                let body = answer.body();
                 p.stage = PersistStage::Read(body);
                 self.state = State::Persisting(p);
                 self.persist_when_ready();
@@ -1006,7 +1059,11 @@ impl FilterStream {
                 self.config.upstream_signing.as_ref(),
                 host::now_unix_seconds(),
             );
-            let token = self.dispatch(&headers, Some(&processed.body))?;
+            let token = self.dispatch(
+                &headers,
+                Some(&processed.body),
+                persistence::CALL_TIMEOUT_MS,
+            )?;
             Ok((token, processed.body.len(), processed.content_type))
         });
         match written {
@@ -1030,6 +1087,298 @@ impl FilterStream {
         );
         self.state = State::Idle;
         self.reply_error(error, request_id);
+    }
+}
+
+/// `local_reply` mode: every decision comes from [`crate::local_reply`]; this
+/// only makes the read, and answers or hands the request back to the proxy.
+impl FilterStream {
+    /// Pauses the request and reads the original (the request headers already
+    /// carry the admission's edits, so a handed-back request goes upstream as
+    /// in the other modes).
+    fn start_answer(
+        &mut self,
+        pending: Pending,
+        headers: &[(String, String)],
+        edits: &[access::RequestEdit],
+        path: &str,
+    ) -> Action {
+        let read = local_reply::original_request(headers, edits, path);
+        let started = host::now_unix_nanos();
+        match self.dispatch(&read, None, self.config.original_read_timeout_ms) {
+            Ok(token) => {
+                self.state = State::Answering(Box::new(Answering {
+                    pending,
+                    stage: AnswerStage::Reading(token),
+                    read_started_nanos: started,
+                }));
+            }
+            Err(error) => {
+                self.metrics.count(Metric::Failed);
+                warn!("#{} request {}: {error}", self.id, pending.request_id);
+                self.reply_error(&error, &pending.request_id);
+            }
+        }
+        Action::Pause
+    }
+
+    fn is_original_call(&self, token: u32) -> bool {
+        matches!(&self.state, State::Answering(a) if matches!(a.stage, AnswerStage::Reading(t) if t == token))
+    }
+
+    /// The storage answered the filter's read of the original.
+    fn on_original(&mut self, answer: &CallAnswer) {
+        let body_size = answer.body_size;
+        let State::Answering(mut answering) = std::mem::replace(&mut self.state, State::Idle)
+        else {
+            return;
+        };
+        let headers = answer.headers();
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let status = header(":status");
+        let pending = &answering.pending;
+        match local_reply::judge_original(status.as_deref(), &headers, self.config.max_body_bytes) {
+            OriginalVerdict::HandBack(reason) => {
+                debug!("#{} handed back to the proxy: {reason}", self.id);
+                self.hand_back();
+            }
+            OriginalVerdict::Failed => self.read_failed(&answering),
+            OriginalVerdict::NotModified => {
+                let etag = if self.fetch.outstanding.is_empty() {
+                    objects::combined_etag(header("etag").as_deref(), &self.fetch.etags)
+                } else {
+                    None
+                };
+                let vary = header("vary");
+                let facts = ExchangeFacts {
+                    upstream_etag: etag.as_deref(),
+                    upstream_vary: vary.as_deref(),
+                    accept: pending.accept.as_deref(),
+                };
+                let edits = exchange::not_modified_passthrough_edits(&pending.command, &facts);
+                self.metrics.count(Metric::PassedThrough);
+                if let Err(status) =
+                    self.send_reply(304, &local_reply::reply_headers(&headers, &edits), b"")
+                {
+                    warn!("#{} could not answer 304: host status {status}", self.id);
+                }
+            }
+            OriginalVerdict::Process => {
+                if self.fetch.outstanding.is_empty() {
+                    let etag = objects::combined_etag(header("etag").as_deref(), &self.fetch.etags);
+                    if let Some(reply) = exchange::not_modified_answer(
+                        &pending.command,
+                        pending.accept.as_deref(),
+                        pending.if_none_match.as_deref(),
+                        etag.as_deref(),
+                        &|name| header(name),
+                    ) {
+                        if self.send_not_modified(&reply) {
+                            return;
+                        }
+                    }
+                }
+                if !local_reply::arrived_whole(header("content-length").as_deref(), body_size) {
+                    return self.read_failed(&answering);
+                }
+                if body_size > self.config.max_body_bytes {
+                    // Chunked, so the size was not known from the headers.
+                    debug!(
+                        "#{} handed back to the proxy: body over max_body_bytes",
+                        self.id
+                    );
+                    self.hand_back();
+                    return;
+                }
+                let body = answer.body();
+                if !exchange::is_image_body(&body) {
+                    debug!(
+                        "#{} handed back to the proxy: body is not an image",
+                        self.id
+                    );
+                    self.hand_back();
+                    return;
+                }
+                answering.stage = AnswerStage::Read {
+                    status,
+                    headers,
+                    body,
+                };
+                self.state = State::Answering(answering);
+                self.answer_when_ready();
+            }
+        }
+    }
+
+    /// The read of the original failed: 502, or 504 when it ran out of time.
+    fn read_failed(&self, answering: &Answering) {
+        let elapsed_ms =
+            host::now_unix_nanos().saturating_sub(answering.read_started_nanos) / 1_000_000;
+        let error =
+            local_reply::failed_read_error(elapsed_ms, self.config.original_read_timeout_ms);
+        warn!(
+            "#{} request {}: reading the original failed after {elapsed_ms} ms",
+            self.id, answering.pending.request_id
+        );
+        self.metrics.count(Metric::Failed);
+        self.reply_error(&error, &answering.pending.request_id);
+    }
+
+    /// Lets the paused request go on to the upstream; its answer passes
+    /// through untouched (a HEAD still gets no body: `head_as_get`).
+    fn hand_back(&mut self) {
+        self.state = State::Idle;
+        self.metrics.count(Metric::PassedThrough);
+        if let Err(status) = hostcalls::resume_http_request() {
+            warn!("#{} could not resume the request: {status:?}", self.id);
+        }
+    }
+
+    /// Processes and answers once the original and every watermark object are in.
+    fn answer_when_ready(&mut self) {
+        if !self.fetch.outstanding.is_empty() {
+            return;
+        }
+        if !matches!(&self.state, State::Answering(a) if matches!(a.stage, AnswerStage::Read { .. }))
+        {
+            return; // the original is not in yet
+        }
+        let State::Answering(answering) = std::mem::replace(&mut self.state, State::Idle) else {
+            return;
+        };
+        let Answering {
+            pending,
+            stage:
+                AnswerStage::Read {
+                    status,
+                    headers,
+                    body,
+                },
+            ..
+        } = *answering
+        else {
+            return;
+        };
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let result = match self.fetch.error.take() {
+            Some(error) => Err(error),
+            None => {
+                let ctx = RequestContext {
+                    accept: pending.accept.clone(),
+                    object_key: Some(pending.object_key.clone()),
+                    resources: std::mem::take(&mut self.fetch.resources),
+                };
+                let started = host::now_unix_nanos();
+                let result = pipeline::process(&pending.command, &body, &ctx);
+                let elapsed_ms = host::now_unix_nanos().saturating_sub(started) / 1_000_000;
+                self.metrics.record(Metric::ProcessingMs, elapsed_ms);
+                result
+            }
+        };
+        let status = local_reply::status_code(status.as_deref());
+        let sent = match result {
+            Ok(processed) => {
+                self.metrics.count(Metric::Processed);
+                self.metrics.add(Metric::BytesIn, body.len() as u64);
+                self.metrics
+                    .add(Metric::BytesOut, processed.body.len() as u64);
+                let etag = objects::combined_etag(header("etag"), &self.fetch.etags);
+                let facts = ExchangeFacts {
+                    upstream_etag: etag.as_deref(),
+                    upstream_vary: header("vary"),
+                    accept: pending.accept.as_deref(),
+                };
+                let edits = exchange::processed_header_edits(&pending.command, &processed, &facts);
+                let reply = local_reply::reply_headers(&headers, &edits);
+                self.send_reply(status, &reply, &processed.body)
+            }
+            Err(error) if self.fallback_to_original => {
+                self.metrics.count(Metric::Failed);
+                info!(
+                    "#{} request {} processing failed, original sent: {error}",
+                    self.id, pending.request_id
+                );
+                let edits: Vec<HeaderEdit> =
+                    vec![(exchange::FALLBACK_HEADER, Some(error.code.as_str().into()))];
+                let reply = local_reply::reply_headers(&headers, &edits);
+                self.send_reply(status, &reply, &body)
+            }
+            Err(error) => {
+                self.metrics.count(Metric::Failed);
+                info!("#{} processing failed: {error}", self.id);
+                self.reply_error(&error, &pending.request_id);
+                Ok(())
+            }
+        };
+        if let Err(status) = sent {
+            warn!("#{} could not answer: host status {status}", self.id);
+        }
+    }
+}
+
+/// The answer to one of the filter's calls, read from the host only when it
+/// reported one: a failed call (refused, reset, timed out) has no headers,
+/// and then the host is not asked for a map or buffer it does not have (the
+/// SDK's getters panic on the error ngx_wasm_module returns there).
+struct CallAnswer {
+    answered: bool,
+    body_size: usize,
+}
+
+impl CallAnswer {
+    fn new(num_headers: usize, body_size: usize) -> CallAnswer {
+        CallAnswer {
+            answered: num_headers > 0,
+            body_size: if num_headers > 0 { body_size } else { 0 },
+        }
+    }
+
+    /// One header (`:status` included); `None` for a failed call.
+    fn header(&self, name: &str) -> Option<String> {
+        if !self.answered {
+            return None;
+        }
+        hostcalls::get_map_value(MapType::HttpCallResponseHeaders, name)
+            .ok()
+            .flatten()
+    }
+
+    /// Every header, values decoded leniently (lowercase names).
+    fn headers(&self) -> Vec<(String, String)> {
+        if !self.answered {
+            return Vec::new();
+        }
+        hostcalls::get_map_bytes(MapType::HttpCallResponseHeaders)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k.to_ascii_lowercase(),
+                    String::from_utf8_lossy(&v).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// The body; empty for a failed call or an empty body.
+    fn body(&self) -> Vec<u8> {
+        if self.body_size == 0 {
+            return Vec::new();
+        }
+        hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, self.body_size)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
     }
 }
 

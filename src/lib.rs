@@ -9,10 +9,12 @@
 //! - [`pipeline`]: planning from the image header and execution;
 //! - [`codec`] and [`raster`]: formats and pixels;
 //! - [`exchange`]: which requests and responses are ours and how headers change;
+//! - [`local_reply`]: the `local_reply` header mode (answering from the request phase);
 //! - [`auth`] and [`access`]: signatures, original-image protection, upstream signing;
 //! - [`objects`]: fetching and caching watermark objects and fonts;
 //! - [`persistence`]: `system/load` and `system/save`, writing results to the storage;
-//! - [`config`]: the plugin configuration.
+//! - [`config`]: the plugin configuration;
+//! - [`proxy_host`]: what differs between Envoy and nginx, as properties the glue asks about.
 
 // No panics outside tests: in the filter a panic traps the VM.
 #![cfg_attr(
@@ -28,10 +30,12 @@ pub mod command;
 pub mod config;
 pub mod error;
 pub mod exchange;
+pub mod local_reply;
 pub mod metrics;
 pub mod objects;
 pub mod persistence;
 pub mod pipeline;
+pub mod proxy_host;
 pub mod raster;
 #[cfg(test)]
 mod test_support;

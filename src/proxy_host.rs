@@ -1,0 +1,90 @@
+//! What differs between the proxies that run the filter, as properties the
+//! glue asks about instead of branching on a proxy's name.
+//!
+//! The filter learns which host it runs in from the first request
+//! ([`ProxyHost::detect`]): ngx_wasm_module answers the `ngx.*` properties
+//! (nginx variables), Envoy does not.
+
+/// The proxy running the filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProxyHost {
+    /// Envoy (also Istio's sidecar and Envoy Gateway), V8.
+    Envoy,
+    /// nginx with Kong's ngx_wasm_module, wasmtime.
+    Nginx,
+}
+
+impl ProxyHost {
+    /// The host, from whether it answers the property `ngx.nginx_version`.
+    pub fn detect(nginx_version: Option<&[u8]>) -> ProxyHost {
+        match nginx_version {
+            Some(v) if !v.is_empty() => ProxyHost::Nginx,
+            _ => ProxyHost::Envoy,
+        }
+    }
+
+    /// Whether `end_of_stream` on the request headers tells if a body
+    /// follows. Envoy: yes. ngx_wasm_module always passes `false` (it calls
+    /// the filter before nginx reads the body).
+    pub fn reports_request_end_of_stream(self) -> bool {
+        match self {
+            ProxyHost::Envoy => true,
+            ProxyHost::Nginx => false,
+        }
+    }
+
+    /// Whether the request has a body, from what the host reports and the
+    /// framing headers. With HTTP/1.1 framing (`Content-Length` or
+    /// `Transfer-Encoding`) the headers decide on every host; without them,
+    /// a host that reports `end_of_stream` decides (an HTTP/2 body needs no
+    /// `Content-Length`), and on one that does not, there is no body: that is
+    /// HTTP/1.1's rule, and an HTTP/2 upload without `Content-Length` through
+    /// nginx is taken as bodiless.
+    pub fn request_has_body(
+        self,
+        end_of_stream: bool,
+        content_length: Option<&str>,
+        transfer_encoding: Option<&str>,
+    ) -> bool {
+        if let Some(length) = content_length {
+            // An unreadable length is taken as a body: refusing is safer.
+            return length.trim().parse::<u64>().map_or(true, |n| n > 0);
+        }
+        if transfer_encoding.is_some_and(|te| !te.trim().is_empty()) {
+            return true;
+        }
+        self.reports_request_end_of_stream() && !end_of_stream
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProxyHost::{Envoy, Nginx};
+    use super::*;
+
+    #[test]
+    fn detects_nginx_by_its_version_property() {
+        assert_eq!(ProxyHost::detect(Some(b"1.22.1")), Nginx);
+        assert_eq!(ProxyHost::detect(Some(b"")), Envoy);
+        assert_eq!(ProxyHost::detect(None), Envoy);
+    }
+
+    #[test]
+    fn framing_headers_decide_on_every_host() {
+        for host in [Envoy, Nginx] {
+            assert!(host.request_has_body(false, Some("12"), None));
+            assert!(!host.request_has_body(false, Some("0"), None));
+            assert!(host.request_has_body(true, Some("junk"), None));
+            assert!(host.request_has_body(false, None, Some("chunked")));
+        }
+    }
+
+    #[test]
+    fn without_framing_only_a_reporting_host_says_body() {
+        // Envoy: an HTTP/2 upload without Content-Length.
+        assert!(Envoy.request_has_body(false, None, None));
+        assert!(!Envoy.request_has_body(true, None, None));
+        // nginx passes end_of_stream = false for every request.
+        assert!(!Nginx.request_has_body(false, None, None));
+    }
+}
