@@ -190,7 +190,8 @@ fn start(
     Stack::start(
         &e.tools,
         &StackOptions {
-            envoy_template: template,
+            host: stack::ProxyHost::Envoy,
+            config_template: template,
             listen_port: 0,
             bucket_dir: root().join("samples"),
             work_dir: work(case),
@@ -517,6 +518,7 @@ fn env_from_vars() -> Option<Env> {
             envoy: std::env::var_os("IPF_ENVOY")?.into(),
             s3s_fs: std::env::var_os("IPF_S3S_FS")?.into(),
             wasm: std::env::var_os("IPF_WASM")?.into(),
+            nginx: None,
         },
         python: std::env::var_os("IPF_PYTHON")?.into(),
         k8s_models: std::env::var_os("IPF_K8S_MODELS")?.into(),

@@ -1,6 +1,7 @@
 //! Starting the real stack: an S3-compatible storage server (`s3s-fs`) holding a
-//! bucket directory, and Envoy with the filter in front of it, rendered from
-//! `envoy/envoy.yaml` with this run's ports and paths.
+//! bucket directory, and a proxy with the filter in front of it: Envoy,
+//! rendered from `envoy/envoy.yaml`, or nginx with Kong's ngx_wasm_module,
+//! rendered from `nginx/nginx.conf`, with this run's ports and paths.
 //!
 //! Shared by `cargo xtask demo` and the end-to-end tests (included with
 //! `#[path]`, so neither crate depends on the other). Everything started here is
@@ -27,35 +28,80 @@ pub struct Tools {
     pub envoy: PathBuf,
     pub s3s_fs: PathBuf,
     pub wasm: PathBuf,
+    /// nginx and the ngx_wasm_module it loads (`None`: only Envoy stacks).
+    pub nginx: Option<NginxTools>,
+}
+
+/// Debian's nginx and the ngx_wasm_module built for it (`cargo xtask`).
+#[derive(Debug, Clone)]
+pub struct NginxTools {
+    pub nginx: PathBuf,
+    pub module: PathBuf,
+}
+
+/// The proxy that runs the filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyHost {
+    /// Envoy with the V8 runtime, config from `envoy/envoy.yaml`.
+    Envoy,
+    /// nginx with ngx_wasm_module (wasmtime), config from `nginx/nginx.conf`.
+    Nginx,
+}
+
+impl ProxyHost {
+    pub fn name(self) -> &'static str {
+        match self {
+            ProxyHost::Envoy => "envoy",
+            ProxyHost::Nginx => "nginx",
+        }
+    }
+
+    /// The config template users copy, relative to the repository root.
+    pub fn template(self) -> &'static str {
+        match self {
+            ProxyHost::Envoy => "envoy/envoy.yaml",
+            ProxyHost::Nginx => "nginx/nginx.conf",
+        }
+    }
 }
 
 /// How to start a stack.
 #[derive(Debug, Clone)]
 pub struct StackOptions {
-    /// The Envoy config template (`envoy/envoy.yaml`).
-    pub envoy_template: PathBuf,
+    /// Which proxy runs the filter.
+    pub host: ProxyHost,
+    /// The proxy's config template (`envoy/envoy.yaml` or `nginx/nginx.conf`).
+    pub config_template: PathBuf,
     /// Listener port; 0 picks a free one.
     pub listen_port: u16,
     /// Directory served as bucket `demo`.
     pub bucket_dir: PathBuf,
     /// Where logs and the rendered config go.
     pub work_dir: PathBuf,
-    /// Envoy worker threads.
+    /// Envoy worker threads, or nginx worker processes.
     pub concurrency: u32,
     /// Text replacements applied to the rendered config (e.g. plugin settings);
     /// each `from` must occur in the template.
     pub replacements: Vec<(String, String)>,
 }
 
-/// A running storage server and Envoy.
+/// A running storage server and proxy.
 pub struct Stack {
     children: Vec<Child>,
+    pub host: ProxyHost,
+    /// HTTP/1.1 and (Envoy) HTTP/2 with prior knowledge.
     pub listen_port: u16,
+    /// HTTP/2 with prior knowledge: Envoy's listener serves both on one port;
+    /// nginx 1.22 needs a port of its own (`listen ... http2` without TLS
+    /// takes HTTP/2 only).
+    pub h2_port: u16,
+    /// Envoy's admin interface (none on nginx: 0).
     pub admin_port: u16,
     pub storage_port: u16,
     /// The storage server's log: one debug line per request it received.
     pub storage_log: PathBuf,
-    pub envoy_log: PathBuf,
+    /// Envoy's log, or nginx's error log.
+    pub proxy_log: PathBuf,
 }
 
 /// A TCP port that was free a moment ago.
@@ -96,6 +142,62 @@ pub fn render_envoy_yaml(
     Ok(out)
 }
 
+/// Renders the nginx config template with this stack's ports and paths:
+/// listen 8080 (HTTP/1.1) and 8443 (HTTP/2 prior knowledge), storage
+/// 127.0.0.1:9000, the module and the `.wasm`, and the worker count.
+/// The ports an nginx stack uses.
+pub struct NginxPorts {
+    /// HTTP/1.1 listener.
+    pub listen: u16,
+    /// HTTP/2 (prior knowledge) listener.
+    pub h2: u16,
+    /// The storage server nginx proxies to.
+    pub storage: u16,
+}
+
+pub fn render_nginx_conf(
+    template: &str,
+    ports: &NginxPorts,
+    tools: &NginxTools,
+    wasm: &Path,
+    workers: u32,
+    replacements: &[(String, String)],
+) -> Result<String, String> {
+    let mut out = template.to_string();
+    let mut swap = |from: &str, to: &str| -> Result<(), String> {
+        if !out.contains(from) {
+            return Err(format!("nginx template has no '{from}'"));
+        }
+        out = out.replace(from, to);
+        Ok(())
+    };
+    swap(
+        "listen 127.0.0.1:8080;",
+        &format!("listen 127.0.0.1:{};", ports.listen),
+    )?;
+    swap(
+        "listen 127.0.0.1:8443 http2;",
+        &format!("listen 127.0.0.1:{} http2;", ports.h2),
+    )?;
+    swap("127.0.0.1:9000", &format!("127.0.0.1:{}", ports.storage))?;
+    swap(
+        "load_module /usr/lib/nginx/modules/ngx_wasmx_module.so;",
+        &format!("load_module {};", tools.module.display()),
+    )?;
+    swap(
+        " dist/image_process_filter.wasm;",
+        &format!(" {};", wasm.display()),
+    )?;
+    swap(
+        "worker_processes 2;",
+        &format!("worker_processes {workers};"),
+    )?;
+    for (from, to) in replacements {
+        swap(from, to)?;
+    }
+    Ok(out)
+}
+
 impl Stack {
     pub fn start(tools: &Tools, opts: &StackOptions) -> Result<Stack, String> {
         fs::create_dir_all(&opts.work_dir)
@@ -105,15 +207,23 @@ impl Stack {
         } else {
             opts.listen_port
         };
-        let admin_port = free_port();
+        let (admin_port, h2_port) = match opts.host {
+            ProxyHost::Envoy => (free_port(), listen_port),
+            ProxyHost::Nginx => (0, free_port()),
+        };
         let storage_port = free_port();
         let mut stack = Stack {
             children: Vec::new(),
+            host: opts.host,
             listen_port,
+            h2_port,
             admin_port,
             storage_port,
             storage_log: opts.work_dir.join("storage.log"),
-            envoy_log: opts.work_dir.join("envoy.log"),
+            proxy_log: opts.work_dir.join(match opts.host {
+                ProxyHost::Envoy => "envoy.log",
+                ProxyHost::Nginx => "nginx-error.log",
+            }),
         };
 
         // s3s-fs serves ROOT/<bucket>/<key>; bucket `demo` is a link to the directory.
@@ -145,10 +255,28 @@ impl Stack {
         wait_for_port(storage_port, Duration::from_secs(20))
             .map_err(|e| format!("storage server: {e}"))?;
 
-        let template = fs::read_to_string(&opts.envoy_template)
-            .map_err(|e| format!("{}: {e}", opts.envoy_template.display()))?;
+        let template = fs::read_to_string(&opts.config_template)
+            .map_err(|e| format!("{}: {e}", opts.config_template.display()))?;
         let wasm =
             fs::canonicalize(&tools.wasm).map_err(|e| format!("{}: {e}", tools.wasm.display()))?;
+        if opts.host == ProxyHost::Nginx {
+            // A port picked free can be taken before nginx binds it: then
+            // pick others and try again (only for ports the stack chose).
+            let mut attempt = 1;
+            loop {
+                match stack.start_nginx(tools, opts, &template, &wasm) {
+                    Ok(()) => return Ok(stack),
+                    Err(e) if attempt < 3 && e.contains("Address already in use") => {
+                        attempt += 1;
+                        if opts.listen_port == 0 {
+                            stack.listen_port = free_port();
+                        }
+                        stack.h2_port = free_port();
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
         let yaml = render_envoy_yaml(
             &template,
             listen_port,
@@ -159,7 +287,7 @@ impl Stack {
         )?;
         let config = opts.work_dir.join("envoy.yaml");
         fs::write(&config, yaml).map_err(|e| e.to_string())?;
-        let log = fs::File::create(&stack.envoy_log).map_err(|e| e.to_string())?;
+        let log = fs::File::create(&stack.proxy_log).map_err(|e| e.to_string())?;
         let child = Command::new(&tools.envoy)
             .arg("-c")
             .arg(&config)
@@ -176,14 +304,107 @@ impl Stack {
         Ok(stack)
     }
 
+    /// nginx with the module, rendered from the template into the work
+    /// directory (its prefix: logs, pid file); runs in the foreground.
+    fn start_nginx(
+        &mut self,
+        tools: &Tools,
+        opts: &StackOptions,
+        template: &str,
+        wasm: &Path,
+    ) -> Result<(), String> {
+        let nginx = tools
+            .nginx
+            .as_ref()
+            .ok_or("this stack needs nginx with ngx_wasm_module (cargo xtask builds it)")?;
+        let module = fs::canonicalize(&nginx.module)
+            .map_err(|e| format!("{}: {e}", nginx.module.display()))?;
+        let nginx = NginxTools {
+            nginx: nginx.nginx.clone(),
+            module,
+        };
+        let conf = render_nginx_conf(
+            template,
+            &NginxPorts {
+                listen: self.listen_port,
+                h2: self.h2_port,
+                storage: self.storage_port,
+            },
+            &nginx,
+            wasm,
+            opts.concurrency,
+            &opts.replacements,
+        )?;
+        let prefix = fs::canonicalize(&opts.work_dir).map_err(|e| e.to_string())?;
+        fs::create_dir_all(prefix.join("logs")).map_err(|e| e.to_string())?;
+        let config = prefix.join("nginx.conf");
+        fs::write(&config, conf).map_err(|e| e.to_string())?;
+        // nginx writes its pid file once its listening sockets are bound: a
+        // connect alone could reach another process that holds the port.
+        let pid_file = prefix.join("logs/nginx.pid");
+        let _ = fs::remove_file(&pid_file);
+        let log = fs::File::create(&self.proxy_log).map_err(|e| e.to_string())?;
+        let child = Command::new(&nginx.nginx)
+            .arg("-p")
+            .arg(&prefix)
+            .arg("-c")
+            .arg(&config)
+            .arg("-e")
+            .arg(&self.proxy_log)
+            .args(["-g", "daemon off;"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("starting {}: {e}", nginx.nginx.display()))?;
+        self.children.push(child);
+        let start = Instant::now();
+        let limit = Duration::from_secs(30);
+        for port in [self.listen_port, self.h2_port] {
+            loop {
+                if let Some(child) = self.children.last_mut() {
+                    if let Ok(Some(status)) = child.try_wait() {
+                        let log = fs::read_to_string(&self.proxy_log).unwrap_or_default();
+                        self.children.pop();
+                        return Err(format!("nginx exited with {status}:\n{log}"));
+                    }
+                }
+                if pid_file.exists() && TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    break;
+                }
+                if start.elapsed() > limit {
+                    return Err(format!("nginx was not listening after {limit:?}"));
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        Ok(())
+    }
+
     /// `http://127.0.0.1:<listen port><path>`.
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.listen_port)
     }
 
-    /// GETs a path from Envoy's admin interface.
+    /// GETs a path from Envoy's admin interface (nginx has none).
     pub fn admin_get(&self, path: &str) -> Result<String, String> {
+        if self.host != ProxyHost::Envoy {
+            return Err(format!("{} has no admin interface", self.host.name()));
+        }
         http_get(self.admin_port, path)
+    }
+
+    /// The pids of nginx's worker processes (children of the master).
+    pub fn nginx_worker_pids(&self) -> Vec<u32> {
+        let Some(master) = self.proxy_pid() else {
+            return Vec::new();
+        };
+        let children = format!("/proc/{master}/task/{master}/children");
+        fs::read_to_string(children)
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect()
     }
 
     fn wait_envoy_ready(&mut self, limit: Duration) -> Result<(), String> {
@@ -191,7 +412,7 @@ impl Stack {
         while start.elapsed() < limit {
             if let Some(child) = self.children.last_mut() {
                 if let Ok(Some(status)) = child.try_wait() {
-                    let log = fs::read_to_string(&self.envoy_log).unwrap_or_default();
+                    let log = fs::read_to_string(&self.proxy_log).unwrap_or_default();
                     return Err(format!("envoy exited with {status}:\n{log}"));
                 }
             }
@@ -203,8 +424,9 @@ impl Stack {
         Err(format!("envoy was not ready after {limit:?}"))
     }
 
-    /// Envoy's process id (for memory readings from `/proc`).
-    pub fn envoy_pid(&self) -> Option<u32> {
+    /// The proxy's process id: Envoy's, or nginx's master (for memory
+    /// readings from `/proc`).
+    pub fn proxy_pid(&self) -> Option<u32> {
         self.children.get(1).map(Child::id)
     }
 
@@ -217,11 +439,19 @@ impl Stack {
 
     /// Stops everything (also done on drop).
     pub fn stop(&mut self) {
+        // nginx's workers outlive a killed master: note them first, and kill
+        // any left at the end (a worker stuck in a busy loop ignores SIGTERM).
+        let workers = if self.host == ProxyHost::Nginx {
+            self.nginx_worker_pids()
+        } else {
+            Vec::new()
+        };
         for child in self.children.iter_mut().rev() {
             if matches!(child.try_wait(), Ok(Some(_))) {
                 continue; // already gone (e.g. Envoy refused its config)
             }
-            // SIGTERM first so Envoy and s3s-fs shut down cleanly, then make sure.
+            // SIGTERM first so the proxy and s3s-fs shut down cleanly (nginx's
+            // master stops its workers), then make sure.
             let _ = Command::new("kill")
                 .arg(child.id().to_string())
                 .stderr(Stdio::null())
@@ -237,6 +467,14 @@ impl Stack {
             let _ = child.wait();
         }
         self.children.clear();
+        for pid in workers {
+            if Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = Command::new("kill")
+                    .args(["-9", &pid.to_string()])
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
     }
 }
 

@@ -18,7 +18,7 @@
 //! sending back to back. Memory is Envoy's peak RSS growth (VmHWM after
 //! resetting it) over one request, in a fresh Envoy per scenario.
 
-use crate::stack::{free_port, Stack, StackOptions, Tools};
+use crate::stack::{self, free_port, Stack, StackOptions, Tools};
 use crate::{root, run, tools, Result};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -741,7 +741,8 @@ fn measure_memory(
     command: &str,
 ) -> Result<f64> {
     let opts = StackOptions {
-        envoy_template: root().join("envoy/envoy.yaml"),
+        host: stack::ProxyHost::Envoy,
+        config_template: root().join("envoy/envoy.yaml"),
         listen_port: 0,
         bucket_dir: bucket.to_path_buf(),
         work_dir: work.join("memory"),
@@ -749,7 +750,7 @@ fn measure_memory(
         replacements: Vec::new(),
     };
     let stack = Stack::start(tools, &opts)?;
-    let pid = stack.envoy_pid().ok_or("no Envoy pid")?;
+    let pid = stack.proxy_pid().ok_or("no Envoy pid")?;
     let port = stack.listen_port;
     timed_get(port, &format!("/demo/{key}"))?;
     std::thread::sleep(Duration::from_millis(300));
@@ -927,6 +928,7 @@ pub fn bench(args: &[String]) -> Result<()> {
         envoy: tools::ensure_envoy()?,
         s3s_fs: tools::ensure_s3s_fs()?,
         wasm: exact_wasm,
+        nginx: None,
     };
     let machine = describe_machine(&tools, &sharp_dir);
 
@@ -951,7 +953,8 @@ pub fn bench(args: &[String]) -> Result<()> {
     let stack = Stack::start(
         &tools,
         &StackOptions {
-            envoy_template: root().join("envoy/envoy.yaml"),
+            host: stack::ProxyHost::Envoy,
+            config_template: root().join("envoy/envoy.yaml"),
             listen_port: 0,
             bucket_dir: bucket.clone(),
             work_dir: work.join("stack"),

@@ -1,8 +1,9 @@
 //! `cargo xtask <command>`: the project's build, demo and test entry points.
 //!
 //! - `cargo xtask build`: the wasm filter, optimised, in `dist/` with its sha256.
-//! - `cargo xtask demo [--port P] [--bucket-dir DIR]`: Envoy with the filter in
-//!   front of a real S3-compatible server holding bucket `demo`.
+//! - `cargo xtask demo [--host envoy|nginx] [--port P] [--bucket-dir DIR]`:
+//!   Envoy (default) or nginx with the filter in front of a real
+//!   S3-compatible server holding bucket `demo`.
 //! - `cargo xtask test`: everything CI runs.
 //! - `cargo xtask soak [--seconds N] [--concurrency C]`: Envoy with the filter
 //!   under a mixed load from wrk, every answer checked, RSS and VM watched.
@@ -21,7 +22,7 @@ mod stack;
 mod tools;
 
 use sha2::{Digest, Sha256};
-use stack::{Stack, StackOptions};
+use stack::{ProxyHost, Stack, StackOptions};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::sync::mpsc;
@@ -32,11 +33,13 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   build                              build dist/image_process_filter.wasm (+ .sha256)
-  demo [--port P] [--bucket-dir DIR] run Envoy with the filter on 127.0.0.1:P (default 8080)
-                                     in front of bucket `demo` (default: samples/)
-  test                               fmt, clippy, unit tests, wasm build, Envoy end-to-end tests,
-                                     deployment examples (envoy/) in real Envoy, 20 s soak,
-                                     a short fuzz run
+  demo [--host envoy|nginx] [--port P] [--bucket-dir DIR]
+                                     run Envoy (default) or nginx with the filter on
+                                     127.0.0.1:P (default 8080) in front of bucket `demo`
+                                     (default: samples/)
+  test                               fmt, clippy, unit tests, wasm build, end-to-end tests in
+                                     Envoy and in nginx, deployment examples (envoy/) in real
+                                     Envoy, 20 s soak, a short fuzz run
   soak [--seconds N] [--concurrency C]
                                      wrk drives Envoy + filter with processed, pass-through and
                                      bad requests (default 60 s, 4 connections); every answer
@@ -160,22 +163,41 @@ fn build_variant(bit_identical: bool, out_name: &str) -> Result<PathBuf> {
     Ok(out)
 }
 
-/// Builds everything the stack needs and returns the tool paths.
-fn prepare_stack() -> Result<stack::Tools> {
+/// Builds everything the stack needs and returns the tool paths; nginx with
+/// ngx_wasm_module only when `with_nginx`.
+fn prepare_stack(with_nginx: bool) -> Result<stack::Tools> {
     let wasm = build()?;
+    let nginx = if with_nginx {
+        let built = tools::ensure_nginx_wasm()?;
+        Some(stack::NginxTools {
+            nginx: built.nginx,
+            module: built.module,
+        })
+    } else {
+        None
+    };
     Ok(stack::Tools {
         envoy: tools::ensure_envoy()?,
         s3s_fs: tools::ensure_s3s_fs()?,
         wasm,
+        nginx,
     })
 }
 
 fn demo(args: &[String]) -> Result<()> {
     let mut port: u16 = 8080;
     let mut bucket_dir = root().join("samples");
+    let mut host = ProxyHost::Envoy;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
+            "--host" => {
+                host = match it.next().map(String::as_str) {
+                    Some("envoy") => ProxyHost::Envoy,
+                    Some("nginx") => ProxyHost::Nginx,
+                    _ => return Err("--host needs 'envoy' or 'nginx'".into()),
+                };
+            }
             "--port" => {
                 port = it
                     .next()
@@ -195,7 +217,7 @@ fn demo(args: &[String]) -> Result<()> {
             bucket_dir.display()
         ));
     }
-    let tools = prepare_stack()?;
+    let tools = prepare_stack(host == ProxyHost::Nginx)?;
     let python = tools::ensure_signing_sdks()?;
     let (tx, rx) = mpsc::channel();
     ctrlc::set_handler(move || {
@@ -203,10 +225,14 @@ fn demo(args: &[String]) -> Result<()> {
     })
     .map_err(|e| format!("installing the Ctrl-C handler: {e}"))?;
     let opts = StackOptions {
-        envoy_template: root().join("envoy/envoy.yaml"),
+        host,
+        config_template: root().join(host.template()),
         listen_port: port,
         bucket_dir: bucket_dir.clone(),
-        work_dir: root().join("target/demo"),
+        work_dir: root().join(match host {
+            ProxyHost::Envoy => "target/demo",
+            ProxyHost::Nginx => "target/demo-nginx",
+        }),
         concurrency: 2,
         replacements: Vec::new(),
     };
@@ -228,9 +254,19 @@ fn demo(args: &[String]) -> Result<()> {
         })
         .cloned()
         .unwrap_or_else(|| "photo.jpg".into());
+    let proxy_line = match host {
+        ProxyHost::Envoy => format!(
+            "Envoy (with the filter)  http://127.0.0.1:{}   admin http://127.0.0.1:{}",
+            stack.listen_port, stack.admin_port
+        ),
+        ProxyHost::Nginx => format!(
+            "nginx (with the filter)  http://127.0.0.1:{}   HTTP/2 (prior knowledge) http://127.0.0.1:{}",
+            stack.listen_port, stack.h2_port
+        ),
+    };
     println!(
         "\nimage-process-filter demo\n\
-         \x20 Envoy (with the filter)  http://127.0.0.1:{}   admin http://127.0.0.1:{}\n\
+         \x20 {proxy_line}\n\
          \x20 storage upstream (s3s-fs) http://127.0.0.1:{}   bucket `demo` = {}\n\
          \x20 objects: {}\n\
          \x20 style `thumb` = image/resize,m_lfit,w_200,h_200\n\
@@ -243,13 +279,11 @@ fn demo(args: &[String]) -> Result<()> {
          \x20 curl -o original '{base}/{image}'                          # no command: untouched\n\
          {}\
          \nlogs: {} and {}\nCtrl-C stops everything.",
-        stack.listen_port,
-        stack.admin_port,
         stack.storage_port,
         bucket_dir.display(),
         keys.join(" "),
         protection_help(&python, &bucket_dir, &stack),
-        stack.envoy_log.display(),
+        stack.proxy_log.display(),
         stack.storage_log.display(),
     );
     loop {
@@ -263,7 +297,7 @@ fn demo(args: &[String]) -> Result<()> {
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
     }
-    println!("\nxtask: stopping Envoy and the storage server");
+    println!("\nxtask: stopping {} and the storage server", host.name());
     stack.stop();
     Ok(())
 }
@@ -341,11 +375,16 @@ fn presign_with_bos_sdk(python: &Path, port: u16, key: &str) -> Result<String> {
 fn test() -> Result<()> {
     tools::ensure_rust_components()?;
     run(cargo().args(["fmt", "--all", "--check"]))?;
-    // fuzz/ and tools/storage are workspaces of their own: `--all` does not reach them.
-    for manifest in ["fuzz/Cargo.toml", "tools/storage/Cargo.toml"] {
+    // fuzz/, tools/storage and tools/wasmtime-c-api are workspaces of their
+    // own: `--all` does not reach them.
+    for manifest in [
+        "fuzz/Cargo.toml",
+        "tools/storage/Cargo.toml",
+        "tools/wasmtime-c-api/Cargo.toml",
+    ] {
         run(cargo().args(["fmt", "--check", "--manifest-path", manifest]))?;
     }
-    let tools = prepare_stack()?;
+    let tools = prepare_stack(true)?;
     run(cargo().args([
         "clippy",
         "--workspace",
@@ -384,6 +423,17 @@ fn test() -> Result<()> {
         .env("IPF_PYTHON", &python)
         .env("IPF_CHROMIUM", &chromium)
         .env("IPF_K8S_MODELS", &k8s_models))?;
+    // The end-to-end suite again, through nginx with ngx_wasm_module (wasmtime).
+    let nginx = tools.nginx.as_ref().ok_or("the test stack has no nginx")?;
+    run(cargo()
+        .args(["test", "--test", "envoy_e2e"])
+        .env("IPF_HOST", "nginx")
+        .env("IPF_NGINX", &nginx.nginx)
+        .env("IPF_NGINX_MODULE", &nginx.module)
+        .env("IPF_ENVOY", &tools.envoy)
+        .env("IPF_S3S_FS", &tools.s3s_fs)
+        .env("IPF_WASM", &tools.wasm)
+        .env("IPF_PYTHON", &python))?;
     // A short soak: mixed load at concurrency 4 for 20 s, every answer checked.
     tools::ensure_wrk()?;
     run(cargo().args(["build", "-p", "image-process-filter", "--bin", "imgproc"]))?;

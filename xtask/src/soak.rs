@@ -278,7 +278,7 @@ impl SoakOptions {
 /// Builds what it needs (wasm, imgproc, Envoy, s3s-fs, wrk) and runs the soak.
 pub fn soak(args: &[String]) -> Result<()> {
     let opts = SoakOptions::parse(args)?;
-    let tools = crate::prepare_stack()?;
+    let tools = crate::prepare_stack(false)?;
     tools::ensure_wrk()?;
     run(crate::cargo().args(["build", "-p", "image-process-filter", "--bin", "imgproc"]))?;
     run_soak(&tools, &root().join("target/debug/imgproc"), &opts)
@@ -295,7 +295,8 @@ pub fn run_soak(tools: &stack::Tools, imgproc: &Path, opts: &SoakOptions) -> Res
     let mut stack = Stack::start(
         tools,
         &StackOptions {
-            envoy_template: root().join("envoy/envoy.yaml"),
+            host: stack::ProxyHost::Envoy,
+            config_template: root().join("envoy/envoy.yaml"),
             listen_port: 0,
             bucket_dir: bucket.clone(),
             work_dir: work.join("stack"),
@@ -303,7 +304,7 @@ pub fn run_soak(tools: &stack::Tools, imgproc: &Path, opts: &SoakOptions) -> Res
             replacements: Vec::new(),
         },
     )?;
-    let pid = stack.envoy_pid().ok_or("no Envoy pid")?;
+    let pid = stack.proxy_pid().ok_or("no Envoy pid")?;
     let port = stack.listen_port;
     println!(
         "xtask: soak {} s, {} connections, against Envoy pid {pid} on port {port}",

@@ -347,7 +347,6 @@ pub fn ensure_k8s_models() -> Result<PathBuf> {
 /// Debian's nginx and Kong's ngx_wasm_module built for it: what the nginx
 /// end-to-end tests run the filter in (`load_module <module>;`, then
 /// `wasm { module <name> <file.wasm>; }` and `proxy_wasm <name> '<config>';`).
-#[allow(dead_code)] // until the nginx end-to-end suite reads it
 pub struct NginxWasm {
     /// Debian's `/usr/sbin/nginx` (package `nginx`).
     pub nginx: PathBuf,
@@ -381,7 +380,6 @@ const WASMTIME_SYSTEM_LIBS: &str = "-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc";
 ///
 /// Configurations for it must set `worker_processes` **before** the
 /// `wasm { }` block (see `NGINX_WASM_WORKERS_FIRST`), or nginx crashes.
-#[allow(dead_code)] // until the nginx end-to-end suite calls it
 pub fn ensure_nginx_wasm() -> Result<NginxWasm> {
     let nginx = PathBuf::from(DEBIAN_NGINX);
     if !nginx.exists() || nginx_package_version().is_none() {
