@@ -154,6 +154,9 @@ fn put_load(e: &Env) -> Check {
     ensure(!puts[0].contains("x-bce-process"), || {
         format!("the storage saw the command: {}", puts[0])
     })?;
+    if !e.metrics_readable() {
+        return Ok(());
+    }
     let stats = e
         .held
         .lock()
