@@ -259,49 +259,67 @@ impl Stack {
             .map_err(|e| format!("{}: {e}", opts.config_template.display()))?;
         let wasm =
             fs::canonicalize(&tools.wasm).map_err(|e| format!("{}: {e}", tools.wasm.display()))?;
-        if opts.host == ProxyHost::Nginx {
-            // A port picked free can be taken before nginx binds it: then
-            // pick others and try again (only for ports the stack chose).
-            let mut attempt = 1;
-            loop {
-                match stack.start_nginx(tools, opts, &template, &wasm) {
-                    Ok(()) => return Ok(stack),
-                    Err(e) if attempt < 3 && e.contains("Address already in use") => {
-                        attempt += 1;
-                        if opts.listen_port == 0 {
-                            stack.listen_port = free_port();
-                        }
-                        stack.h2_port = free_port();
+        // A port picked free can be taken before the proxy binds it: then
+        // pick others and try again (only for ports the stack chose).
+        let mut attempt = 1;
+        loop {
+            let started = match opts.host {
+                ProxyHost::Envoy => stack.start_envoy(tools, opts, &template, &wasm),
+                ProxyHost::Nginx => stack.start_nginx(tools, opts, &template, &wasm),
+            };
+            match started {
+                Ok(()) => return Ok(stack),
+                Err(e) if attempt < 3 && e.contains("Address already in use") => {
+                    attempt += 1;
+                    if opts.listen_port == 0 {
+                        stack.listen_port = free_port();
                     }
-                    Err(e) => return Err(e),
+                    match opts.host {
+                        ProxyHost::Envoy => {
+                            stack.admin_port = free_port();
+                            stack.h2_port = stack.listen_port;
+                        }
+                        ProxyHost::Nginx => stack.h2_port = free_port(),
+                    }
                 }
+                Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Envoy rendered from the template into the work directory; ready
+    /// once its admin interface says LIVE.
+    fn start_envoy(
+        &mut self,
+        tools: &Tools,
+        opts: &StackOptions,
+        template: &str,
+        wasm: &Path,
+    ) -> Result<(), String> {
         let yaml = render_envoy_yaml(
-            &template,
-            listen_port,
-            admin_port,
-            storage_port,
-            &wasm,
+            template,
+            self.listen_port,
+            self.admin_port,
+            self.storage_port,
+            wasm,
             &opts.replacements,
         )?;
         let config = opts.work_dir.join("envoy.yaml");
         fs::write(&config, yaml).map_err(|e| e.to_string())?;
-        let log = fs::File::create(&stack.proxy_log).map_err(|e| e.to_string())?;
+        let log = fs::File::create(&self.proxy_log).map_err(|e| e.to_string())?;
         let child = Command::new(&tools.envoy)
             .arg("-c")
             .arg(&config)
             .args(["--concurrency", &opts.concurrency.to_string()])
-            .args(["--base-id", &listen_port.to_string()])
+            .args(["--base-id", &self.listen_port.to_string()])
             .args(["--log-level", "warn", "--component-log-level", "wasm:info"])
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
             .stderr(log)
             .spawn()
             .map_err(|e| format!("starting {}: {e}", tools.envoy.display()))?;
-        stack.children.push(child);
-        stack.wait_envoy_ready(Duration::from_secs(60))?;
-        Ok(stack)
+        self.children.push(child);
+        self.wait_envoy_ready(Duration::from_secs(60))
     }
 
     /// nginx with the module, rendered from the template into the work
@@ -413,6 +431,7 @@ impl Stack {
             if let Some(child) = self.children.last_mut() {
                 if let Ok(Some(status)) = child.try_wait() {
                     let log = fs::read_to_string(&self.proxy_log).unwrap_or_default();
+                    self.children.pop();
                     return Err(format!("envoy exited with {status}:\n{log}"));
                 }
             }
