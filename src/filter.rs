@@ -1142,7 +1142,16 @@ impl FilterStream {
         };
         let status = header(":status");
         let pending = &answering.pending;
-        match local_reply::judge_original(status.as_deref(), &headers, self.config.max_body_bytes) {
+        let elapsed_ms =
+            host::now_unix_nanos().saturating_sub(answering.read_started_nanos) / 1_000_000;
+        let timed_out =
+            local_reply::ran_out_the_clock(elapsed_ms, self.config.original_read_timeout_ms);
+        match local_reply::judge_original(
+            status.as_deref(),
+            &headers,
+            self.config.max_body_bytes,
+            timed_out,
+        ) {
             OriginalVerdict::HandBack(reason) => {
                 debug!("#{} handed back to the proxy: {reason}", self.id);
                 self.hand_back();

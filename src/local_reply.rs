@@ -117,8 +117,7 @@ pub enum OriginalVerdict {
 /// timeout of `timeout_ms`: 504 `GatewayTimeout` when it ran out the timeout
 /// (the host reports a timeout and a reset alike), else 502 `BadGateway`.
 pub fn failed_read_error(elapsed_ms: u64, timeout_ms: u64) -> ProcessError {
-    // Timers fire a little early or late; 95 % of the timeout is "ran out".
-    if elapsed_ms.saturating_mul(20) >= timeout_ms.saturating_mul(19) {
+    if ran_out_the_clock(elapsed_ms, timeout_ms) {
         ProcessError::new(
             ErrorCode::GatewayTimeout,
             "the storage did not answer in time",
@@ -131,6 +130,12 @@ pub fn failed_read_error(elapsed_ms: u64, timeout_ms: u64) -> ProcessError {
     }
 }
 
+/// Whether a read that took `elapsed_ms` ran out its timeout of `timeout_ms`
+/// (timers fire a little early or late: 95 % of the timeout counts).
+pub fn ran_out_the_clock(elapsed_ms: u64, timeout_ms: u64) -> bool {
+    elapsed_ms.saturating_mul(20) >= timeout_ms.saturating_mul(19)
+}
+
 /// Whether a read whose answer declared `content_length` and delivered
 /// `body_size` bytes arrived whole (no declared length: whatever came).
 pub fn arrived_whole(content_length: Option<&str>, body_size: usize) -> bool {
@@ -141,15 +146,25 @@ pub fn arrived_whole(content_length: Option<&str>, body_size: usize) -> bool {
 
 /// Judges the storage's answer: `status` is its `:status` (none when the call
 /// failed: refused, reset or timed out), `headers` its headers (lowercase
-/// names). The rules are those of the other modes ([`exchange::gate_response`]).
+/// names), `timed_out` whether the read ran out its timeout
+/// ([`ran_out_the_clock`]). The rules are those of the other modes
+/// ([`exchange::gate_response`]), with one more: a 504 that arrives when the
+/// read ran out its timeout is the host's own answer to that timeout (Envoy's
+/// async client answers a timed-out call with a local `504`; nginx reports no
+/// answer), so it is a failed read, not the storage's error to pass through
+/// (handing it back would make the proxy wait a whole timeout again).
 pub fn judge_original(
     status: Option<&str>,
     headers: &[(String, String)],
     max_body_bytes: usize,
+    timed_out: bool,
 ) -> OriginalVerdict {
     let Some(status) = status else {
         return OriginalVerdict::Failed;
     };
+    if status == "504" && timed_out {
+        return OriginalVerdict::Failed;
+    }
     if status == "304" {
         return OriginalVerdict::NotModified;
     }
@@ -267,21 +282,22 @@ mod tests {
     fn answers_that_are_not_processed_are_handed_back() {
         let image = owned(&[("content-type", "image/jpeg"), ("content-length", "1000")]);
         assert_eq!(
-            judge_original(Some("200"), &image, 10_000),
+            judge_original(Some("200"), &image, 10_000, false),
             OriginalVerdict::Process
         );
         assert_eq!(
-            judge_original(Some("304"), &[], 10_000),
+            judge_original(Some("304"), &[], 10_000, false),
             OriginalVerdict::NotModified
         );
         assert_eq!(
-            judge_original(None, &image, 10_000),
+            judge_original(None, &image, 10_000, false),
             OriginalVerdict::Failed
         );
         for (status, headers, why) in [
             (Some("404"), image.clone(), "status"),
             (Some("206"), image.clone(), "status"),
             (Some("503"), image.clone(), "status"),
+            (Some("504"), image.clone(), "a storage's 504 in time"),
             (
                 Some("200"),
                 owned(&[("content-type", "text/plain")]),
@@ -300,12 +316,27 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    judge_original(status, &headers, 10_000),
+                    judge_original(status, &headers, 10_000, false),
                     OriginalVerdict::HandBack(_)
                 ),
                 "{why}"
             );
         }
+    }
+
+    #[test]
+    fn a_504_when_the_read_ran_out_of_time_is_the_hosts_timeout() {
+        let image = owned(&[("content-type", "text/plain"), ("content-length", "24")]);
+        assert_eq!(
+            judge_original(Some("504"), &image, 10_000, true),
+            OriginalVerdict::Failed
+        );
+        assert!(matches!(
+            judge_original(Some("502"), &image, 10_000, true),
+            OriginalVerdict::HandBack(_)
+        ));
+        assert!(ran_out_the_clock(2_850, 3_000));
+        assert!(!ran_out_the_clock(2_849, 3_000));
     }
 
     #[test]
