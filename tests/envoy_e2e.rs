@@ -2051,10 +2051,30 @@ fn host_from_env() -> Result<ProxyHost, String> {
     }
 }
 
+/// The header mode of the stack the cases call `held` (the one with exact
+/// headers): Envoy's `held` by default, `local_reply` with
+/// `IPF_EXACT_MODE=local_reply` (the mode Istio and Envoy Gateway would need);
+/// always `local_reply` on nginx, which cannot hold headers.
+fn exact_mode_from_env(host: ProxyHost) -> Result<&'static str, String> {
+    match (host, std::env::var("IPF_EXACT_MODE").as_deref()) {
+        (ProxyHost::Nginx, Err(_) | Ok("local_reply")) => Ok("local_reply"),
+        (ProxyHost::Envoy, Err(_) | Ok("held")) => Ok("held"),
+        (ProxyHost::Envoy, Ok("local_reply")) => Ok("local_reply"),
+        (host, Ok(other)) => Err(format!(
+            "IPF_EXACT_MODE={other} on {}: want held or local_reply (nginx: local_reply)",
+            host.name()
+        )),
+    }
+}
+
 fn start(tools: &Tools, host: ProxyHost) -> Result<Env, String> {
+    let exact_mode = exact_mode_from_env(host)?;
     let work = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("target/e2e")
-        .join(host.name());
+        .join(match (host, exact_mode) {
+            (ProxyHost::Envoy, "local_reply") => "envoy-local_reply",
+            _ => host.name(),
+        });
     let bucket = work.join("bucket");
     make_bucket(&bucket).map_err(|e| format!("making the bucket: {e}"))?;
     let scratch = work.join("scratch");
@@ -2071,6 +2091,11 @@ fn start(tools: &Tools, host: ProxyHost) -> Result<Env, String> {
             nginx_fault_location(faults.port),
         ),
     };
+    let exact = if host == ProxyHost::Envoy && exact_mode == "local_reply" {
+        envoy_local_reply()
+    } else {
+        Vec::new()
+    };
     let held = Stack::start(
         tools,
         &StackOptions {
@@ -2082,7 +2107,7 @@ fn start(tools: &Tools, host: ProxyHost) -> Result<Env, String> {
             concurrency: 1,
             // Routes first: nginx's fault location copies the shipped plugin
             // configuration, which the later replacements then edit too.
-            replacements: [routes.clone(), vec![watermark_config()]].concat(),
+            replacements: [routes.clone(), exact, vec![watermark_config()]].concat(),
         },
     )?;
     let early = Stack::start(
@@ -2153,6 +2178,59 @@ fn nginx_fault_location(port: u16) -> Vec<(String, String)> {
         "        location / {".into(),
         format!("{location}\n        location / {{"),
     )]
+}
+
+/// Config replacements turning the Envoy `held` stack into `local_reply`.
+///
+/// A filter config cannot differ per route in Envoy, so the filter's reads of
+/// originals go to cluster `originals`: a second listener of the same Envoy
+/// that routes `/faults/` to the fault storage and the rest to `storage`, as
+/// the main listener does. Its route timeouts are longer than the filter's
+/// own read timeout (3 s, the fault route's), so a stalled fault is the
+/// filter's timeout, as on nginx.
+fn envoy_local_reply() -> Vec<(String, String)> {
+    let originals_port = stack::free_port();
+    vec![
+        (
+            "\"header_mode\": \"held\",".into(),
+            "\"header_mode\": \"local_reply\", \"original_read_timeout_ms\": 3000,".into(),
+        ),
+        (
+            "\"upstream_cluster\": \"storage\",".into(),
+            "\"upstream_cluster\": \"originals\",".into(),
+        ),
+        (
+            "  listeners:\n".into(),
+            format!(
+                "  listeners:\n  - name: originals\n    address:\n      \
+                 socket_address: {{ address: 127.0.0.1, port_value: {originals_port} }}\n    \
+                 per_connection_buffer_limit_bytes: 33554432\n    filter_chains:\n    \
+                 - filters:\n      - name: envoy.filters.network.http_connection_manager\n        \
+                 typed_config:\n          \
+                 \"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager\n          \
+                 stat_prefix: originals\n          route_config:\n            \
+                 virtual_hosts:\n            - name: originals\n              \
+                 domains: [\"*\"]\n              routes:\n              \
+                 - match: {{ prefix: \"/faults/\" }}\n                \
+                 route: {{ cluster: faults, timeout: 10s }}\n              \
+                 - match: {{ prefix: \"/\" }}\n                \
+                 route: {{ cluster: storage, timeout: 60s }}\n          \
+                 http_filters:\n          - name: envoy.filters.http.router\n            \
+                 typed_config:\n              \
+                 \"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router\n"
+            ),
+        ),
+        (
+            "  clusters:\n".into(),
+            format!(
+                "  clusters:\n  - name: originals\n    type: STATIC\n    connect_timeout: 2s\n    \
+                 per_connection_buffer_limit_bytes: 33554432\n    load_assignment:\n      \
+                 cluster_name: originals\n      endpoints:\n      - lb_endpoints:\n        \
+                 - endpoint:\n            address:\n              \
+                 socket_address: {{ address: 127.0.0.1, port_value: {originals_port} }}\n"
+            ),
+        ),
+    ]
 }
 
 /// Config replacements adding route `/faults/` (3 s route timeout) to cluster

@@ -38,8 +38,9 @@ commands:
                                      127.0.0.1:P (default 8080) in front of bucket `demo`
                                      (default: samples/)
   test                               fmt, clippy, unit tests, wasm build, end-to-end tests in
-                                     Envoy and in nginx, deployment examples (envoy/) in real
-                                     Envoy, 20 s soak, a short fuzz run
+                                     Envoy (held and local_reply headers) and in nginx,
+                                     deployment examples (envoy/) in real Envoy, 20 s soak,
+                                     a short fuzz run
   soak [--seconds N] [--concurrency C]
                                      wrk drives Envoy + filter with processed, pass-through and
                                      bad requests (default 60 s, 4 connections); every answer
@@ -423,6 +424,16 @@ fn test() -> Result<()> {
         .env("IPF_PYTHON", &python)
         .env("IPF_CHROMIUM", &chromium)
         .env("IPF_K8S_MODELS", &k8s_models))?;
+    // The end-to-end suite again, with Envoy answering processed requests
+    // from the request phase (`local_reply`, the mode for hosts that cannot
+    // hold response headers).
+    run(cargo()
+        .args(["test", "--test", "envoy_e2e"])
+        .env("IPF_EXACT_MODE", "local_reply")
+        .env("IPF_ENVOY", &tools.envoy)
+        .env("IPF_S3S_FS", &tools.s3s_fs)
+        .env("IPF_WASM", &tools.wasm)
+        .env("IPF_PYTHON", &python))?;
     // The end-to-end suite again, through nginx with ngx_wasm_module (wasmtime).
     let nginx = tools.nginx.as_ref().ok_or("the test stack has no nginx")?;
     run(cargo()
