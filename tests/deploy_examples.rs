@@ -6,8 +6,10 @@
 //!   and errors are not cached.
 //! - `envoy/istio/wasmplugin.yaml`: validated against the Istio 1.29 CRD
 //!   schemas (npm `@kubernetes-models/istio`), then the Envoy config it amounts
-//!   to (`tests/support/k8s_manifests.mjs render`) is run and processes an image
-//!   over 1 MiB; without the EnvoyFilter's buffer limit the same request fails.
+//!   to (`tests/support/k8s_manifests.mjs render`) is run: in `local_reply`
+//!   mode it processes an image over 1 MiB with Envoy's default buffer limits
+//!   and exact headers; in `early` mode the same request fails without a
+//!   listener buffer limit (why the manifests use `local_reply`).
 //! - `envoy/envoy-gateway/envoyextensionpolicy.yaml`: the Envoy config it
 //!   amounts to is run the same way (no Envoy Gateway schema is available here).
 //!
@@ -384,12 +386,8 @@ fn istio_manifests_match_istio_schema(e: &Env) -> Check {
     let manifest = root().join("envoy/istio/wasmplugin.yaml");
     let (ok, text) = node_manifests(e, "validate", &manifest)?;
     ensure(ok, || format!("Istio schema validation failed:\n{text}"))?;
-    for doc in [
-        "WasmPlugin image-process-filter: valid",
-        "EnvoyFilter image-process-filter-buffer-limit: valid",
-    ] {
-        ensure(text.contains(doc), || format!("no '{doc}' in:\n{text}"))?;
-    }
+    let doc = "WasmPlugin image-process-filter: valid";
+    ensure(text.contains(doc), || format!("no '{doc}' in:\n{text}"))?;
     // The same check refuses a wrong enum, a mistyped field and an unknown one.
     let original = std::fs::read_to_string(&manifest).map_err(|e| e.to_string())?;
     let broken = original
@@ -397,7 +395,7 @@ fn istio_manifests_match_istio_schema(e: &Env) -> Check {
             "failStrategy: FAIL_RELOAD",
             "failStrategy: FAIL_SOMETIMES\n  bogusField: 1",
         )
-        .replace("operation: MERGE", "operation: MERGE\n      priorty: 1");
+        .replace("type: HTTP", "type: HTTP\n  priorty: 1");
     ensure(broken != original, || "could not break the manifest".into())?;
     let dir = work("istio-schema");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -408,7 +406,7 @@ fn istio_manifests_match_istio_schema(e: &Env) -> Check {
     for complaint in [
         "/spec/failStrategy",
         "spec.bogusField: unknown field",
-        "patch.priorty: unknown field",
+        "spec.priorty: unknown field",
     ] {
         ensure(text.contains(complaint), || {
             format!("no '{complaint}' in:\n{text}")
@@ -417,27 +415,54 @@ fn istio_manifests_match_istio_schema(e: &Env) -> Check {
     Ok(())
 }
 
-/// Runs the Envoy config a manifest amounts to: an image over 1 MiB is
-/// processed in `early` mode, and protection holds.
+/// Runs the Envoy config a manifest amounts to: in `local_reply` mode an
+/// image over 1 MiB is processed with Envoy's default buffer limits and
+/// answered with exact headers, and protection holds.
 fn manifest_runs(e: &Env, case: &str, manifest: &str) -> Check {
     let template = render_manifest(e, case, &root().join(manifest))?;
+    let rendered = std::fs::read_to_string(&template).map_err(|e| e.to_string())?;
+    ensure(rendered.contains("\"header_mode\":\"local_reply\""), || {
+        format!("{manifest} does not use local_reply")
+    })?;
+    ensure(
+        !rendered.contains("per_connection_buffer_limit_bytes"),
+        || format!("{manifest} still sets a buffer limit"),
+    )?;
     envoy_validates(e, case, &template, &[])?;
     let mut stack = start(e, case, template, Vec::new())?;
     let scratch = work(case).join("scratch");
     // photo.jpg is 1.4 MB: over Envoy's default 1 MiB buffer.
+    for proto in ["--http1.1", "--http2-prior-knowledge"] {
+        let r = curl(
+            &scratch,
+            &stack.url("/demo/photo.jpg?x-bce-process=image/resize,w_120"),
+            &[proto],
+        )?;
+        eq("status", r.status, 200)?;
+        eq(
+            "image",
+            decoded_size(&r.body)?,
+            (image::ImageFormat::Jpeg, 120, 68),
+        )?;
+        // local_reply: the headers describe the new body.
+        eq(
+            "content-length",
+            r.header("content-length"),
+            Some(r.body.len().to_string().as_str()),
+        )?;
+        ensure(r.header("content-md5").is_some(), || {
+            format!("{proto}: no content-md5: {:?}", r.headers)
+        })?;
+    }
+    // Not an image: handed back to the route, passed through untouched.
     let r = curl(
         &scratch,
-        &stack.url("/demo/photo.jpg?x-bce-process=image/resize,w_120"),
+        &stack.url("/demo/hello.txt?x-bce-process=image/resize,w_120"),
         &["--http1.1"],
     )?;
-    eq("status", r.status, 200)?;
-    eq(
-        "image",
-        decoded_size(&r.body)?,
-        (image::ImageFormat::Jpeg, 120, 68),
-    )?;
-    // early mode: the length was unknown when the headers left.
-    eq("content-length", r.header("content-length"), None)?;
+    eq("text status", r.status, 200)?;
+    let original = std::fs::read(root().join("samples/hello.txt")).map_err(|e| e.to_string())?;
+    ensure(r.body == original, || "the text was changed".into())?;
     let r = curl(
         &scratch,
         &stack.url("/demo/private/photo.jpg"),
@@ -451,21 +476,22 @@ fn istio_config_runs(e: &Env) -> Check {
     manifest_runs(e, "istio", "envoy/istio/wasmplugin.yaml")
 }
 
-/// Without the EnvoyFilter's listener limit the same request cannot succeed:
-/// the patch is what makes images over 1 MiB work.
-fn istio_config_needs_the_buffer_patch(e: &Env) -> Check {
-    let case = "istio-no-patch";
+/// The same manifest in `early` mode, without a listener buffer limit,
+/// cannot process the 1.4 MB image: `early` buffers the body the route
+/// streams, which Envoy bounds by the listener's limit (1 MiB by default).
+/// `local_reply` reads the original itself and needs no such patch.
+fn early_mode_needs_a_listener_buffer_limit(e: &Env) -> Check {
+    let case = "istio-early";
     let template = render_manifest(e, case, &root().join("envoy/istio/wasmplugin.yaml"))?;
     let text = std::fs::read_to_string(&template).map_err(|e| e.to_string())?;
-    let unpatched: String = text
-        .lines()
-        .filter(|l| !l.contains("per_connection_buffer_limit_bytes"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    ensure(unpatched != text, || {
-        "the rendered config has no buffer limit".into()
+    let early = text.replace(
+        "\"header_mode\":\"local_reply\"",
+        "\"header_mode\":\"early\"",
+    );
+    ensure(early != text, || {
+        "the rendered config has no header_mode".into()
     })?;
-    std::fs::write(&template, unpatched).map_err(|e| e.to_string())?;
+    std::fs::write(&template, early).map_err(|e| e.to_string())?;
     let stack = start(e, case, template, Vec::new())?;
     let outcome = curl(
         &work(case).join("scratch"),
@@ -475,8 +501,8 @@ fn istio_config_needs_the_buffer_patch(e: &Env) -> Check {
     let processed = matches!(&outcome, Ok(r) if r.status == 200
         && decoded_size(&r.body).is_ok_and(|d| d == (image::ImageFormat::Jpeg, 120, 68)));
     ensure(!processed, || {
-        "a 1.4 MB image was processed without the listener buffer limit; \
-         is the EnvoyFilter patch still needed?"
+        "a 1.4 MB image was processed in early mode without a listener buffer limit; \
+         the README's Istio notes say it cannot be"
             .into()
     })
 }
@@ -505,8 +531,8 @@ fn cases() -> Vec<(&'static str, Case)> {
         ),
         ("istio_config_runs", istio_config_runs),
         (
-            "istio_config_needs_the_buffer_patch",
-            istio_config_needs_the_buffer_patch,
+            "early_mode_needs_a_listener_buffer_limit",
+            early_mode_needs_a_listener_buffer_limit,
         ),
         ("envoy_gateway_config_runs", envoy_gateway_config_runs),
     ]

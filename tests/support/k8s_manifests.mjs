@@ -7,9 +7,13 @@
 //       would). Prints one line per document; exits 1 on any error.
 //   node k8s_manifests.mjs render FILE
 //       Prints (YAML) the Envoy bootstrap the documents in FILE amount to: the
-//       Wasm filter the WasmPlugin or EnvoyExtensionPolicy asks for, and the
-//       listener buffer limit from the EnvoyFilter patch or ClientTrafficPolicy,
-//       in front of a `storage` cluster. It uses the placeholders the tests'
+//       Wasm filter the WasmPlugin or EnvoyExtensionPolicy asks for, the
+//       listener buffer limit from an EnvoyFilter listener patch or a
+//       ClientTrafficPolicy (if any), in front of the storage cluster named as
+//       the control plane names it (Istio: outbound|9000||storage.images.svc.
+//       cluster.local for Service storage.images port 9000; Envoy Gateway:
+//       httproute/<ns>/<route>/rule/0 for the policy's HTTPRoute), with
+//       Envoy's default buffer limits. It uses the placeholders the tests'
 //       stack renders (ports 8080, 9901, 9000, dist/image_process_filter.wasm).
 //       This mirrors what the control planes generate; it is not their code.
 //
@@ -162,6 +166,7 @@ function render() {
     address: { socket_address: { address: "127.0.0.1", port_value: 8080 } },
   };
   let filter = null;
+  let cluster = null;
   for (const doc of docs) {
     const id = `${doc.apiVersion}/${doc.kind}`;
     const ns = doc.metadata?.namespace ?? "default";
@@ -173,6 +178,7 @@ function render() {
         JSON.stringify(doc.spec.pluginConfig ?? {}),
         policy[doc.spec.failStrategy ?? "FAIL_CLOSE"],
       );
+      cluster = "outbound|9000||storage.images.svc.cluster.local";
     } else if (id === "networking.istio.io/v1alpha3/EnvoyFilter") {
       for (const p of doc.spec.configPatches) {
         if (p.applyTo !== "LISTENER" || p.patch.operation !== "MERGE") {
@@ -188,6 +194,9 @@ function render() {
         JSON.stringify(w.config ?? {}),
         w.failOpen ? "FAIL_OPEN" : "FAIL_CLOSED",
       );
+      const route = doc.spec.targetRefs.find((r) => r.kind === "HTTPRoute");
+      if (!route) throw new Error("render: the EnvoyExtensionPolicy targets no HTTPRoute");
+      cluster = `httproute/${ns}/${route.name}/rule/0`;
     } else if (id === "gateway.envoyproxy.io/v1alpha1/ClientTrafficPolicy") {
       const limit = doc.spec.connection?.bufferLimit;
       if (limit !== undefined) listener.per_connection_buffer_limit_bytes = bytes(limit);
@@ -212,7 +221,7 @@ function render() {
                 {
                   name: "storage",
                   domains: ["*"],
-                  routes: [{ match: { prefix: "/" }, route: { cluster: "storage", timeout: "60s" } }],
+                  routes: [{ match: { prefix: "/" }, route: { cluster, timeout: "60s" } }],
                 },
               ],
             },
@@ -237,11 +246,11 @@ function render() {
       // Like the control planes' clusters: Envoy's default buffer limits.
       clusters: [
         {
-          name: "storage",
+          name: cluster,
           type: "STATIC",
           connect_timeout: "2s",
           load_assignment: {
-            cluster_name: "storage",
+            cluster_name: cluster,
             endpoints: [
               {
                 lb_endpoints: [
