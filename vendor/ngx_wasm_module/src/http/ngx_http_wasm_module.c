@@ -796,6 +796,23 @@ ngx_http_wasm_rewrite_handler(ngx_http_request_t *r)
         }
     }
 
+    /*
+     * image-process-filter: a filter paused in this phase (waiting for an
+     * HTTP call) stays paused when the phases are run again before the call
+     * is done. On a keep-alive connection the client connection's write
+     * event runs ngx_http_core_run_phases right away; upstream re-entered
+     * the filter chain, found its step "completed" and let the request go on
+     * to the content phase (proxy_pass) with the call still in flight: the
+     * filter then saw response headers it had not asked for, and the call's
+     * answer arrived for a finished request (worker abort, use after free).
+     */
+    if (ngx_wasm_yielding(&rctx->env)) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "wasm \"rewrite\" still yielding");
+        rc = NGX_DONE;
+        goto done;
+    }
+
     rc = ngx_wasm_ops_resume(&rctx->opctx, NGX_HTTP_REWRITE_PHASE);
     rc = ngx_http_wasm_check_finalize(rctx, rc);
     if (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE) {
@@ -813,6 +830,8 @@ ngx_http_wasm_rewrite_handler(ngx_http_request_t *r)
     case NGX_AGAIN:
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "wasm \"rewrite\" yield");
+        /* image-process-filter: remember the pause (see above) */
+        ngx_wasm_yield(&rctx->env);
         rc = NGX_DONE;
         goto done;
 
@@ -925,6 +944,14 @@ ngx_http_wasm_access_handler(ngx_http_request_t *r)
             rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
             goto done;
         }
+    }
+
+    /* image-process-filter: still paused (see the rewrite handler) */
+    if (ngx_wasm_yielding(&rctx->env)) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "wasm \"access\" still yielding");
+        rc = NGX_AGAIN;
+        goto done;
     }
 
     rc = ngx_wasm_ops_resume(&rctx->opctx, NGX_HTTP_ACCESS_PHASE);

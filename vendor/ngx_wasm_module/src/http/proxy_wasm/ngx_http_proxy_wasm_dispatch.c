@@ -387,7 +387,8 @@ ngx_http_proxy_wasm_dispatch(ngx_proxy_wasm_exec_t *pwexec,
 
     if (body && body->len) {
         call->req_body_len = body->len;
-        call->req_body = ngx_wasm_chain_get_free_buf(r->connection->pool,
+        /* image-process-filter: the request's pool (see http_reader) */
+        call->req_body = ngx_wasm_chain_get_free_buf(r->pool,
                                                      &rctx->free_bufs,
                                                      body->len, buf_tag,
                                                      rctx->sock_buffer_reuse);
@@ -417,7 +418,12 @@ ngx_http_proxy_wasm_dispatch(ngx_proxy_wasm_exec_t *pwexec,
     sock->send_timeout = call->timeout;
     sock->connect_timeout = call->timeout;
 
-    call->http_reader.pool = r->connection->pool;  /* longer lifetime than call */
+    /*
+     * image-process-filter: the request's pool (longer lifetime than the
+     * call, and given back when the request ends; the connection's pool
+     * grew with every answer read on a keep-alive connection).
+     */
+    call->http_reader.pool = r->pool;
     call->http_reader.log = r->connection->log;
     call->http_reader.rctx = call->rctx;
     call->http_reader.sock = sock;
@@ -679,7 +685,7 @@ ngx_http_proxy_wasm_dispatch_request(ngx_http_proxy_wasm_dispatch_t *call)
 
     /* headers buffer write */
 
-    nl = ngx_wasm_chain_get_free_buf(r->connection->pool,
+    nl = ngx_wasm_chain_get_free_buf(r->pool,
                                      &rctx->free_bufs,
                                      len, buf_tag,
                                      rctx->sock_buffer_reuse);
@@ -851,7 +857,7 @@ ngx_http_proxy_wasm_dispatch_resume_handler(ngx_wasm_socket_tcp_t *sock)
             break;
         }
 
-        ngx_chain_update_chains(r->connection->pool,
+        ngx_chain_update_chains(r->pool,
                                 &rctx->free_bufs, &rctx->busy_bufs,
                                 &nl, buf_tag);
 
