@@ -104,6 +104,18 @@ pub struct Stack {
     pub proxy_log: PathBuf,
 }
 
+/// What in nginx's error log means the filter or a worker went wrong: a
+/// trap or panic in the VM is logged `[crit]`/`[error]` with "panicked" or a
+/// wasm backtrace; a crashed worker "exited on signal".
+pub const NGINX_TROUBLE: &[&str] = &[
+    "[alert]",
+    "[emerg]",
+    "[crit]",
+    "panicked at",
+    "wasm trap",
+    "exited on signal",
+];
+
 /// A TCP port that was free a moment ago.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -222,7 +234,8 @@ impl Stack {
             storage_log: opts.work_dir.join("storage.log"),
             proxy_log: opts.work_dir.join(match opts.host {
                 ProxyHost::Envoy => "envoy.log",
-                ProxyHost::Nginx => "nginx-error.log",
+                // nginx.conf's error_log (relative to the prefix).
+                ProxyHost::Nginx => "logs/error.log",
             }),
         };
 
@@ -396,7 +409,32 @@ impl Stack {
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
-        Ok(())
+        // Each worker compiles the module when it starts (wasmtime, seconds
+        // for this filter) and accepts nothing meanwhile, so a connection
+        // that succeeds may still wait: ready once every worker has logged
+        // the filter's configuration (the log level of nginx.conf is info).
+        let limit = Duration::from_secs(120);
+        loop {
+            let log = fs::read_to_string(&self.proxy_log).unwrap_or_default();
+            // Distinct workers (a worker may log it more than once):
+            // "2026/12/06 01:39:05 [info] 19140#19140: [proxy-wasm]...".
+            let configured = log
+                .lines()
+                .filter(|l| l.contains("] image-process-filter ") && l.contains(" configured: "))
+                .filter_map(|l| l.split_whitespace().nth(3))
+                .collect::<std::collections::HashSet<_>>()
+                .len();
+            if configured >= opts.concurrency as usize {
+                return Ok(());
+            }
+            if start.elapsed() > limit {
+                return Err(format!(
+                    "{configured} of {} nginx workers configured the filter after {limit:?}:\n{log}",
+                    opts.concurrency
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// `http://127.0.0.1:<listen port><path>`.
@@ -410,6 +448,20 @@ impl Stack {
             return Err(format!("{} has no admin interface", self.host.name()));
         }
         http_get(self.admin_port, path)
+    }
+
+    /// The lines of nginx's error log that mean the filter or a worker went
+    /// wrong ([`NGINX_TROUBLE`]); none on Envoy.
+    pub fn nginx_trouble(&self) -> Vec<String> {
+        if self.host != ProxyHost::Nginx {
+            return Vec::new();
+        }
+        fs::read_to_string(&self.proxy_log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| NGINX_TROUBLE.iter().any(|t| l.contains(t)))
+            .map(str::to_string)
+            .collect()
     }
 
     /// The pids of nginx's worker processes (children of the master).
