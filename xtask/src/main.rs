@@ -5,8 +5,9 @@
 //!   Envoy (default) or nginx with the filter in front of a real
 //!   S3-compatible server holding bucket `demo`.
 //! - `cargo xtask test`: everything CI runs.
-//! - `cargo xtask soak [--seconds N] [--concurrency C]`: Envoy with the filter
-//!   under a mixed load from wrk, every answer checked, RSS and VM watched.
+//! - `cargo xtask soak [--host envoy|nginx] [--seconds N] [--concurrency C]`:
+//!   Envoy (or nginx) with the filter under a mixed load from wrk, every
+//!   answer checked, RSS and VM watched.
 //! - `cargo xtask fuzz [--seconds N] [--target NAME]`: the `fuzz/` targets
 //!   under libFuzzer, N seconds each (see [`fuzz`]).
 //! - `cargo xtask bench`: the filter in Envoy against nginx `image_filter` and
@@ -39,12 +40,13 @@ commands:
                                      (default: samples/)
   test                               fmt, clippy, unit tests, wasm build, end-to-end tests in
                                      Envoy (held and local_reply headers) and in nginx,
-                                     deployment examples (envoy/) in real Envoy, 20 s soak,
-                                     a short fuzz run
-  soak [--seconds N] [--concurrency C]
-                                     wrk drives Envoy + filter with processed, pass-through and
-                                     bad requests (default 60 s, 4 connections); every answer
-                                     checked, RSS flat, no VM reload (a 20 s run is part of test)
+                                     deployment examples (envoy/) in real Envoy, 20 s soak
+                                     on each host, a short fuzz run
+  soak [--host envoy|nginx] [--seconds N] [--concurrency C]
+                                     wrk drives Envoy (default) or nginx + filter with processed,
+                                     pass-through and bad requests (default 60 s, 4 connections);
+                                     every answer checked, RSS flat, no VM reload or worker
+                                     crash (a 20 s run on each host is part of test)
   fuzz [--seconds N] [--target NAME] build the fuzz/ targets and run each N seconds (default 60)
   bench [--rounds N] [--warmup N] [--throughput-rounds N] [--throughput-requests N]
         [--quick] [--output FILE]    the filter in Envoy vs nginx image_filter and sharp
@@ -448,14 +450,17 @@ fn test() -> Result<()> {
     // A short soak: mixed load at concurrency 4 for 20 s, every answer checked.
     tools::ensure_wrk()?;
     run(cargo().args(["build", "-p", "image-process-filter", "--bin", "imgproc"]))?;
-    soak::run_soak(
-        &tools,
-        &root().join("target/debug/imgproc"),
-        &soak::SoakOptions {
-            seconds: 20,
-            concurrency: 4,
-        },
-    )?;
+    for host in [ProxyHost::Envoy, ProxyHost::Nginx] {
+        soak::run_soak(
+            &tools,
+            &root().join("target/debug/imgproc"),
+            &soak::SoakOptions {
+                host,
+                seconds: 20,
+                concurrency: 4,
+            },
+        )?;
+    }
     // The fuzz targets, briefly: a crash, a timeout or a bomb fails the run.
     fuzz::run_targets(&fuzz::TARGETS, fuzz::CI_SECONDS)?;
     println!("xtask: all checks passed");

@@ -1,6 +1,7 @@
-//! `cargo xtask soak [--seconds N] [--concurrency C]`: the demo stack (s3s-fs
-//! and Envoy with the filter, 2 workers) driven by `wrk` with a mix of
-//! processed, pass-through and bad requests, checking every answer.
+//! `cargo xtask soak [--host envoy|nginx] [--seconds N] [--concurrency C]`:
+//! the demo stack (s3s-fs and Envoy or nginx with the filter, 2 workers)
+//! driven by `wrk` with a mix of processed, pass-through and bad requests,
+//! checking every answer.
 //!
 //! - wrk runs C threads with one connection each and no pipelining, so each
 //!   thread's requests and responses alternate and its Lua script knows which
@@ -10,12 +11,15 @@
 //! - Every 2 s a processed URL of each kind is fetched beside the load and
 //!   decoded in full by `imgproc` (format conversion to PNG): its size must
 //!   be the expected one, and its bytes the same as the first fetch.
-//! - Envoy's RSS (`VmRSS`) is read every second. The first reading after the
+//! - The proxy's RSS (`VmRSS`: Envoy's, or the sum of nginx's workers) is
+//!   read every second. The first reading after the
 //!   warm-up (a quarter of the run, at least 5 s) and the last must satisfy
 //!   last ≤ first × 1.2 + 16 MiB: each worker's VM keeps its linear memory at
 //!   its high-water mark, so after warm-up RSS must stay flat; the margin
 //!   covers allocator noise and Envoy's own buffers, not a leak per request.
-//! - No Wasm VM may fail or be reloaded (Envoy's `wasm.*` stats).
+//! - No Wasm VM may fail or be reloaded (Envoy's `wasm.*` stats); on nginx,
+//!   no trap, panic or crashed worker in the error log and the same worker
+//!   processes at the end as at the start.
 //!
 //! No assertion on speed: the numbers are printed, not judged.
 
@@ -198,7 +202,10 @@ function request()
   return wrk.format("GET", kinds[current].path)
 end
 
-function response(status, headers, body)
+function response(status, raw_headers, body)
+  -- Header names as sent: Envoy sends them lowercase, nginx capitalised.
+  local headers = {}
+  for name, value in pairs(raw_headers) do headers[string.lower(name)] = value end
   local i = current
   current = nil
   if i == nil then unmatched = unmatched + 1; return end
@@ -245,6 +252,8 @@ end
 
 /// Options of `cargo xtask soak`.
 pub struct SoakOptions {
+    /// The proxy that runs the filter.
+    pub host: stack::ProxyHost,
     /// Length of the load, seconds (1–3600).
     pub seconds: u64,
     /// wrk threads = connections (1–64).
@@ -254,6 +263,7 @@ pub struct SoakOptions {
 impl SoakOptions {
     pub fn parse(args: &[String]) -> Result<SoakOptions> {
         let mut opts = SoakOptions {
+            host: stack::ProxyHost::Envoy,
             seconds: 60,
             concurrency: 4,
         };
@@ -266,6 +276,13 @@ impl SoakOptions {
                     .ok_or_else(|| format!("{arg} needs a number in {range:?}"))
             };
             match arg.as_str() {
+                "--host" => {
+                    opts.host = match it.next().map(String::as_str) {
+                        Some("envoy") => stack::ProxyHost::Envoy,
+                        Some("nginx") => stack::ProxyHost::Nginx,
+                        _ => return Err("--host needs 'envoy' or 'nginx'".into()),
+                    }
+                }
                 "--seconds" => opts.seconds = number(1..=3600)?,
                 "--concurrency" => opts.concurrency = number(1..=64)? as u32,
                 other => return Err(format!("unknown soak option '{other}'")),
@@ -275,10 +292,10 @@ impl SoakOptions {
     }
 }
 
-/// Builds what it needs (wasm, imgproc, Envoy, s3s-fs, wrk) and runs the soak.
+/// Builds what it needs (wasm, imgproc, Envoy or nginx, s3s-fs, wrk) and runs the soak.
 pub fn soak(args: &[String]) -> Result<()> {
     let opts = SoakOptions::parse(args)?;
-    let tools = crate::prepare_stack(false)?;
+    let tools = crate::prepare_stack(opts.host == stack::ProxyHost::Nginx)?;
     tools::ensure_wrk()?;
     run(crate::cargo().args(["build", "-p", "image-process-filter", "--bin", "imgproc"]))?;
     run_soak(&tools, &root().join("target/debug/imgproc"), &opts)
@@ -292,36 +309,58 @@ pub fn run_soak(tools: &stack::Tools, imgproc: &Path, opts: &SoakOptions) -> Res
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
     let script = work.join("mix.lua");
     std::fs::write(&script, lua_script(&kinds)).map_err(|e| e.to_string())?;
+    let host = opts.host;
     let mut stack = Stack::start(
         tools,
         &StackOptions {
-            host: stack::ProxyHost::Envoy,
-            config_template: root().join("envoy/envoy.yaml"),
+            host,
+            config_template: root().join(host.template()),
             listen_port: 0,
             bucket_dir: bucket.clone(),
-            work_dir: work.join("stack"),
+            work_dir: work.join(format!("stack-{}", host.name())),
             concurrency: 2,
             replacements: Vec::new(),
         },
     )?;
-    let pid = stack.proxy_pid().ok_or("no Envoy pid")?;
+    let proxy = host.name();
+    // Envoy's process, or nginx's workers (the master does no work).
+    let pids = match host {
+        stack::ProxyHost::Envoy => vec![stack.proxy_pid().ok_or("no Envoy pid")?],
+        stack::ProxyHost::Nginx => {
+            // The master forks its workers just after it is ready.
+            let start = Instant::now();
+            let mut workers = stack.nginx_worker_pids();
+            while workers.len() < 2 && start.elapsed() < Duration::from_secs(10) {
+                std::thread::sleep(Duration::from_millis(100));
+                workers = stack.nginx_worker_pids();
+            }
+            workers
+        }
+    };
+    if pids.is_empty() {
+        return Err(format!("no {proxy} process to watch"));
+    }
     let port = stack.listen_port;
     println!(
-        "xtask: soak {} s, {} connections, against Envoy pid {pid} on port {port}",
+        "xtask: soak {} s, {} connections, against {proxy} (pids {pids:?}) on port {port}",
         opts.seconds, opts.concurrency
     );
 
     let running = Arc::new(AtomicBool::new(true));
-    // Envoy's RSS every second, (seconds since start, KiB).
+    // The proxy's RSS every second, (seconds since start, KiB).
     let rss: Arc<Mutex<Vec<(f64, u64)>>> = Arc::new(Mutex::new(Vec::new()));
     let sampler = {
-        let (running, rss) = (Arc::clone(&running), Arc::clone(&rss));
+        let (running, rss, pids) = (Arc::clone(&running), Arc::clone(&rss), pids.clone());
         std::thread::spawn(move || {
             let start = Instant::now();
             while running.load(Ordering::SeqCst) {
-                if let Ok(kib) = crate::bench::proc_status_kib(pid, "VmRSS") {
+                let kib: std::result::Result<Vec<u64>, String> = pids
+                    .iter()
+                    .map(|&pid| crate::bench::proc_status_kib(pid, "VmRSS"))
+                    .collect();
+                if let Ok(kib) = kib {
                     if let Ok(mut v) = rss.lock() {
-                        v.push((start.elapsed().as_secs_f64(), kib));
+                        v.push((start.elapsed().as_secs_f64(), kib.iter().sum()));
                     }
                 }
                 std::thread::sleep(Duration::from_secs(1));
@@ -363,9 +402,14 @@ pub fn run_soak(tools: &stack::Tools, imgproc: &Path, opts: &SoakOptions) -> Res
         ));
     }
 
-    let stats = stack
-        .admin_get("/stats?filter=wasm")
-        .map_err(|e| format!("Envoy admin: {e}"))?;
+    let stats = match host {
+        stack::ProxyHost::Envoy => stack
+            .admin_get("/stats?filter=wasm")
+            .map_err(|e| format!("Envoy admin: {e}"))?,
+        stack::ProxyHost::Nginx => String::new(),
+    };
+    let nginx_trouble = stack.nginx_trouble();
+    let workers_after = stack.nginx_worker_pids();
     let alive = stack.all_running();
     stack.stop();
 
@@ -452,7 +496,7 @@ pub fn run_soak(tools: &stack::Tools, imgproc: &Path, opts: &SoakOptions) -> Res
             let max = after.iter().map(|(_, k)| *k).max().unwrap_or(0);
             let bound = mib(first.1) * 1.2 + 16.0;
             println!(
-                "Envoy RSS: {:.1} MiB at start, {:.1} MiB at {:.0} s (after warm-up), {:.1} MiB at {:.0} s (last), max {:.1} MiB; bound {:.1} MiB",
+                "{proxy} RSS: {:.1} MiB at start, {:.1} MiB at {:.0} s (after warm-up), {:.1} MiB at {:.0} s (last), max {:.1} MiB; bound {:.1} MiB",
                 mib(samples.first().map_or(0, |s| s.1)),
                 mib(first.1),
                 first.0,
@@ -463,7 +507,7 @@ pub fn run_soak(tools: &stack::Tools, imgproc: &Path, opts: &SoakOptions) -> Res
             );
             if mib(last.1) > bound {
                 failures.push(format!(
-                    "Envoy RSS grew from {:.1} to {:.1} MiB (bound {bound:.1})",
+                    "{proxy} RSS grew from {:.1} to {:.1} MiB (bound {bound:.1})",
                     mib(first.1),
                     mib(last.1)
                 ));
@@ -476,21 +520,40 @@ pub fn run_soak(tools: &stack::Tools, imgproc: &Path, opts: &SoakOptions) -> Res
     }
 
     // VM health.
-    let troubles: Vec<&str> = stats
-        .lines()
-        .filter(|l| l.contains("vm_reload") || l.contains("vm_failed"))
-        .filter(|l| l.rsplit(':').next().map(str::trim) != Some("0"))
-        .collect();
-    if !stats.contains("wasm.image_process_filter.vm_reload_success:") {
-        failures.push("Envoy shows no reload stats for the filter's VM".into());
-    }
-    if troubles.is_empty() {
-        println!("Wasm VM: no failure, no reload");
-    } else {
-        failures.push(format!("Wasm VM trouble: {troubles:?}"));
+    match host {
+        stack::ProxyHost::Envoy => {
+            let troubles: Vec<&str> = stats
+                .lines()
+                .filter(|l| l.contains("vm_reload") || l.contains("vm_failed"))
+                .filter(|l| l.rsplit(':').next().map(str::trim) != Some("0"))
+                .collect();
+            if !stats.contains("wasm.image_process_filter.vm_reload_success:") {
+                failures.push("Envoy shows no reload stats for the filter's VM".into());
+            }
+            if troubles.is_empty() {
+                println!("Wasm VM: no failure, no reload");
+            } else {
+                failures.push(format!("Wasm VM trouble: {troubles:?}"));
+            }
+        }
+        stack::ProxyHost::Nginx => {
+            // A worker that crashed or hung and was replaced has a new pid.
+            if workers_after != pids {
+                failures.push(format!(
+                    "nginx's workers changed during the soak: {pids:?} -> {workers_after:?}"
+                ));
+            }
+            if nginx_trouble.is_empty() {
+                println!("Wasm VM: no trap, no panic, same nginx workers");
+            } else {
+                failures.push(format!("nginx's error log: {}", nginx_trouble.join("\n")));
+            }
+        }
     }
     if !alive {
-        failures.push("Envoy or the storage server exited during the soak".into());
+        failures.push(format!(
+            "{proxy} or the storage server exited during the soak"
+        ));
     }
     if failures.is_empty() {
         println!("xtask: soak passed");
