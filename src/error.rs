@@ -157,11 +157,34 @@ impl ProcessError {
         self.code.http_status()
     }
 
-    /// The BCE-style JSON body. `request_id` is the proxy's request id, or empty.
+    /// Whether the detail of this error is the server's own (a 5xx other than
+    /// 501): clients get a fixed message and the request id, the log gets
+    /// the detail.
+    pub fn is_server_fault(&self) -> bool {
+        self.http_status() >= 500 && self.code != ErrorCode::NotImplemented
+    }
+
+    /// The message a client sees: the error's own for 4xx and 501 (they
+    /// describe the request), a fixed one per code for the server's faults
+    /// (their detail, such as a cluster name or a host status, is logged
+    /// with the request id instead).
+    pub fn public_message(&self) -> &str {
+        match self.code {
+            ErrorCode::InternalError => {
+                "We encountered an internal error. Please try again, or report the request id."
+            }
+            ErrorCode::BadGateway => "The storage failed before the whole original arrived.",
+            ErrorCode::GatewayTimeout => "The storage did not answer in time.",
+            _ => &self.message,
+        }
+    }
+
+    /// The BCE-style JSON body. `request_id` is the proxy's request id, or
+    /// empty. The message is [`ProcessError::public_message`].
     pub fn to_json(&self, request_id: &str) -> String {
         serde_json::json!({
             "code": self.code.as_str(),
-            "message": self.message,
+            "message": self.public_message(),
             "requestId": request_id,
         })
         .to_string()
@@ -182,6 +205,36 @@ pub type Result<T> = std::result::Result<T, ProcessError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_faults_keep_their_detail_out_of_the_body() {
+        let e = ProcessError::new(
+            ErrorCode::InternalError,
+            "watermark: dispatch_http_call to cluster 'storage' failed: host status BadArgument",
+        );
+        let body = e.to_json("req-42");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["code"], "InternalError");
+        assert_eq!(v["requestId"], "req-42");
+        assert!(
+            !body.contains("storage") && !body.contains("BadArgument"),
+            "{body}"
+        );
+        for code in [ErrorCode::BadGateway, ErrorCode::GatewayTimeout] {
+            let body =
+                ProcessError::new(code, "cluster originals reset 10.0.0.7:9000").to_json("r");
+            assert!(
+                !body.contains("10.0.0.7") && !body.contains("originals"),
+                "{body}"
+            );
+        }
+        // 4xx and 501 describe the request: their message is kept.
+        let e = ProcessError::new(ErrorCode::InvalidArgument, "resize: w_0 is out of range");
+        assert!(e.to_json("r").contains("resize: w_0 is out of range"));
+        let e = ProcessError::new(ErrorCode::NotImplemented, "action 'foo' is not built");
+        assert!(e.to_json("r").contains("action 'foo'"));
+        assert!(!e.is_server_fault());
+    }
 
     #[test]
     fn json_body_has_bce_fields() {

@@ -835,6 +835,10 @@ impl FilterStream {
 
     /// Answers at once with a BOS-style error (request phase).
     fn reply_error(&self, error: &ProcessError, request_id: &str) {
+        if error.is_server_fault() {
+            // The body carries a fixed message; the detail is here.
+            warn!("#{} request {request_id}: {error}", self.id);
+        }
         let body = error.to_json(request_id);
         let headers = exchange::error_response_headers();
         if let Err(status) =
@@ -865,7 +869,10 @@ impl FilterStream {
                 );
             }
             HeaderMode::Held => {
-                info!("#{} processing failed: {error}", self.id);
+                info!(
+                    "#{} request {request_id} processing failed: {error}",
+                    self.id
+                );
                 let body = error.to_json(request_id);
                 apply_response_edits(&exchange::error_header_edits(error, &body));
                 if let Err(status) = host::replace_response_body(body_size, body.as_bytes()) {
