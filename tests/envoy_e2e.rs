@@ -2309,17 +2309,23 @@ fn envoy_local_reply() -> Vec<(String, String)> {
                  \"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router\n"
             ),
         ),
-        (
-            "  clusters:\n".into(),
-            format!(
-                "  clusters:\n  - name: originals\n    type: STATIC\n    connect_timeout: 2s\n    \
-                 per_connection_buffer_limit_bytes: 33554432\n    load_assignment:\n      \
-                 cluster_name: originals\n      endpoints:\n      - lb_endpoints:\n        \
-                 - endpoint:\n            address:\n              \
-                 socket_address: {{ address: 127.0.0.1, port_value: {originals_port} }}\n"
-            ),
-        ),
+        add_static_cluster("originals", originals_port),
     ]
+}
+
+/// The config replacement adding a static cluster `name` on 127.0.0.1:`port`
+/// (32 MiB buffer limit, like `storage`).
+fn add_static_cluster(name: &str, port: u16) -> (String, String) {
+    (
+        "  clusters:\n".into(),
+        format!(
+            "  clusters:\n  - name: {name}\n    type: STATIC\n    connect_timeout: 2s\n    \
+             per_connection_buffer_limit_bytes: 33554432\n    load_assignment:\n      \
+             cluster_name: {name}\n      endpoints:\n      - lb_endpoints:\n        \
+             - endpoint:\n            address:\n              \
+             socket_address: {{ address: 127.0.0.1, port_value: {port} }}\n"
+        ),
+    )
 }
 
 /// Config replacements adding route `/faults/` (3 s route timeout) to cluster
@@ -2333,16 +2339,7 @@ fn fault_routes(port: u16) -> Vec<(String, String)> {
              - match: { prefix: \"/\" }\n"
                 .into(),
         ),
-        (
-            "  clusters:\n".into(),
-            format!(
-                "  clusters:\n  - name: faults\n    type: STATIC\n    connect_timeout: 2s\n    \
-                 per_connection_buffer_limit_bytes: 33554432\n    load_assignment:\n      \
-                 cluster_name: faults\n      endpoints:\n      - lb_endpoints:\n        \
-                 - endpoint:\n            address:\n              \
-                 socket_address: {{ address: 127.0.0.1, port_value: {port} }}\n"
-            ),
-        ),
+        add_static_cluster("faults", port),
     ]
 }
 

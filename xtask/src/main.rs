@@ -429,24 +429,22 @@ fn test() -> Result<()> {
     // The end-to-end suite again, with Envoy answering processed requests
     // from the request phase (`local_reply`, the mode for hosts that cannot
     // hold response headers).
-    run(cargo()
-        .args(["test", "--test", "envoy_e2e"])
-        .env("IPF_EXACT_MODE", "local_reply")
-        .env("IPF_ENVOY", &tools.envoy)
-        .env("IPF_S3S_FS", &tools.s3s_fs)
-        .env("IPF_WASM", &tools.wasm)
-        .env("IPF_PYTHON", &python))?;
+    let e2e = || {
+        let mut cmd = cargo();
+        cmd.args(["test", "--test", "envoy_e2e"])
+            .env("IPF_ENVOY", &tools.envoy)
+            .env("IPF_S3S_FS", &tools.s3s_fs)
+            .env("IPF_WASM", &tools.wasm)
+            .env("IPF_PYTHON", &python);
+        cmd
+    };
+    run(e2e().env("IPF_EXACT_MODE", "local_reply"))?;
     // The end-to-end suite again, through nginx with ngx_wasm_module (wasmtime).
     let nginx = tools.nginx.as_ref().ok_or("the test stack has no nginx")?;
-    run(cargo()
-        .args(["test", "--test", "envoy_e2e"])
+    run(e2e()
         .env("IPF_HOST", "nginx")
         .env("IPF_NGINX", &nginx.nginx)
-        .env("IPF_NGINX_MODULE", &nginx.module)
-        .env("IPF_ENVOY", &tools.envoy)
-        .env("IPF_S3S_FS", &tools.s3s_fs)
-        .env("IPF_WASM", &tools.wasm)
-        .env("IPF_PYTHON", &python))?;
+        .env("IPF_NGINX_MODULE", &nginx.module))?;
     // A short soak: mixed load at concurrency 4 for 20 s, every answer checked.
     tools::ensure_wrk()?;
     run(cargo().args(["build", "-p", "image-process-filter", "--bin", "imgproc"]))?;

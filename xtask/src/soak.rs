@@ -326,16 +326,8 @@ pub fn run_soak(tools: &stack::Tools, imgproc: &Path, opts: &SoakOptions) -> Res
     // Envoy's process, or nginx's workers (the master does no work).
     let pids = match host {
         stack::ProxyHost::Envoy => vec![stack.proxy_pid().ok_or("no Envoy pid")?],
-        stack::ProxyHost::Nginx => {
-            // The master forks its workers just after it is ready.
-            let start = Instant::now();
-            let mut workers = stack.nginx_worker_pids();
-            while workers.len() < 2 && start.elapsed() < Duration::from_secs(10) {
-                std::thread::sleep(Duration::from_millis(100));
-                workers = stack.nginx_worker_pids();
-            }
-            workers
-        }
+        // The stack is ready once every worker has started.
+        stack::ProxyHost::Nginx => stack.nginx_worker_pids(),
     };
     if pids.is_empty() {
         return Err(format!("no {proxy} process to watch"));
