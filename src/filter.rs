@@ -1,31 +1,23 @@
-//! The proxy-wasm glue: the only module that talks to the host, and it knows
-//! nothing about pixels. Every decision comes from [`crate::exchange`] and every
-//! byte of output from [`crate::pipeline`].
+//! The proxy-wasm glue: the only module that makes host calls. It forwards
+//! the callbacks to the host-free state machine ([`crate::glue::stream`]) and
+//! implements its [`Host`] interface with proxy-wasm calls, the same on Envoy
+//! and nginx (what differs is a property of [`ProxyHost`]).
 //!
 //! It must never panic: a trap kills the VM (Envoy answers 503 until it reloads).
 //! The SDK's setters `panic!` on any unexpected host status, so the calls that can
 //! plausibly fail (changing headers, replacing the body, local replies) go through
 //! [`host`], which returns the status instead.
 
-use crate::access::{self, Admission};
-use crate::actions::watermark::{ObjectRef, Resources};
-use crate::auth::IncomingRequest;
-use crate::command::Command;
-use crate::config::{FilterConfig, HeaderMode};
-use crate::error::ProcessError;
-use crate::exchange::{self, ExchangeFacts, Gate, HeaderEdit, UpstreamHead};
-use crate::local_reply::{self, OriginalVerdict};
+use crate::config::FilterConfig;
+use crate::glue::host::{Flow, Host, HostStatus, SharedDataError};
+use crate::glue::stream::FilterStream;
 use crate::metrics::Metric;
-use crate::objects::{self, CacheEntry, CacheIndex, FetchAnswer, Lookup};
-use crate::persistence::{self, PersistPlan, Saved};
-use crate::pipeline::{self, RequestContext};
 use crate::proxy_host::ProxyHost;
-use log::{debug, info, warn};
+use log::{info, warn};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, Status};
 use std::cell::Cell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -36,6 +28,7 @@ proxy_wasm::main! {{
             config: Rc::new(FilterConfig::default()),
             metrics: Rc::new(Metrics::default()),
             proxy_host: Rc::new(Cell::new(None)),
+            mode_noted: Cell::new(false),
         })
     });
 }}
@@ -45,6 +38,8 @@ struct FilterRoot {
     metrics: Rc<Metrics>,
     /// Which proxy this is, learnt on the first request (see [`ProxyHost::detect`]).
     proxy_host: Rc<Cell<Option<ProxyHost>>>,
+    /// Whether the log says which header mode this host runs (once per VM).
+    mode_noted: Cell<bool>,
 }
 
 /// The metrics of [`crate::metrics`], defined through the host; `None` where
@@ -66,22 +61,6 @@ impl Metrics {
 
     fn id(&self, metric: Metric) -> Option<u32> {
         self.ids.get(metric.index()).copied().flatten()
-    }
-
-    fn add(&self, metric: Metric, by: u64) {
-        if let Some(id) = self.id(metric) {
-            host::increment(id, i64::try_from(by).unwrap_or(i64::MAX));
-        }
-    }
-
-    fn count(&self, metric: Metric) {
-        self.add(metric, 1);
-    }
-
-    fn record(&self, metric: Metric, value: u64) {
-        if let Some(id) = self.id(metric) {
-            host::record(id, value);
-        }
     }
 }
 
@@ -120,18 +99,25 @@ impl RootContext for FilterRoot {
     }
 
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
-        Some(Box::new(FilterStream {
-            id: context_id,
-            config: Rc::clone(&self.config),
+        let host = WasmHost {
             metrics: Rc::clone(&self.metrics),
             proxy_host: Rc::clone(&self.proxy_host),
-            state: State::Idle,
-            head_as_get: false,
-            fallback_to_original: false,
-            fetch: Fetching::default(),
-            request_paused: false,
-            request_id: String::new(),
-        }))
+        };
+        let configured = self.config.header_mode;
+        let runs_as = host
+            .kind()
+            .header_mode(configured, self.config.upstream_cluster.is_some());
+        if runs_as != configured && !self.mode_noted.replace(true) {
+            warn!(
+                "{:?} cannot hold response headers: header_mode {configured:?} runs as {runs_as:?}",
+                host.kind()
+            );
+        }
+        Some(Box::new(Stream(FilterStream::new(
+            context_id,
+            Rc::clone(&self.config),
+            host,
+        ))))
     }
 
     fn get_type(&self) -> Option<ContextType> {
@@ -139,111 +125,17 @@ impl RootContext for FilterRoot {
     }
 }
 
-/// Where one request stands.
-enum State {
-    /// Not ours (no command, not GET, or the response is not processable).
-    Idle,
-    /// A command to run on the response.
-    Pending(Box<Pending>),
-    /// Buffering the response body.
-    Buffering(Box<Pending>),
-    /// The body is complete (and paused); waiting for watermark objects.
-    AwaitingObjects(Box<Pending>, usize),
-    /// `system/load` / `system/save`: the request is paused while the filter
-    /// reads the source, processes it and writes the result.
-    Persisting(Box<Persisting>),
-    /// `local_reply` mode: the request is paused while the filter reads the
-    /// original, processes it and answers with a local reply.
-    Answering(Box<Answering>),
+/// The proxy-wasm callbacks, forwarded to the state machine.
+struct Stream(FilterStream<WasmHost>);
+
+fn action(flow: Flow) -> Action {
+    match flow {
+        Flow::Continue => Action::Continue,
+        Flow::Pause => Action::Pause,
+    }
 }
 
-/// A `local_reply` request under way.
-struct Answering {
-    pending: Pending,
-    stage: AnswerStage,
-    /// When the read of the original was sent (ns since the epoch).
-    read_started_nanos: u64,
-}
-
-enum AnswerStage {
-    /// Waiting for the original (call token).
-    Reading(u32),
-    /// The original is in (a processable image); waiting for watermark objects.
-    Read {
-        status: Option<String>,
-        headers: Vec<(String, String)>,
-        body: Vec<u8>,
-    },
-}
-
-/// A persistence request under way.
-struct Persisting {
-    plan: Box<PersistPlan>,
-    request_id: String,
-    /// The client's `Host`, sent (and signed) on the filter's own calls.
-    authority: String,
-    accept: Option<String>,
-    stage: PersistStage,
-}
-
-enum PersistStage {
-    /// Waiting for the source (call token).
-    Reading(u32),
-    /// The source is in; waiting for watermark objects.
-    Read(Vec<u8>),
-    /// Waiting for the storage's answer to the PUT (call token), with what was sent.
-    Writing {
-        token: u32,
-        size: usize,
-        content_type: &'static str,
-    },
-}
-
-/// The watermark objects of one request: what is in, what is on its way.
-#[derive(Default)]
-struct Fetching {
-    resources: Resources,
-    /// Call token → the object and the cache entry the call revalidates.
-    outstanding: BTreeMap<u32, (ObjectRef, Option<CacheEntry>)>,
-    /// The first failure; the request answers with it.
-    error: Option<ProcessError>,
-    /// The ETag of each object in `resources`, for the derived ETag.
-    etags: BTreeMap<ObjectRef, Option<String>>,
-}
-
-struct Pending {
-    command: Command,
-    accept: Option<String>,
-    /// The object's path without the query, for `detect`'s suffix.
-    object_key: String,
-    request_id: String,
-    /// The client's `If-None-Match` (not sent upstream).
-    if_none_match: Option<String>,
-    upstream_etag: Option<String>,
-    upstream_vary: Option<String>,
-}
-
-struct FilterStream {
-    id: u32,
-    config: Rc<FilterConfig>,
-    metrics: Rc<Metrics>,
-    proxy_host: Rc<Cell<Option<ProxyHost>>>,
-    state: State,
-    /// A HEAD the filter fetches with GET: Envoy forwards whatever body comes
-    /// back, so the filter drops it (the headers describe what a GET gets).
-    head_as_get: bool,
-    /// Answer with the original when processing fails (`ignore-error,1` or
-    /// `return_original_on_failure`, and the original is not protected).
-    fallback_to_original: bool,
-    fetch: Fetching,
-    /// The request waits for the objects (`early` mode, where a failure must
-    /// be known before the response headers go out).
-    request_paused: bool,
-    /// The request's `x-request-id`, or one the filter made (nginx sends none).
-    request_id: String,
-}
-
-impl Context for FilterStream {
+impl Context for Stream {
     fn on_http_call_response(
         &mut self,
         token_id: u32,
@@ -251,1160 +143,168 @@ impl Context for FilterStream {
         body_size: usize,
         _num_trailers: usize,
     ) {
-        let answer = CallAnswer::new(num_headers, body_size);
-        if self.is_persist_call(token_id) {
-            self.on_persist_call(token_id, &answer);
-            return;
-        }
-        if self.is_original_call(token_id) {
-            self.on_original(&answer);
-            return;
-        }
-        let Some((object, cached)) = self.fetch.outstanding.remove(&token_id) else {
-            return;
-        };
-        let status = answer.header(":status");
-        let etag = answer.header("etag");
-        let body = answer.body();
-        let answer = FetchAnswer {
-            status: status.as_deref(),
-            etag: etag.as_deref(),
-            body,
-        };
-        debug!("#{} fetched {object}: status {status:?}", self.id);
-        match objects::on_fetch_answer(&object, answer, cached.as_ref(), now_seconds()) {
-            Ok(fetched) => {
-                if let Some(entry) = fetched.store {
-                    self.store_in_cache(&object, &entry);
-                    self.fetch.etags.insert(object.clone(), entry.etag);
-                }
-                self.fetch.resources.objects.insert(object, fetched.body);
-            }
-            Err(error) => {
-                info!("#{} {error}", self.id);
-                self.fetch.error.get_or_insert(error);
-            }
-        }
-        if !self.fetch.outstanding.is_empty() {
-            return;
-        }
-        if std::mem::take(&mut self.request_paused) {
-            if let Some(error) = self.fetch.error.take() {
-                let request_id = self.request_id();
-                self.state = State::Idle;
-                self.reply_error(&error, &request_id);
-            } else if let Err(status) = hostcalls::resume_http_request() {
-                warn!("#{} could not resume the request: {status:?}", self.id);
-            }
-            return;
-        }
-        if matches!(self.state, State::Persisting(..)) {
-            self.persist_when_ready();
-            return;
-        }
-        if matches!(self.state, State::Answering(..)) {
-            self.answer_when_ready();
-            return;
-        }
-        if !matches!(self.state, State::AwaitingObjects(..)) {
-            return; // the body is not complete yet: it is processed when it is
-        }
-        if let State::AwaitingObjects(pending, body_size) =
-            std::mem::replace(&mut self.state, State::Idle)
-        {
-            self.finish_body(&pending, body_size);
-            if self.head_as_get {
-                let _ = host::replace_response_body(usize::MAX >> 1, &[]);
-            }
-            if let Err(status) = hostcalls::resume_http_response() {
-                warn!("#{} could not resume the response: {status:?}", self.id);
-            }
-        }
+        self.0.on_call_response(token_id, num_headers, body_size);
     }
 }
 
-impl HttpContext for FilterStream {
+impl HttpContext for Stream {
     fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
-        let all = self.request_headers();
-        let pseudo = |name: &str| {
-            all.iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
-        let (method, path, authority) = (pseudo(":method"), pseudo(":path"), pseudo(":authority"));
-        let mut request_id = pseudo("x-request-id");
-        if request_id.is_empty() {
-            // nginx sends none: one that is unique enough to find in the log.
-            request_id = format!("{:016x}{:04x}", host::now_unix_nanos(), self.id & 0xffff);
-        }
-        self.request_id = request_id.clone();
-        let mut headers: Vec<(String, String)> = all
-            .into_iter()
-            .filter(|(k, _)| !k.starts_with(':'))
-            .collect();
-        if !headers.iter().any(|(k, _)| k == "host") {
-            headers.push(("host".into(), authority));
-        }
-        let request = IncomingRequest {
-            method: &method,
-            path: &path,
-            headers: &headers,
-        };
-        let has_body = self.proxy_host().request_has_body(
-            end_of_stream,
-            request.header("content-length"),
-            request.header("transfer-encoding"),
-        );
-        match access::admit(&self.config, &request, has_body, host::now_unix_seconds()) {
-            Admission::Persist(plan) => {
-                let authority = request.header("host").unwrap_or_default().to_string();
-                let accept = request.header("accept").map(str::to_string);
-                self.start_persistence(plan, request_id, authority, accept);
-                Action::Pause
-            }
-            Admission::Refuse(refusal) => {
-                self.metrics.count(Metric::Refused(refusal.reason));
-                info!(
-                    "#{} request {request_id} refused ({}): {}",
-                    self.id,
-                    refusal.reason.as_str(),
-                    refusal.error
-                );
-                self.reply_error(&refusal.error, &request_id);
-                Action::Pause
-            }
-            Admission::Reject(error) => {
-                self.metrics.count(Metric::Rejected);
-                info!("#{} request {request_id} rejected: {error}", self.id);
-                self.reply_error(&error, &request_id);
-                Action::Pause
-            }
-            Admission::Forward {
-                command,
-                edits,
-                original_allowed,
-                ..
-            } => {
-                let upstream_path = edits
-                    .iter()
-                    .rev()
-                    .find(|(k, _)| *k == ":path")
-                    .and_then(|(_, v)| v.clone())
-                    .unwrap_or_else(|| path.clone());
-                if let Some(command) = &command {
-                    // Watermark objects and fonts: from the cache, or fetched now.
-                    let host_header = headers
-                        .iter()
-                        .find(|(k, _)| k == "host")
-                        .map(|(_, v)| v.clone())
-                        .unwrap_or_default();
-                    if let Err(error) = self.start_fetches(command, &upstream_path, &host_header) {
-                        self.metrics.count(Metric::Rejected);
-                        info!("#{} request {request_id} rejected: {error}", self.id);
-                        self.reply_error(&error, &request_id);
-                        return Action::Pause;
-                    }
-                }
-                for (name, value) in &edits {
-                    let _ = host::set_header(host::MapType::RequestHeaders, name, value.as_deref());
-                }
-                let Some(command) = command else {
-                    self.metrics.count(Metric::PassedThrough);
-                    return Action::Continue;
-                };
-                self.head_as_get = method.eq_ignore_ascii_case("HEAD");
-                self.fallback_to_original = original_allowed
-                    && (command.ignores_errors() || self.config.return_original_on_failure);
-                debug!(
-                    "#{} process '{}' for {upstream_path}",
-                    self.id, command.normalized
-                );
-                let header = |name: &str| {
-                    headers
-                        .iter()
-                        .find(|(k, _)| k == name)
-                        .map(|(_, v)| v.clone())
-                };
-                let accept = header("accept");
-                let if_none_match = header("if-none-match");
-                let pending = Pending {
-                    command,
-                    accept,
-                    object_key: upstream_path
-                        .split('?')
-                        .next()
-                        .unwrap_or_default()
-                        .to_string(),
-                    request_id,
-                    if_none_match,
-                    upstream_etag: None,
-                    upstream_vary: None,
-                };
-                if self.config.header_mode == HeaderMode::LocalReply {
-                    return self.start_answer(pending, &headers, &edits, &path);
-                }
-                self.state = State::Pending(Box::new(pending));
-                if self.config.header_mode == HeaderMode::Early
-                    && !self.fetch.outstanding.is_empty()
-                {
-                    self.request_paused = true;
-                    return Action::Pause;
-                }
-                Action::Continue
-            }
-        }
+        action(self.0.on_request_headers(end_of_stream))
     }
 
     fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
-        let State::Pending(mut pending) = std::mem::replace(&mut self.state, State::Idle) else {
-            return Action::Continue;
-        };
-        let status = self.response_header(":status");
-        if status.as_deref() == Some("304") {
-            // The storage answered the client's If-Modified-Since: pass the 304
-            // on with the processed response's validators (the watermark
-            // objects' ETags are needed too, so none while they are on their way).
-            let upstream_etag = if self.fetch.outstanding.is_empty() {
-                objects::combined_etag(self.response_header("etag").as_deref(), &self.fetch.etags)
-            } else {
-                None
-            };
-            let vary = self.response_header("vary");
-            let facts = ExchangeFacts {
-                upstream_etag: upstream_etag.as_deref(),
-                upstream_vary: vary.as_deref(),
-                accept: pending.accept.as_deref(),
-            };
-            apply_response_edits(&exchange::not_modified_passthrough_edits(
-                &pending.command,
-                &facts,
-            ));
-            self.metrics.count(Metric::PassedThrough);
-            return Action::Continue;
-        }
-        if end_of_stream {
-            self.metrics.count(Metric::PassedThrough);
-            return Action::Continue; // no body at all (e.g. HEAD-like answers)
-        }
-        if status.as_deref() == Some("200")
-            && self.fetch.outstanding.is_empty()
-            && self.answer_not_modified(&pending)
-        {
-            return Action::Pause;
-        }
-        let content_type = self.response_header("content-type");
-        let content_length = self.response_header("content-length");
-        let content_encoding = self.response_header("content-encoding");
-        let head = UpstreamHead {
-            status: status.as_deref(),
-            content_type: content_type.as_deref(),
-            content_length: content_length.as_deref(),
-            content_encoding: content_encoding.as_deref(),
-        };
-        if let Gate::PassThrough(reason) =
-            exchange::gate_response(&head, self.config.max_body_bytes)
-        {
-            debug!("#{} pass through: {reason}", self.id);
-            self.metrics.count(Metric::PassedThrough);
-            return Action::Continue;
-        }
-        pending.upstream_etag = self.response_header("etag");
-        pending.upstream_vary = self.response_header("vary");
-        let action = match self.config.header_mode {
-            // Hold the headers (needs allow_on_headers_stop_iteration) until the body is done.
-            HeaderMode::Held => Action::Pause,
-            // (`local_reply` never gets here: its processed requests are answered
-            // from the request phase and handed-back ones are not pending.)
-            HeaderMode::Early | HeaderMode::LocalReply => {
-                // The objects are in (the request waited for them).
-                let etag =
-                    objects::combined_etag(pending.upstream_etag.as_deref(), &self.fetch.etags);
-                let facts = ExchangeFacts {
-                    upstream_etag: etag.as_deref(),
-                    upstream_vary: pending.upstream_vary.as_deref(),
-                    accept: pending.accept.as_deref(),
-                };
-                let edits =
-                    exchange::early_header_edits(&pending.command, content_type.as_deref(), &facts);
-                apply_response_edits(&edits);
-                Action::Continue
-            }
-        };
-        self.state = State::Buffering(pending);
-        action
+        action(self.0.on_response_headers(end_of_stream))
     }
 
     fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
-        let action = self.response_body(body_size, end_of_stream);
-        if self.head_as_get && matches!(action, Action::Continue) {
-            // Whatever this chunk now holds (original or processed), a HEAD gets none of it.
-            let _ = host::replace_response_body(usize::MAX >> 1, &[]);
-        }
-        action
+        action(self.0.on_response_body(body_size, end_of_stream))
     }
 }
 
-impl FilterStream {
-    fn response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
-        let State::Buffering(pending) = std::mem::replace(&mut self.state, State::Idle) else {
-            return Action::Continue;
-        };
-        if let Err(error) = exchange::check_buffered_size(body_size, self.config.max_body_bytes) {
-            // Without Content-Length we only learn the size while buffering: give up
-            // and let the original bytes through untouched.
-            info!("#{} pass through: {error}", self.id);
-            self.metrics.count(Metric::PassedThrough);
-            return Action::Continue;
-        }
-        if !end_of_stream {
-            self.state = State::Buffering(pending);
-            return Action::Pause;
-        }
-        if !self.fetch.outstanding.is_empty() {
-            // The watermark objects are still on their way: keep the body
-            // (and, in held mode, the headers) until they are in.
-            info!(
-                "#{} body complete, waiting for {} watermark object(s)",
-                self.id,
-                self.fetch.outstanding.len()
-            );
-            self.state = State::AwaitingObjects(pending, body_size);
-            return Action::Pause;
-        }
-        self.finish_body(&pending, body_size);
-        Action::Continue
-    }
-
-    /// Processes the complete body (all watermark objects are in).
-    fn finish_body(&mut self, pending: &Pending, body_size: usize) {
-        let body = match hostcalls::get_buffer(BufferType::HttpResponseBody, 0, body_size) {
-            Ok(Some(body)) => body,
-            other => {
-                warn!(
-                    "#{} the response body ({body_size} bytes) cannot be read: {other:?}",
-                    self.id
-                );
-                return;
-            }
-        };
-        if !exchange::is_image_body(&body) {
-            // Not an image after all (e.g. no or a generic Content-Type): untouched.
-            debug!("#{} pass through: body is not an image", self.id);
-            self.metrics.count(Metric::PassedThrough);
-            return;
-        }
-        if let Some(error) = self.fetch.error.take() {
-            self.metrics.count(Metric::Failed);
-            self.fail_in_body(&error, &pending.request_id, body_size);
-            return;
-        }
-        let upstream_etag =
-            objects::combined_etag(pending.upstream_etag.as_deref(), &self.fetch.etags);
-        let ctx = RequestContext {
-            accept: pending.accept.clone(),
-            object_key: Some(pending.object_key.clone()),
-            resources: std::mem::take(&mut self.fetch.resources),
-        };
-        let facts = ExchangeFacts {
-            upstream_etag: upstream_etag.as_deref(),
-            upstream_vary: pending.upstream_vary.as_deref(),
-            accept: pending.accept.as_deref(),
-        };
-        let started = host::now_unix_nanos();
-        let result = pipeline::process(&pending.command, &body, &ctx);
-        let elapsed_ms = host::now_unix_nanos().saturating_sub(started) / 1_000_000;
-        self.metrics.record(Metric::ProcessingMs, elapsed_ms);
-        match result {
-            Ok(processed) => {
-                self.metrics.count(Metric::Processed);
-                self.metrics.add(Metric::BytesIn, body.len() as u64);
-                self.metrics
-                    .add(Metric::BytesOut, processed.body.len() as u64);
-                if self.config.header_mode == HeaderMode::Held {
-                    let edits =
-                        exchange::processed_header_edits(&pending.command, &processed, &facts);
-                    apply_response_edits(&edits);
-                }
-                if let Err(status) = host::replace_response_body(body_size, &processed.body) {
-                    warn!(
-                        "#{} could not replace the body: host status {status}",
-                        self.id
-                    );
-                }
-            }
-            Err(error) => {
-                self.metrics.count(Metric::Failed);
-                self.fail_in_body(&error, &pending.request_id, body_size)
-            }
-        }
-    }
+/// [`Host`] through proxy-wasm host calls (Envoy and nginx alike).
+struct WasmHost {
+    metrics: Rc<Metrics>,
+    proxy_host: Rc<Cell<Option<ProxyHost>>>,
 }
 
-impl FilterStream {
-    /// The proxy running the filter, asked once per VM.
-    fn proxy_host(&self) -> ProxyHost {
+/// Header values read as bytes and decoded leniently (the SDK's string
+/// getters panic on a non-UTF-8 value, which would trap the VM).
+fn lenient(pairs: Vec<(String, Vec<u8>)>) -> Vec<(String, String)> {
+    pairs
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                k.to_ascii_lowercase(),
+                String::from_utf8_lossy(&v).into_owned(),
+            )
+        })
+        .collect()
+}
+
+fn status_code(status: Status) -> HostStatus {
+    status as u32
+}
+
+impl Host for WasmHost {
+    /// Asked of the host once per VM: ngx_wasm_module answers the
+    /// `ngx.nginx_version` property, Envoy does not.
+    fn kind(&self) -> ProxyHost {
         if let Some(known) = self.proxy_host.get() {
             return known;
         }
-        let version = self.get_property(vec!["ngx", "nginx_version"]);
+        let version = hostcalls::get_property(vec!["ngx", "nginx_version"])
+            .ok()
+            .flatten();
         let detected = ProxyHost::detect(version.as_deref());
         self.proxy_host.set(Some(detected));
         detected
     }
 
-    /// Answers 304 without processing when the client's `If-None-Match` holds
-    /// the ETag the processed response would have (it depends only on the
-    /// upstream ETag, the command and `Accept`). Returns whether it did.
-    fn answer_not_modified(&self, pending: &Pending) -> bool {
-        let upstream_etag =
-            objects::combined_etag(self.response_header("etag").as_deref(), &self.fetch.etags);
-        let Some(headers) = exchange::not_modified_answer(
-            &pending.command,
-            pending.accept.as_deref(),
-            pending.if_none_match.as_deref(),
-            upstream_etag.as_deref(),
-            &|name| self.response_header(name),
-        ) else {
-            return false;
-        };
-        self.send_not_modified(&headers)
+    fn now_unix_nanos(&self) -> u64 {
+        host::now_unix_nanos()
     }
 
-    /// Sends a 304 with these headers; whether the host took it.
-    fn send_not_modified(&self, headers: &[(String, String)]) -> bool {
-        match self.send_reply(304, headers, b"") {
-            Ok(()) => {
-                self.metrics.count(Metric::NotModified);
-                true
-            }
-            Err(status) => {
-                warn!("#{} could not answer 304: host status {status}", self.id);
-                false
-            }
-        }
-    }
-
-    /// A local reply with owned headers.
-    fn send_reply(
-        &self,
-        status: u32,
-        headers: &[(String, String)],
-        body: &[u8],
-    ) -> Result<(), u32> {
-        let borrowed: Vec<(&str, &str)> = headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        host::send_local_response(status, &borrowed, body)
-    }
-
-    /// Every request header, values read as bytes and decoded leniently (the
-    /// SDK's string getters panic on a non-UTF-8 value, which would trap the VM).
     fn request_headers(&self) -> Vec<(String, String)> {
-        self.get_http_request_headers_bytes()
-            .into_iter()
-            .map(|(k, v)| {
-                (
-                    k.to_ascii_lowercase(),
-                    String::from_utf8_lossy(&v).into_owned(),
-                )
-            })
-            .collect()
+        lenient(hostcalls::get_map_bytes(MapType::HttpRequestHeaders).unwrap_or_default())
     }
 
-    /// One response header, decoded leniently.
+    fn set_request_header(&self, name: &str, value: Option<&str>) -> Result<(), HostStatus> {
+        host::set_header(host::MapType::RequestHeaders, name, value)
+    }
+
     fn response_header(&self, name: &str) -> Option<String> {
-        self.get_http_response_header_bytes(name)
+        hostcalls::get_map_value_bytes(MapType::HttpResponseHeaders, name)
+            .ok()
+            .flatten()
             .map(|v| String::from_utf8_lossy(&v).into_owned())
     }
 
-    /// Looks up the objects the command's watermarks need in the shared
-    /// cache and asks the storage for the rest. An unknown font, a missing
-    /// `upstream_cluster` or a call the host refuses is an error at once.
-    fn start_fetches(
-        &mut self,
-        command: &Command,
-        upstream_path: &str,
-        authority: &str,
-    ) -> Result<(), ProcessError> {
-        let bucket = objects::bucket_of_path(upstream_path).unwrap_or_default();
-        let needed = command.objects(bucket, &self.config.font_objects)?;
-        self.fetch.resources.bucket = bucket.to_string();
-        self.fetch.resources.fonts = self.config.font_objects.clone();
-        if needed.is_empty() {
-            return Ok(());
-        }
-        let cluster = self.config.upstream_cluster.clone().ok_or_else(|| {
-            ProcessError::internal(
-                "watermark: the filter has no upstream_cluster to fetch watermark objects from",
-            )
-        })?;
-        let now = now_seconds();
-        for object in needed {
-            let cached = self.cached(&object);
-            let etag =
-                match objects::lookup(cached.as_ref(), now, self.config.object_cache_ttl_seconds) {
-                    Lookup::Fresh => {
-                        self.metrics.count(Metric::ObjectCacheHits);
-                        if let Some(entry) = cached {
-                            debug!("#{} {object} from the cache", self.id);
-                            self.fetch.etags.insert(object.clone(), entry.etag);
-                            self.fetch.resources.objects.insert(object, entry.body);
-                        }
-                        continue;
-                    }
-                    Lookup::Revalidate { etag } => Some(etag),
-                    Lookup::Fetch => None,
-                };
-            let headers = objects::watermark_fetch_headers(
-                &object,
-                authority,
-                etag.as_deref(),
-                self.config.upstream_signing.as_ref(),
-                host::now_unix_seconds(),
-            );
-            let headers: Vec<(&str, &str)> = headers
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            let token = hostcalls::dispatch_http_call(
-                &cluster,
-                headers,
-                None,
-                Vec::new(),
-                Duration::from_millis(objects::FETCH_TIMEOUT_MS),
-            )
-            .map_err(|status| {
-                ProcessError::internal(format!(
-                    "watermark: cannot fetch '{object}' from cluster '{cluster}': host status {status:?}"
-                ))
-            })?;
-            self.metrics.count(Metric::ObjectFetches);
-            self.fetch.outstanding.insert(token, (object, cached));
-        }
-        Ok(())
+    fn set_response_header(&self, name: &str, value: Option<&str>) -> Result<(), HostStatus> {
+        host::set_header(host::MapType::ResponseHeaders, name, value)
     }
 
-    /// The cache entry of `object`, if the shared data holds one.
-    fn cached(&self, object: &ObjectRef) -> Option<CacheEntry> {
-        if self.config.object_cache_bytes == 0 {
-            return None;
-        }
-        let (bytes, _) = hostcalls::get_shared_data(&objects::cache_key(object)).ok()?;
-        CacheEntry::decode(&bytes?)
-    }
-
-    /// Stores an entry, keeping the cache within `object_cache_bytes`.
-    fn store_in_cache(&self, object: &ObjectRef, entry: &CacheEntry) {
-        let limit = self.config.object_cache_bytes;
-        if limit == 0 {
-            return;
-        }
-        let key = objects::cache_key(object);
-        let value = entry.encode();
-        for _ in 0..3 {
-            let (bytes, cas) =
-                hostcalls::get_shared_data(objects::INDEX_KEY).unwrap_or((None, None));
-            let mut index = CacheIndex::decode(bytes.as_deref().unwrap_or_default());
-            let Some(evicted) = index.admit(&key, value.len(), limit) else {
-                return; // larger than the whole cache
-            };
-            match hostcalls::set_shared_data(objects::INDEX_KEY, Some(&index.encode()), cas) {
-                Ok(()) => {
-                    for old in evicted {
-                        let _ = hostcalls::set_shared_data(&old, Some(&[]), None);
-                    }
-                    if let Err(status) = hostcalls::set_shared_data(&key, Some(&value), None) {
-                        warn!("#{} caching {object} failed: {status:?}", self.id);
-                    }
-                    return;
-                }
-                Err(Status::CasMismatch) => continue,
-                Err(status) => {
-                    warn!("#{} caching {object} failed: {status:?}", self.id);
-                    return;
-                }
-            }
+    fn response_body(&self, size: usize) -> Result<Vec<u8>, HostStatus> {
+        match hostcalls::get_buffer(BufferType::HttpResponseBody, 0, size) {
+            Ok(body) => Ok(body.unwrap_or_default()),
+            Err(status) => Err(status_code(status)),
         }
     }
 
-    fn request_id(&self) -> String {
-        self.request_id.clone()
+    fn set_response_body(&self, size: usize, body: &[u8]) -> Result<(), HostStatus> {
+        host::set_response_body(size, body)
     }
 
-    /// Answers at once with a BOS-style error (request phase).
-    fn reply_error(&self, error: &ProcessError, request_id: &str) {
-        if error.is_server_fault() {
-            // The body carries a fixed message; the detail is here.
-            warn!("#{} request {request_id}: {error}", self.id);
-        }
-        let body = error.to_json(request_id);
-        let headers = exchange::error_response_headers();
-        if let Err(status) =
-            host::send_local_response(u32::from(error.http_status()), &headers, body.as_bytes())
-        {
-            warn!(
-                "#{} could not send the error response: host status {status}",
-                self.id
-            );
-        }
-    }
-
-    /// A failure found once the body is in. With held headers the status can
-    /// still change; in early mode the headers are gone, so the original body is
-    /// left in place rather than sending half an image.
-    fn fail_in_body(&self, error: &ProcessError, request_id: &str, body_size: usize) {
-        match self.config.header_mode {
-            HeaderMode::Held if self.fallback_to_original => {
-                // The held headers and the buffered body are still the original's.
-                info!(
-                    "#{} request {request_id} processing failed, original sent: {error}",
-                    self.id
-                );
-                let _ = host::set_header(
-                    host::MapType::ResponseHeaders,
-                    exchange::FALLBACK_HEADER,
-                    Some(error.code.as_str()),
-                );
-            }
-            HeaderMode::Held => {
-                info!(
-                    "#{} request {request_id} processing failed: {error}",
-                    self.id
-                );
-                let body = error.to_json(request_id);
-                apply_response_edits(&exchange::error_header_edits(error, &body));
-                if let Err(status) = host::replace_response_body(body_size, body.as_bytes()) {
-                    warn!(
-                        "#{} could not replace the body: host status {status}",
-                        self.id
-                    );
-                }
-            }
-            HeaderMode::Early | HeaderMode::LocalReply => {
-                warn!(
-                    "#{} processing failed after headers were sent, original body kept: {error}",
-                    self.id
-                );
-            }
-        }
-    }
-}
-
-/// Persistence (`system/load`, `system/save`): every decision comes from
-/// [`crate::persistence`]; this only makes the calls and answers.
-impl FilterStream {
-    fn start_persistence(
-        &mut self,
-        plan: Box<PersistPlan>,
-        request_id: String,
-        authority: String,
-        accept: Option<String>,
-    ) {
-        info!(
-            "#{} request {request_id}: {} -> {} by {}",
-            self.id, plan.source, plan.target, plan.verified.access_key
-        );
-        let started = self
-            .start_fetches(&plan.command, &plan.source.path(), &authority)
-            .and_then(|()| {
-                let headers = objects::watermark_fetch_headers(
-                    &plan.source,
-                    &authority,
-                    None,
-                    self.config.upstream_signing.as_ref(),
-                    host::now_unix_seconds(),
-                );
-                self.dispatch(&headers, None, persistence::CALL_TIMEOUT_MS)
-            });
-        match started {
-            Ok(token) => {
-                self.state = State::Persisting(Box::new(Persisting {
-                    plan,
-                    request_id,
-                    authority,
-                    accept,
-                    stage: PersistStage::Reading(token),
-                }));
-            }
-            Err(error) => self.persist_failed(&error, &request_id),
-        }
-    }
-
-    /// A call to `upstream_cluster` (persistence's read or write, or the
-    /// read of a `local_reply` original).
-    fn dispatch(
+    fn send_local_response(
         &self,
-        headers: &[(String, String)],
+        status: u32,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<(), HostStatus> {
+        host::send_local_response(status, headers, body)
+    }
+
+    fn dispatch_http_call(
+        &self,
+        upstream: &str,
+        headers: &[(&str, &str)],
         body: Option<&[u8]>,
         timeout_ms: u64,
-    ) -> Result<u32, ProcessError> {
-        let cluster = self
-            .config
-            .upstream_cluster
-            .as_deref()
-            .ok_or_else(|| ProcessError::internal("the filter has no upstream_cluster"))?;
-        let headers: Vec<(&str, &str)> = headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+    ) -> Result<u32, HostStatus> {
         hostcalls::dispatch_http_call(
-            cluster,
-            headers,
+            upstream,
+            headers.to_vec(),
             body,
             Vec::new(),
             Duration::from_millis(timeout_ms),
         )
-        .map_err(|status| {
-            ProcessError::internal(format!(
-                "cannot call upstream_cluster '{cluster}': host status {status:?}"
-            ))
+        .map_err(status_code)
+    }
+
+    fn call_response_headers(&self) -> Vec<(String, String)> {
+        lenient(hostcalls::get_map_bytes(MapType::HttpCallResponseHeaders).unwrap_or_default())
+    }
+
+    fn call_response_body(&self, size: usize) -> Vec<u8> {
+        hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, size)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    fn resume_request(&self) -> Result<(), HostStatus> {
+        hostcalls::resume_http_request().map_err(status_code)
+    }
+
+    fn resume_response(&self) -> Result<(), HostStatus> {
+        hostcalls::resume_http_response().map_err(status_code)
+    }
+
+    fn shared_data(&self, key: &str) -> (Option<Vec<u8>>, Option<u32>) {
+        hostcalls::get_shared_data(key).unwrap_or((None, None))
+    }
+
+    fn set_shared_data(
+        &self,
+        key: &str,
+        value: &[u8],
+        cas: Option<u32>,
+    ) -> Result<(), SharedDataError> {
+        hostcalls::set_shared_data(key, Some(value), cas).map_err(|status| match status {
+            Status::CasMismatch => SharedDataError::CasMismatch,
+            other => SharedDataError::Status(status_code(other)),
         })
     }
 
-    fn is_persist_call(&self, token: u32) -> bool {
-        match &self.state {
-            State::Persisting(p) => match p.stage {
-                PersistStage::Reading(t) | PersistStage::Writing { token: t, .. } => t == token,
-                PersistStage::Read(_) => false,
-            },
-            _ => false,
+    fn add_to_metric(&self, metric: Metric, by: u64) {
+        if let Some(id) = self.metrics.id(metric) {
+            host::increment(id, i64::try_from(by).unwrap_or(i64::MAX));
         }
     }
 
-    fn on_persist_call(&mut self, _token: u32, answer: &CallAnswer) {
-        let State::Persisting(mut p) = std::mem::replace(&mut self.state, State::Idle) else {
-            return;
-        };
-        let header = |name: &str| answer.header(name);
-        let body_size = answer.body_size;
-        let status = header(":status");
-        match p.stage {
-            PersistStage::Reading(_) => {
-                debug!("#{} source {}: status {status:?}", self.id, p.plan.source);
-                if let Err(error) =
-                    persistence::check_source_answer(&p.plan.source, status.as_deref(), body_size)
-                {
-                    return self.persist_failed(&error, &p.request_id);
-                }
-                let body = answer.body();
-                p.stage = PersistStage::Read(body);
-                self.state = State::Persisting(p);
-                self.persist_when_ready();
-            }
-            PersistStage::Writing {
-                size, content_type, ..
-            } => {
-                let etag = header("etag");
-                let saved = Saved {
-                    target: &p.plan.target,
-                    size,
-                    content_type,
-                };
-                match persistence::save_answer(&saved, status.as_deref(), etag.as_deref()) {
-                    Ok(json) => {
-                        info!(
-                            "#{} request {}: saved {} ({size} bytes)",
-                            self.id, p.request_id, p.plan.target
-                        );
-                        self.metrics.count(Metric::PersistenceSaved);
-                        let headers = persistence::answer_headers();
-                        if let Err(status) =
-                            host::send_local_response(200, &headers, json.as_bytes())
-                        {
-                            warn!("#{} could not answer: host status {status}", self.id);
-                        }
-                    }
-                    Err(error) => self.persist_failed(&error, &p.request_id),
-                }
-            }
-            PersistStage::Read(_) => {}
+    fn record_metric(&self, metric: Metric, value: u64) {
+        if let Some(id) = self.metrics.id(metric) {
+            host::record(id, value);
         }
-    }
-
-    /// Processes and writes once the source and every watermark object are in.
-    fn persist_when_ready(&mut self) {
-        if !self.fetch.outstanding.is_empty() {
-            return;
-        }
-        if !matches!(&self.state, State::Persisting(p) if matches!(p.stage, PersistStage::Read(_)))
-        {
-            return; // the source is not in yet (or the write is under way)
-        }
-        let State::Persisting(mut p) = std::mem::replace(&mut self.state, State::Idle) else {
-            return;
-        };
-        let PersistStage::Read(source) = std::mem::replace(&mut p.stage, PersistStage::Reading(0))
-        else {
-            return;
-        };
-        if let Some(error) = self.fetch.error.take() {
-            return self.persist_failed(&error, &p.request_id);
-        }
-        let ctx = RequestContext {
-            accept: p.accept.clone(),
-            object_key: Some(p.plan.source.path()),
-            resources: std::mem::take(&mut self.fetch.resources),
-        };
-        let started = host::now_unix_nanos();
-        let result = pipeline::process(&p.plan.command, &source, &ctx);
-        let elapsed_ms = host::now_unix_nanos().saturating_sub(started) / 1_000_000;
-        self.metrics.record(Metric::ProcessingMs, elapsed_ms);
-        drop(source);
-        let written = result.and_then(|processed| {
-            persistence::check_result_size(
-                &p.plan.target,
-                processed.body.len(),
-                self.config.max_body_bytes,
-            )?;
-            let headers = persistence::save_put_headers(
-                &p.plan.target,
-                &p.authority,
-                processed.content_type,
-                &processed.body,
-                self.config.upstream_signing.as_ref(),
-                host::now_unix_seconds(),
-            );
-            let token = self.dispatch(
-                &headers,
-                Some(&processed.body),
-                persistence::CALL_TIMEOUT_MS,
-            )?;
-            Ok((token, processed.body.len(), processed.content_type))
-        });
-        match written {
-            Ok((token, size, content_type)) => {
-                p.stage = PersistStage::Writing {
-                    token,
-                    size,
-                    content_type,
-                };
-                self.state = State::Persisting(p);
-            }
-            Err(error) => self.persist_failed(&error, &p.request_id),
-        }
-    }
-
-    fn persist_failed(&mut self, error: &ProcessError, request_id: &str) {
-        self.metrics.count(Metric::PersistenceFailed);
-        info!(
-            "#{} request {request_id}: persistence failed: {error}",
-            self.id
-        );
-        self.state = State::Idle;
-        self.reply_error(error, request_id);
-    }
-}
-
-/// `local_reply` mode: every decision comes from [`crate::local_reply`]; this
-/// only makes the read, and answers or hands the request back to the proxy.
-impl FilterStream {
-    /// Pauses the request and reads the original (the request headers already
-    /// carry the admission's edits, so a handed-back request goes upstream as
-    /// in the other modes).
-    fn start_answer(
-        &mut self,
-        pending: Pending,
-        headers: &[(String, String)],
-        edits: &[access::RequestEdit],
-        path: &str,
-    ) -> Action {
-        let read = local_reply::original_request(headers, edits, path);
-        let started = host::now_unix_nanos();
-        match self.dispatch(&read, None, self.config.original_read_timeout_ms) {
-            Ok(token) => {
-                self.state = State::Answering(Box::new(Answering {
-                    pending,
-                    stage: AnswerStage::Reading(token),
-                    read_started_nanos: started,
-                }));
-            }
-            Err(error) => {
-                self.metrics.count(Metric::Failed);
-                warn!("#{} request {}: {error}", self.id, pending.request_id);
-                self.reply_error(&error, &pending.request_id);
-            }
-        }
-        Action::Pause
-    }
-
-    fn is_original_call(&self, token: u32) -> bool {
-        matches!(&self.state, State::Answering(a) if matches!(a.stage, AnswerStage::Reading(t) if t == token))
-    }
-
-    /// The storage answered the filter's read of the original.
-    fn on_original(&mut self, answer: &CallAnswer) {
-        let body_size = answer.body_size;
-        let State::Answering(mut answering) = std::mem::replace(&mut self.state, State::Idle)
-        else {
-            return;
-        };
-        let headers = answer.headers();
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        };
-        let status = header(":status");
-        let pending = &answering.pending;
-        let elapsed_ms =
-            host::now_unix_nanos().saturating_sub(answering.read_started_nanos) / 1_000_000;
-        let timed_out =
-            local_reply::ran_out_the_clock(elapsed_ms, self.config.original_read_timeout_ms);
-        match local_reply::judge_original(
-            status.as_deref(),
-            &headers,
-            self.config.max_body_bytes,
-            timed_out,
-        ) {
-            OriginalVerdict::HandBack(reason) => {
-                debug!("#{} handed back to the proxy: {reason}", self.id);
-                self.hand_back();
-            }
-            OriginalVerdict::Failed => self.read_failed(&answering),
-            OriginalVerdict::NotModified => {
-                let etag = if self.fetch.outstanding.is_empty() {
-                    objects::combined_etag(header("etag").as_deref(), &self.fetch.etags)
-                } else {
-                    None
-                };
-                let vary = header("vary");
-                let facts = ExchangeFacts {
-                    upstream_etag: etag.as_deref(),
-                    upstream_vary: vary.as_deref(),
-                    accept: pending.accept.as_deref(),
-                };
-                let edits = exchange::not_modified_passthrough_edits(&pending.command, &facts);
-                self.metrics.count(Metric::PassedThrough);
-                if let Err(status) =
-                    self.send_reply(304, &local_reply::reply_headers(&headers, &edits), b"")
-                {
-                    warn!("#{} could not answer 304: host status {status}", self.id);
-                }
-            }
-            OriginalVerdict::Process => {
-                if self.fetch.outstanding.is_empty() {
-                    let etag = objects::combined_etag(header("etag").as_deref(), &self.fetch.etags);
-                    if let Some(reply) = exchange::not_modified_answer(
-                        &pending.command,
-                        pending.accept.as_deref(),
-                        pending.if_none_match.as_deref(),
-                        etag.as_deref(),
-                        &|name| header(name),
-                    ) {
-                        if self.send_not_modified(&reply) {
-                            return;
-                        }
-                    }
-                }
-                if !local_reply::arrived_whole(header("content-length").as_deref(), body_size) {
-                    return self.read_failed(&answering);
-                }
-                if body_size > self.config.max_body_bytes {
-                    // Chunked, so the size was not known from the headers.
-                    debug!(
-                        "#{} handed back to the proxy: body over max_body_bytes",
-                        self.id
-                    );
-                    self.hand_back();
-                    return;
-                }
-                let body = answer.body();
-                if !exchange::is_image_body(&body) {
-                    debug!(
-                        "#{} handed back to the proxy: body is not an image",
-                        self.id
-                    );
-                    self.hand_back();
-                    return;
-                }
-                answering.stage = AnswerStage::Read {
-                    status,
-                    headers,
-                    body,
-                };
-                self.state = State::Answering(answering);
-                self.answer_when_ready();
-            }
-        }
-    }
-
-    /// The read of the original failed: 502, or 504 when it ran out of time.
-    fn read_failed(&self, answering: &Answering) {
-        let elapsed_ms =
-            host::now_unix_nanos().saturating_sub(answering.read_started_nanos) / 1_000_000;
-        let error =
-            local_reply::failed_read_error(elapsed_ms, self.config.original_read_timeout_ms);
-        warn!(
-            "#{} request {}: reading the original failed after {elapsed_ms} ms",
-            self.id, answering.pending.request_id
-        );
-        self.metrics.count(Metric::Failed);
-        self.reply_error(&error, &answering.pending.request_id);
-    }
-
-    /// Lets the paused request go on to the upstream; its answer passes
-    /// through untouched (a HEAD still gets no body: `head_as_get`).
-    fn hand_back(&mut self) {
-        self.state = State::Idle;
-        self.metrics.count(Metric::PassedThrough);
-        if let Err(status) = hostcalls::resume_http_request() {
-            warn!("#{} could not resume the request: {status:?}", self.id);
-        }
-    }
-
-    /// Processes and answers once the original and every watermark object are in.
-    fn answer_when_ready(&mut self) {
-        if !self.fetch.outstanding.is_empty() {
-            return;
-        }
-        if !matches!(&self.state, State::Answering(a) if matches!(a.stage, AnswerStage::Read { .. }))
-        {
-            return; // the original is not in yet
-        }
-        let State::Answering(answering) = std::mem::replace(&mut self.state, State::Idle) else {
-            return;
-        };
-        let Answering {
-            pending,
-            stage:
-                AnswerStage::Read {
-                    status,
-                    headers,
-                    body,
-                },
-            ..
-        } = *answering
-        else {
-            return;
-        };
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-        };
-        let result = match self.fetch.error.take() {
-            Some(error) => Err(error),
-            None => {
-                let ctx = RequestContext {
-                    accept: pending.accept.clone(),
-                    object_key: Some(pending.object_key.clone()),
-                    resources: std::mem::take(&mut self.fetch.resources),
-                };
-                let started = host::now_unix_nanos();
-                let result = pipeline::process(&pending.command, &body, &ctx);
-                let elapsed_ms = host::now_unix_nanos().saturating_sub(started) / 1_000_000;
-                self.metrics.record(Metric::ProcessingMs, elapsed_ms);
-                result
-            }
-        };
-        let status = local_reply::status_code(status.as_deref());
-        let sent = match result {
-            Ok(processed) => {
-                self.metrics.count(Metric::Processed);
-                self.metrics.add(Metric::BytesIn, body.len() as u64);
-                self.metrics
-                    .add(Metric::BytesOut, processed.body.len() as u64);
-                let etag = objects::combined_etag(header("etag"), &self.fetch.etags);
-                let facts = ExchangeFacts {
-                    upstream_etag: etag.as_deref(),
-                    upstream_vary: header("vary"),
-                    accept: pending.accept.as_deref(),
-                };
-                let edits = exchange::processed_header_edits(&pending.command, &processed, &facts);
-                let reply = local_reply::reply_headers(&headers, &edits);
-                self.send_reply(status, &reply, &processed.body)
-            }
-            Err(error) if self.fallback_to_original => {
-                self.metrics.count(Metric::Failed);
-                info!(
-                    "#{} request {} processing failed, original sent: {error}",
-                    self.id, pending.request_id
-                );
-                let edits: Vec<HeaderEdit> =
-                    vec![(exchange::FALLBACK_HEADER, Some(error.code.as_str().into()))];
-                let reply = local_reply::reply_headers(&headers, &edits);
-                self.send_reply(status, &reply, &body)
-            }
-            Err(error) => {
-                self.metrics.count(Metric::Failed);
-                info!("#{} processing failed: {error}", self.id);
-                self.reply_error(&error, &pending.request_id);
-                Ok(())
-            }
-        };
-        if let Err(status) = sent {
-            warn!("#{} could not answer: host status {status}", self.id);
-        }
-    }
-}
-
-/// The answer to one of the filter's calls, read from the host only when it
-/// reported one: a failed call (refused, reset, timed out) has no headers,
-/// and then the host is not asked for a map or buffer it does not have (the
-/// SDK's getters panic on the error ngx_wasm_module returns there).
-struct CallAnswer {
-    answered: bool,
-    body_size: usize,
-}
-
-impl CallAnswer {
-    fn new(num_headers: usize, body_size: usize) -> CallAnswer {
-        CallAnswer {
-            answered: num_headers > 0,
-            body_size: if num_headers > 0 { body_size } else { 0 },
-        }
-    }
-
-    /// One header (`:status` included); `None` for a failed call.
-    fn header(&self, name: &str) -> Option<String> {
-        if !self.answered {
-            return None;
-        }
-        hostcalls::get_map_value(MapType::HttpCallResponseHeaders, name)
-            .ok()
-            .flatten()
-    }
-
-    /// Every header, values decoded leniently (lowercase names).
-    fn headers(&self) -> Vec<(String, String)> {
-        if !self.answered {
-            return Vec::new();
-        }
-        hostcalls::get_map_bytes(MapType::HttpCallResponseHeaders)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(k, v)| {
-                (
-                    k.to_ascii_lowercase(),
-                    String::from_utf8_lossy(&v).into_owned(),
-                )
-            })
-            .collect()
-    }
-
-    /// The body; empty for a failed call or an empty body.
-    fn body(&self) -> Vec<u8> {
-        if self.body_size == 0 {
-            return Vec::new();
-        }
-        hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, self.body_size)
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-    }
-}
-
-fn now_seconds() -> u64 {
-    u64::try_from(host::now_unix_seconds()).unwrap_or(0)
-}
-
-fn apply_response_edits(edits: &[HeaderEdit]) {
-    for (name, value) in edits {
-        let _ = host::set_header(host::MapType::ResponseHeaders, name, value.as_deref());
     }
 }
 
@@ -1486,12 +386,6 @@ mod host {
         }
     }
 
-    /// The host's wall clock in Unix seconds (0 if the host cannot tell, which
-    /// makes every signature look expired rather than trapping).
-    pub fn now_unix_seconds() -> i64 {
-        i64::try_from(now_unix_nanos() / 1_000_000_000).unwrap_or(0)
-    }
-
     /// Defines a metric; `None` if the host refuses (the filter then runs without it).
     pub fn define_metric(kind: Kind, name: &str) -> Option<u32> {
         let kind = match kind {
@@ -1534,18 +428,14 @@ mod host {
         check(status)
     }
 
-    /// Replaces the `old_size` buffered bytes of the response body with `body`.
-    ///
-    /// The size passed is the larger of the two: Envoy replaces the whole
-    /// buffer when it is at least the buffer's length, and ngx_wasm_module
-    /// caps the new body at it (nginx/README.md), so a larger output is not cut.
-    pub fn replace_response_body(old_size: usize, body: &[u8]) -> Result<(), u32> {
-        // SAFETY: as above.
+    /// `proxy_set_buffer_bytes(response body, 0, size, body)`.
+    pub fn set_response_body(size: usize, body: &[u8]) -> Result<(), u32> {
+        // SAFETY: pointers and lengths describe live slices for the whole call.
         check(unsafe {
             proxy_set_buffer_bytes(
                 BUFFER_HTTP_RESPONSE_BODY,
                 0,
-                old_size.max(body.len()),
+                size,
                 body.as_ptr(),
                 body.len(),
             )

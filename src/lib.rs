@@ -1,7 +1,7 @@
 //! image-process-filter: the BOS `x-bce-process` image-processing language as a
 //! proxy-wasm filter.
 //!
-//! The crate is host-free except for [`filter`] (compiled for `wasm32` only),
+//! The crate is host-free except for `filter` (compiled for `wasm32` only),
 //! which is the thin proxy-wasm glue. Everything else is plain Rust:
 //!
 //! - [`command`]: the grammar, styles and validation of `x-bce-process`;
@@ -14,7 +14,9 @@
 //! - [`objects`]: fetching and caching watermark objects and fonts;
 //! - [`persistence`]: `system/load` and `system/save`, writing results to the storage;
 //! - [`config`]: the plugin configuration;
-//! - [`proxy_host`]: what differs between Envoy and nginx, as properties the glue asks about.
+//! - [`proxy_host`]: what differs between Envoy and nginx, as properties the glue asks about;
+//! - `glue`: the per-request state machine and the `Host` interface it talks to the
+//!   proxy through (tested natively against a fake Envoy and a fake nginx).
 
 // No panics outside tests: in the filter a panic traps the VM.
 #![cfg_attr(
@@ -39,6 +41,9 @@ pub mod proxy_host;
 pub mod raster;
 #[cfg(test)]
 mod test_support;
+
+#[cfg(any(target_arch = "wasm32", test))]
+mod glue;
 
 #[cfg(target_arch = "wasm32")]
 mod filter;

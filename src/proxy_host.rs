@@ -5,6 +5,8 @@
 //! ([`ProxyHost::detect`]): ngx_wasm_module answers the `ngx.*` properties
 //! (nginx variables), Envoy does not.
 
+use crate::config::HeaderMode;
+
 /// The proxy running the filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProxyHost {
@@ -30,6 +32,35 @@ impl ProxyHost {
         match self {
             ProxyHost::Envoy => true,
             ProxyHost::Nginx => false,
+        }
+    }
+
+    /// Whether a filter can hold the upstream's response headers until it has
+    /// seen the body (`held` mode). Envoy: yes (with
+    /// `allow_on_headers_stop_iteration`). ngx_wasm_module: no, the headers
+    /// leave when `on_response_headers` returns ("yielding not supported in
+    /// response phases").
+    pub fn holds_response_headers(self) -> bool {
+        match self {
+            ProxyHost::Envoy => true,
+            ProxyHost::Nginx => false,
+        }
+    }
+
+    /// The header mode this host runs for a configured one: `held` where the
+    /// host cannot hold headers becomes `local_reply` (exact headers as well)
+    /// when the filter has an `upstream_cluster` to read originals from,
+    /// else `early`. Other modes run as configured.
+    pub fn header_mode(self, configured: HeaderMode, has_upstream_cluster: bool) -> HeaderMode {
+        match configured {
+            HeaderMode::Held if !self.holds_response_headers() => {
+                if has_upstream_cluster {
+                    HeaderMode::LocalReply
+                } else {
+                    HeaderMode::Early
+                }
+            }
+            mode => mode,
         }
     }
 
@@ -67,6 +98,20 @@ mod tests {
         assert_eq!(ProxyHost::detect(Some(b"1.22.1")), Nginx);
         assert_eq!(ProxyHost::detect(Some(b"")), Envoy);
         assert_eq!(ProxyHost::detect(None), Envoy);
+    }
+
+    #[test]
+    fn held_runs_only_where_headers_can_be_held() {
+        use HeaderMode::{Early, Held, LocalReply};
+        for cluster in [false, true] {
+            assert_eq!(Envoy.header_mode(Held, cluster), Held);
+            for mode in [Early, LocalReply] {
+                assert_eq!(Envoy.header_mode(mode, cluster), mode);
+                assert_eq!(Nginx.header_mode(mode, cluster), mode);
+            }
+        }
+        assert_eq!(Nginx.header_mode(Held, true), LocalReply);
+        assert_eq!(Nginx.header_mode(Held, false), Early);
     }
 
     #[test]
