@@ -427,6 +427,14 @@ impl Stack {
             if configured >= opts.concurrency as usize {
                 return Ok(());
             }
+            // A worker whose filter refused its configuration exits "with
+            // fatal code 2 and cannot be respawned"; the master keeps the
+            // port open with no worker to accept on it.
+            if log.contains("cannot be respawned") {
+                return Err(format!(
+                    "an nginx worker could not start (the master keeps running without it):\n{log}"
+                ));
+            }
             if start.elapsed() > limit {
                 return Err(format!(
                     "{configured} of {} nginx workers configured the filter after {limit:?}:\n{log}",
