@@ -190,6 +190,7 @@ fn prepare_stack(with_nginx: bool) -> Result<stack::Tools> {
 fn demo(args: &[String]) -> Result<()> {
     let mut port: u16 = 8080;
     let mut bucket_dir = root().join("samples");
+    let mut own_bucket = false;
     let mut host = ProxyHost::Envoy;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -210,6 +211,7 @@ fn demo(args: &[String]) -> Result<()> {
             }
             "--bucket-dir" => {
                 bucket_dir = PathBuf::from(it.next().ok_or("--bucket-dir needs a directory")?);
+                own_bucket = true;
             }
             other => return Err(format!("unknown demo option '{other}'\n{USAGE}")),
         }
@@ -219,6 +221,16 @@ fn demo(args: &[String]) -> Result<()> {
             "--bucket-dir {}: not a directory",
             bucket_dir.display()
         ));
+    }
+    if !own_bucket {
+        // Writes (a signed PUT, `system/save`) must not land in the tracked
+        // samples/: serve a fresh copy under target/.
+        let copy = root().join("target/demo-bucket");
+        if copy.exists() {
+            std::fs::remove_dir_all(&copy).map_err(|e| format!("{}: {e}", copy.display()))?;
+        }
+        copy_dir(&bucket_dir, &copy)?;
+        bucket_dir = copy;
     }
     let tools = prepare_stack(host == ProxyHost::Nginx)?;
     let python = tools::ensure_signing_sdks()?;
@@ -308,6 +320,21 @@ fn demo(args: &[String]) -> Result<()> {
 /// The demo's protection and signing part of the start-up text: the
 /// credentials, the protected pattern, and three curls (a refusal, a style and
 /// a URL presigned by the official BOS Python SDK, valid for an hour).
+/// Copies a directory tree (files and folders; symlinks are followed).
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    for entry in std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let target = to.join(path.file_name().unwrap_or_default());
+        if path.is_dir() {
+            copy_dir(&path, &target)?;
+        } else {
+            std::fs::copy(&path, &target).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
 fn protection_help(python: &Path, bucket_dir: &Path, stack: &Stack) -> String {
     let private_image = std::fs::read_dir(bucket_dir.join("private"))
         .into_iter()
