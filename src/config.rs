@@ -23,7 +23,7 @@ use crate::actions::watermark::ObjectRef;
 use crate::auth::protection::Protection;
 use crate::auth::upstream::UpstreamSigning;
 use crate::auth::Credential;
-use crate::command::{is_valid_style_name, Command, Styles};
+use crate::command::{is_valid_style_name, Styles};
 use crate::persistence::PersistenceConfig;
 use crate::pipeline::MAX_SOURCE_BYTES;
 use serde::Deserialize;
@@ -155,12 +155,13 @@ impl FilterConfig {
                 config.max_body_bytes
             ));
         }
-        for (name, body) in &config.styles {
+        for (name, _, command) in config.styles.iter() {
             if !is_valid_style_name(name) {
                 return Err(format!("style name '{name}' is not valid"));
             }
-            let text = body.strip_prefix("image/").unwrap_or(body);
-            Command::parse_actions(text).map_err(|e| format!("style '{name}': {e}"))?;
+            if let Err(e) = command {
+                return Err(format!("style '{name}': {e}"));
+            }
         }
         for (i, c) in config.credentials.iter().enumerate() {
             if c.access_key.is_empty() || c.access_key.contains('/') {
@@ -256,7 +257,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.header_mode, HeaderMode::Early);
         assert_eq!(c.max_body_bytes, 1000);
-        assert_eq!(c.styles["thumb"], "image/resize,w_200");
+        assert_eq!(c.styles.get("thumb"), Some("image/resize,w_200"));
         let c = FilterConfig::from_json(
             br#"{"header_mode":"local_reply","upstream_cluster":"127.0.0.1:9000"}"#,
         )

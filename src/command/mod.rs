@@ -17,7 +17,10 @@
 //! or key, every value in its documented range.
 
 pub mod query;
+mod styles;
 pub mod system;
+
+pub use styles::Styles;
 
 use crate::actions::blind_watermark::{BlindMethod, BlindMode, BlindWatermarkSpec};
 use crate::actions::crop::{CropSpec, IndexCropSpec};
@@ -91,9 +94,6 @@ pub struct Command {
     pub normalized: String,
 }
 
-/// Named styles from the plugin config: name → command (with or without `image/`).
-pub type Styles = BTreeMap<String, String>;
-
 /// Actions of the BOS V2 language that this build recognises but does not run
 /// yet (answered 501 naming the action). Empty: every action is built.
 const NOT_YET_BUILT: &[&str] = &[];
@@ -128,13 +128,15 @@ impl Command {
                 "style name '{name}' must be 1-64 characters of [0-9A-Za-z_] not starting with '_'"
             )));
         }
-        let body = styles.get(name).ok_or_else(|| {
-            ProcessError::new(
-                ErrorCode::NoSuchStyle,
-                format!("style '{name}' does not exist"),
-            )
-        })?;
-        Self::parse_actions(body.strip_prefix("image/").unwrap_or(body))
+        styles
+            .command(name)
+            .ok_or_else(|| {
+                ProcessError::new(
+                    ErrorCode::NoSuchStyle,
+                    format!("style '{name}' does not exist"),
+                )
+            })?
+            .clone()
     }
 
     /// Parses the action list that follows `image/`.
@@ -1023,8 +1025,8 @@ mod tests {
     #[test]
     fn styles_resolve_from_config() {
         let mut styles = Styles::new();
-        styles.insert("thumb".into(), "image/resize,m_lfit,w_200,h_200".into());
-        styles.insert("bare".into(), "resize,w_10".into());
+        styles.insert("thumb", "image/resize,m_lfit,w_200,h_200");
+        styles.insert("bare", "resize,w_10");
         let c = Command::parse("style/thumb", &styles).unwrap();
         assert_eq!(c.normalized, "image/resize,h_200,m_lfit,w_200");
         assert!(Command::parse("style/bare", &styles).is_ok());
