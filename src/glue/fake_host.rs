@@ -16,6 +16,7 @@
 //! | body buffered by Pause | until end of stream | until `wasm_response_body_buffers` is full, then no more Pause |
 //! | end of stream of a multi-chunk `Content-Length` body the filter does not buffer | delivered | never delivered (host bug 1) |
 //! | an empty body set on a non-final chunk with `proxy_buffering on` | fine | the worker spins (host bug 2, violation) |
+//! | the upstream body of a client's HEAD | passed to the filter | not read (`header_only`): no body callbacks |
 //!
 //! Everything the real host would refuse or trap on is recorded in
 //! [`Outcome::violations`]; tests assert it is empty.
@@ -434,6 +435,9 @@ pub struct FakeProxy {
     pub now_seconds: u64,
     /// How long each of the filter's calls takes (the clock moves on by it).
     pub call_ms: u64,
+    /// Pass the upstream body of a client's HEAD to the filter on nginx too
+    /// (nginx does not; for testing the fake's own rules).
+    pub nginx_reads_head_bodies: bool,
 }
 
 impl FakeProxy {
@@ -448,6 +452,7 @@ impl FakeProxy {
             shared: Rc::default(),
             now_seconds: 1_780_000_000,
             call_ms: 3,
+            nginx_reads_head_bodies: false,
         }
     }
 
@@ -664,8 +669,17 @@ impl Run<'_> {
             client_headers = Some(self.send_headers());
         }
 
-        // The body, in chunks.
-        let chunks: Vec<&[u8]> = upstream.body.chunks(self.proxy.chunk.max(1)).collect();
+        // The body, in chunks. nginx reads none for a client's HEAD (even
+        // when the filter asked the storage with GET): the filter sees none.
+        let body: &[u8] = if head_request
+            && self.kind() == ProxyHost::Nginx
+            && !self.proxy.nginx_reads_head_bodies
+        {
+            &[]
+        } else {
+            &upstream.body
+        };
+        let chunks: Vec<&[u8]> = body.chunks(self.proxy.chunk.max(1)).collect();
         let declared_length = upstream.header("content-length").is_some();
         let mut client_body = Vec::new();
         let mut buffering = false;
