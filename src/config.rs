@@ -135,107 +135,197 @@ impl Default for FilterConfig {
     }
 }
 
+/// A plugin configuration the filter refuses, found when the proxy hands it
+/// over (Envoy refuses the listener; nginx's workers exit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The offending key, as a path into the JSON (`max_body_bytes`,
+    /// `credentials[1].secret_key`, `styles.thumb`, `fonts.title`); empty
+    /// when the text is not a JSON object at all.
+    pub field: String,
+    /// What is wrong, naming the field.
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid plugin configuration: {}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
 impl FilterConfig {
     /// Parses and validates the JSON configuration; empty input gives the defaults.
-    pub fn from_json(bytes: &[u8]) -> Result<FilterConfig, String> {
+    pub fn from_json(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(FilterConfig::default());
         }
-        let mut config: FilterConfig = serde_json::from_slice(bytes)
-            .map_err(|e| format!("invalid plugin configuration: {e}"))?;
+        let mut json = serde_json::Deserializer::from_slice(bytes);
+        let mut config: FilterConfig =
+            serde_path_to_error::deserialize(&mut json).map_err(|e| {
+                let field = e.path().to_string();
+                let field = if field == "." || field == "?" {
+                    String::new()
+                } else {
+                    field
+                };
+                let message = if field.is_empty() {
+                    e.inner().to_string()
+                } else {
+                    format!("{field}: {}", e.inner())
+                };
+                ConfigError { field, message }
+            })?;
         if !(100..=600_000).contains(&config.original_read_timeout_ms) {
-            return Err(format!(
-                "original_read_timeout_ms must be between 100 and 600000, got {}",
-                config.original_read_timeout_ms
+            return Err(ConfigError::new(
+                "original_read_timeout_ms",
+                format!(
+                    "original_read_timeout_ms must be between 100 and 600000, got {}",
+                    config.original_read_timeout_ms
+                ),
             ));
         }
         if config.max_body_bytes == 0 || config.max_body_bytes > MAX_SOURCE_BYTES {
-            return Err(format!(
-                "max_body_bytes must be between 1 and {MAX_SOURCE_BYTES}, got {}",
-                config.max_body_bytes
+            return Err(ConfigError::new(
+                "max_body_bytes",
+                format!(
+                    "max_body_bytes must be between 1 and {MAX_SOURCE_BYTES}, got {}",
+                    config.max_body_bytes
+                ),
             ));
         }
         for (name, _, command) in config.styles.iter() {
             if !is_valid_style_name(name) {
-                return Err(format!("style name '{name}' is not valid"));
+                return Err(ConfigError::new(
+                    format!("styles.{name}"),
+                    format!("style name '{name}' is not valid"),
+                ));
             }
             if let Err(e) = command {
-                return Err(format!("style '{name}': {e}"));
+                return Err(ConfigError::new(
+                    format!("styles.{name}"),
+                    format!("style '{name}': {e}"),
+                ));
             }
         }
         for (i, c) in config.credentials.iter().enumerate() {
             if c.access_key.is_empty() || c.access_key.contains('/') {
-                return Err(format!(
-                    "credentials[{i}].access_key must be non-empty and contain no '/'"
+                return Err(ConfigError::new(
+                    format!("credentials[{i}].access_key"),
+                    format!("credentials[{i}].access_key must be non-empty and contain no '/'"),
                 ));
             }
             if c.secret_key.is_empty() {
-                return Err(format!("credentials[{i}].secret_key must not be empty"));
+                return Err(ConfigError::new(
+                    format!("credentials[{i}].secret_key"),
+                    format!("credentials[{i}].secret_key must not be empty"),
+                ));
             }
             if config.credentials[..i]
                 .iter()
                 .any(|o| o.access_key == c.access_key)
             {
-                return Err(format!(
-                    "credentials[{i}].access_key '{}' is given twice",
-                    c.access_key
+                return Err(ConfigError::new(
+                    format!("credentials[{i}].access_key"),
+                    format!(
+                        "credentials[{i}].access_key '{}' is given twice",
+                        c.access_key
+                    ),
                 ));
             }
         }
-        config.protection.validate()?;
+        config
+            .protection
+            .validate()
+            .map_err(|e| ConfigError::new("protection", e))?;
         if let Some(signing) = &config.upstream_signing {
-            signing.validate()?;
+            signing
+                .validate()
+                .map_err(|e| ConfigError::new("upstream_signing", e))?;
         }
         if config.clock_skew_seconds > 3600 {
-            return Err(format!(
-                "clock_skew_seconds must be between 0 and 3600, got {}",
-                config.clock_skew_seconds
+            return Err(ConfigError::new(
+                "clock_skew_seconds",
+                format!(
+                    "clock_skew_seconds must be between 0 and 3600, got {}",
+                    config.clock_skew_seconds
+                ),
             ));
         }
         if let Some(cluster) = &config.upstream_cluster {
             if cluster.trim().is_empty() {
-                return Err(
-                    "upstream_cluster must name an Envoy cluster or an nginx host:port".into(),
-                );
+                return Err(ConfigError::new(
+                    "upstream_cluster",
+                    "upstream_cluster must name an Envoy cluster or an nginx host:port",
+                ));
             }
         }
         if config.object_cache_bytes > MAX_OBJECT_CACHE_BYTES {
-            return Err(format!(
-                "object_cache_bytes must be between 0 and {MAX_OBJECT_CACHE_BYTES}, got {}",
-                config.object_cache_bytes
+            return Err(ConfigError::new(
+                "object_cache_bytes",
+                format!(
+                    "object_cache_bytes must be between 0 and {MAX_OBJECT_CACHE_BYTES}, got {}",
+                    config.object_cache_bytes
+                ),
             ));
         }
         if config.object_cache_ttl_seconds > 86_400 {
-            return Err(format!(
-                "object_cache_ttl_seconds must be between 0 and 86400, got {}",
-                config.object_cache_ttl_seconds
+            return Err(ConfigError::new(
+                "object_cache_ttl_seconds",
+                format!(
+                    "object_cache_ttl_seconds must be between 0 and 86400, got {}",
+                    config.object_cache_ttl_seconds
+                ),
             ));
         }
         for (name, path) in &config.fonts {
             if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
-                return Err(format!(
-                    "fonts: name '{name}' must be 1-64 characters without control characters"
+                return Err(ConfigError::new(
+                    "fonts",
+                    format!(
+                        "fonts: name '{name}' must be 1-64 characters without control characters"
+                    ),
                 ));
             }
             let object = ObjectRef::parse(path).ok_or_else(|| {
-                format!("fonts: '{name}' must be 'bucket/key' of a font object, got '{path}'")
+                ConfigError::new(
+                    format!("fonts.{name}"),
+                    format!("fonts: '{name}' must be 'bucket/key' of a font object, got '{path}'"),
+                )
             })?;
             config.font_objects.insert(name.clone(), object);
         }
         if !config.fonts.is_empty() && config.upstream_cluster.is_none() {
-            return Err("fonts need upstream_cluster to fetch them from".into());
+            return Err(ConfigError::new(
+                "upstream_cluster",
+                "fonts need upstream_cluster to fetch them from",
+            ));
         }
-        config.persistence.validate()?;
+        config
+            .persistence
+            .validate()
+            .map_err(|e| ConfigError::new("persistence", e))?;
         if config.header_mode == HeaderMode::LocalReply && config.upstream_cluster.is_none() {
-            return Err(
-                "header_mode local_reply needs upstream_cluster to read originals from".into(),
-            );
+            return Err(ConfigError::new(
+                "upstream_cluster",
+                "header_mode local_reply needs upstream_cluster to read originals from",
+            ));
         }
         if config.persistence.enabled && config.upstream_cluster.is_none() {
-            return Err(
-                "persistence.enabled needs upstream_cluster to read sources from and write results to"
-                    .into(),
-            );
+            return Err(ConfigError::new(
+                "upstream_cluster",
+                "persistence.enabled needs upstream_cluster to read sources from and write results to",
+            ));
         }
         Ok(config)
     }
@@ -300,8 +390,34 @@ mod tests {
             (br#"{"upstream_cluster":""}"#, "upstream_cluster"),
         ] {
             let e = FilterConfig::from_json(bad).unwrap_err();
-            assert!(e.contains(field), "{e}");
+            assert!(e.to_string().contains(field), "{e}");
         }
+    }
+
+    #[test]
+    fn type_errors_name_the_path_of_the_field() {
+        for (bad, field) in [
+            (&br#"{"max_body_bytes":"lots"}"#[..], "max_body_bytes"),
+            (
+                br#"{"upstream_signing":{"scheme":"sigv4","access_key":1,"secret_key":"s"}}"#,
+                "upstream_signing.access_key",
+            ),
+            (
+                br#"{"credentials":[{"access_key":"a","secret_key":"s"},{"access_key":"b","secret_key":2}]}"#,
+                "credentials[1].secret_key",
+            ),
+            (br#"{"styles":{"thumb":"image/resize,w_0"}}"#, "styles.thumb"),
+            (br#"{"fonts":{"title":"nobucket"},"upstream_cluster":"s"}"#, "fonts.title"),
+        ] {
+            let e = FilterConfig::from_json(bad).unwrap_err();
+            assert_eq!(e.field, field, "{e}");
+            let last = field.rsplit(['.', ']']).next().unwrap_or(field);
+            assert!(e.to_string().contains(last), "{e}");
+        }
+        let e = FilterConfig::from_json(br#"{"colour":1}"#).unwrap_err();
+        assert!(e.to_string().contains("colour"), "{e}");
+        let e = FilterConfig::from_json(b"{").unwrap_err();
+        assert_eq!(e.field, "", "{e}");
     }
 
     #[test]
@@ -334,9 +450,11 @@ mod tests {
             br#"{"credentials":[{"access_key":"a","secret_key":"s"},{"access_key":"b","secret_key":""}]}"#,
         )
         .unwrap_err();
-        assert!(e.contains("credentials[1].secret_key"), "{e}");
+        assert_eq!(e.field, "credentials[1].secret_key");
+        assert!(e.to_string().contains("credentials[1].secret_key"), "{e}");
         let e = FilterConfig::from_json(br#"{"protection":{"resources":["x"]}}"#).unwrap_err();
-        assert!(e.contains("protection.resources[0]"), "{e}");
+        assert_eq!(e.field, "protection");
+        assert!(e.to_string().contains("protection.resources[0]"), "{e}");
     }
 
     #[test]

@@ -205,7 +205,7 @@ pub fn load_config(path: &Path) -> Result<FilterConfig, Failure> {
         .map_err(|e| Failure::Io(format!("{}: {e}", path.display())))?;
     let bad = |msg: String| Failure::Io(format!("{}: {msg}", path.display()));
     if serde_json::from_str::<serde_json::Value>(&text).is_ok() {
-        return FilterConfig::from_json(text.as_bytes()).map_err(bad);
+        return FilterConfig::from_json(text.as_bytes()).map_err(|e| bad(e.to_string()));
     }
     let mut found = None;
     for document in serde_yaml::Deserializer::from_str(&text) {
@@ -216,7 +216,7 @@ pub fn load_config(path: &Path) -> Result<FilterConfig, Failure> {
     let json = found.ok_or_else(|| {
         bad("no plugin configuration found (expected JSON, an Envoy `configuration.value` or an Istio `pluginConfig`)".into())
     })?;
-    FilterConfig::from_json(json.as_bytes()).map_err(bad)
+    FilterConfig::from_json(json.as_bytes()).map_err(|e| bad(e.to_string()))
 }
 
 use serde::Deserialize;
