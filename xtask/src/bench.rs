@@ -1,15 +1,18 @@
-//! `cargo xtask bench`: the filter in Envoy against its peers, side by side in
-//! one run on this machine, written to `BENCHMARKS.md`.
+//! `cargo xtask bench`: the filter in Envoy and in nginx against its peers,
+//! side by side in one run on this machine, written to `BENCHMARKS.md`.
 //!
 //! Everything listens on 127.0.0.1 and fetches its originals from the same
-//! storage upstream (s3s-fs) over loopback HTTP:
+//! files over loopback HTTP (s3s-fs: the filter's reads signed, the others'
+//! from a second s3s-fs without keys):
 //!
 //! | target | what |
 //! |---|---|
 //! | `filter` | Envoy with the filter as shipped (simd128 IDCT, colour conversion and resize kernels) |
 //! | `filter-exact` | the same Envoy, a second listener with the `bit-identical` build (portable IDCT, scalar resize kernels) |
 //! | `envoy-plain` | the same Envoy, a third listener with no filter (pass-through baseline) |
-//! | `nginx` | nginx with Debian's `image_filter` module (libgd), proxying the same storage |
+//! | `nginx-filter` | Debian's nginx with ngx_wasm_module (wasmtime) and the shipped build, `nginx/nginx.conf` as users copy it (`local_reply`), rendered by the test stack |
+//! | `nginx-plain` | the same nginx process, a location proxying without the filter (pass-through baseline) |
+//! | `nginx` | the same nginx process, locations with Debian's `image_filter` module (libgd) |
 //! | `sharp` | a node HTTP server with sharp (libvips), fetching from the same storage |
 //!
 //! Requests go round-robin over every (case, target) pair in a shuffled order
@@ -86,6 +89,8 @@ enum Target {
     Filter,
     FilterExact,
     EnvoyPlain,
+    NginxFilter,
+    NginxPlain,
     Nginx,
     Sharp,
 }
@@ -96,6 +101,8 @@ impl Target {
             Target::Filter => "filter",
             Target::FilterExact => "filter-exact",
             Target::EnvoyPlain => "envoy-plain",
+            Target::NginxFilter => "nginx-filter",
+            Target::NginxPlain => "nginx-plain",
             Target::Nginx => "nginx",
             Target::Sharp => "sharp",
         }
@@ -112,7 +119,8 @@ struct Case {
     key: &'static str,
     /// `x-bce-process` for the filter; `None`: the request has no command.
     command: Option<&'static str>,
-    /// nginx location (`/<location>/<key>`); `None`: image_filter cannot do it.
+    /// nginx `image_filter` location (`/<location>/<key>`); `None`: image_filter
+    /// cannot do it, or (no command) the case has no image_filter row.
     nginx: Option<&'static str>,
     /// sharp server operation (`/<op>/<key>`).
     sharp: &'static str,
@@ -224,7 +232,7 @@ const CASES: &[Case] = &[
         title: "no command: 12 MP baseline JPEG passed through (1.1 MB)",
         key: "sunset.baseline.jpg",
         command: None,
-        nginx: Some("plain"),
+        nginx: None,
         sharp: "plain",
         fidelity: false,
         samples_per_round: 5,
@@ -237,11 +245,20 @@ impl Case {
         if self.command.is_none() {
             t.push(Target::EnvoyPlain);
         }
-        if self.nginx.is_some() {
-            t.push(Target::Nginx);
-        }
+        t.push(Target::NginxFilter);
+        t.extend(self.nginx_peer());
         t.push(Target::Sharp);
         t
+    }
+
+    /// What the "vs nginx" column compares with: image_filter, or plain
+    /// nginx for the no-command case.
+    fn nginx_peer(&self) -> Option<Target> {
+        if self.command.is_none() {
+            Some(Target::NginxPlain)
+        } else {
+            self.nginx.map(|_| Target::Nginx)
+        }
     }
 }
 
@@ -250,6 +267,7 @@ struct Ports {
     filter: u16,
     filter_exact: u16,
     envoy_plain: u16,
+    /// The nginx process: the filter, plain and image_filter locations.
     nginx: u16,
     sharp: u16,
 }
@@ -266,6 +284,8 @@ impl Ports {
             Target::Filter => (self.filter, filter_path),
             Target::FilterExact => (self.filter_exact, filter_path),
             Target::EnvoyPlain => (self.envoy_plain, format!("/demo/{key}")),
+            Target::NginxFilter => (self.nginx, filter_path),
+            Target::NginxPlain => (self.nginx, format!("/plain/{key}")),
             Target::Nginx => (
                 self.nginx,
                 format!("/{}/{key}", case.nginx.unwrap_or("plain")),
@@ -540,72 +560,68 @@ fn exact_listener(template: &str, port: u16, wasm: &Path) -> Result<String> {
     Ok(out)
 }
 
-const NGINX_MODULE: &str = "/usr/lib/nginx/modules/ngx_http_image_filter_module.so";
+const IMAGE_FILTER_MODULE: &str = "/usr/lib/nginx/modules/ngx_http_image_filter_module.so";
 
-/// nginx with image_filter in front of the storage server; 2 workers like Envoy.
-fn start_nginx(work: &Path, port: u16, storage: u16) -> Result<Child> {
-    let dir = work.join("nginx");
-    for sub in [
-        "tmp/body",
-        "tmp/proxy",
-        "tmp/fastcgi",
-        "tmp/uwsgi",
-        "tmp/scgi",
-    ] {
-        std::fs::create_dir_all(dir.join(sub)).map_err(|e| e.to_string())?;
-    }
-    let d = dir.display();
-    let filter = "image_filter_jpeg_quality 85;\n      image_filter_webp_quality 85;\n      image_filter_buffer 32M;";
-    let proxy = "proxy_pass http://storage/demo/;\n      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";";
-    let conf = format!(
-        r#"load_module {NGINX_MODULE};
-daemon off;
-worker_processes 2;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-  access_log off;
-  client_body_temp_path {d}/tmp/body;
-  proxy_temp_path {d}/tmp/proxy;
-  fastcgi_temp_path {d}/tmp/fastcgi;
-  uwsgi_temp_path {d}/tmp/uwsgi;
-  scgi_temp_path {d}/tmp/scgi;
-  upstream storage {{ server 127.0.0.1:{storage}; keepalive 8; }}
-  server {{
-    listen 127.0.0.1:{port};
-    location /plain/ {{
-      {proxy}
+/// What the bench adds to the rendered `nginx/nginx.conf` (2 workers): the
+/// image_filter module, loaded after ngx_wasm_module and before
+/// `worker_processes` (nginx/README.md: load_module lines come first), an
+/// upstream for the public storage, and next to the filter's `location /`
+/// (which stays as users copy it) the plain and image_filter locations, so
+/// `nginx-filter`, `nginx-plain` and `nginx` are one nginx process.
+fn nginx_replacements(public_storage: u16) -> Vec<(String, String)> {
+    // The proxying of the filter's location, minus the filter and the
+    // header lines it needs, to the storage that takes unsigned reads.
+    let proxy = "proxy_pass http://public_storage/demo/;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";";
+    // Buffered proxying (the default) as before the bench moved image_filter
+    // into this nginx; its temporary files under the prefix.
+    let filter = "image_filter_jpeg_quality 85;
+            image_filter_webp_quality 85;
+            image_filter_buffer 32M;
+            proxy_temp_path proxy_temp;";
+    vec![
+        (
+            "/ngx_wasmx_module.so;\n".into(),
+            format!("/ngx_wasmx_module.so;\nload_module {IMAGE_FILTER_MODULE};\n"),
+        ),
+        (
+            "    upstream storage {".into(),
+            format!(
+                "    # cargo xtask bench: the storage without keys the peers read.
+    upstream public_storage {{
+        server 127.0.0.1:{public_storage};
+        keepalive 16;
     }}
-    location /thumb200/ {{
-      {proxy}
-      image_filter resize 200 200;
-      {filter}
-    }}
-    location /croprot/ {{
-      {proxy}
-      image_filter rotate 90;
-      image_filter crop 1000 1000;
-      {filter}
-    }}
-  }}
-}}
-"#
-    );
-    let path = dir.join("nginx.conf");
-    std::fs::write(&path, conf).map_err(|e| e.to_string())?;
-    let log = std::fs::File::create(dir.join("stderr.log")).map_err(|e| e.to_string())?;
-    let child = Command::new("nginx")
-        .arg("-c")
-        .arg(&path)
-        .arg("-p")
-        .arg(&dir)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().map_err(|e| e.to_string())?)
-        .stderr(log)
-        .spawn()
-        .map_err(|e| format!("starting nginx: {e}"))?;
-    Ok(child)
+
+    upstream storage {{"
+            ),
+        ),
+        (
+            "        location / {".into(),
+            format!(
+                "        # cargo xtask bench: pass-through without the filter, and
+        # image_filter (libgd), in the same server as the filter.
+        location /plain/ {{
+            {proxy}
+            proxy_buffering off;
+        }}
+        location /thumb200/ {{
+            {proxy}
+            image_filter resize 200 200;
+            {filter}
+        }}
+        location /croprot/ {{
+            {proxy}
+            image_filter rotate 90;
+            image_filter crop 1000 1000;
+            {filter}
+        }}
+
+        location / {{"
+            ),
+        ),
+    ]
 }
 
 /// The sharp peer: fetch from storage, process as the case says, answer.
@@ -834,8 +850,17 @@ fn describe_machine(tools: &Tools, sharp_dir: &Path) -> Vec<(String, String)> {
         (
             "nginx".into(),
             format!(
-                "{} + `libnginx-mod-http-image-filter` (libgd), 2 workers",
-                command_output(Command::new("nginx").arg("-v"))
+                "{} (Debian) loading `libnginx-mod-http-image-filter` (libgd) and Kong's \
+                 ngx_wasm_module (wasmtime, built by `cargo xtask`) in one process, 2 workers",
+                command_output(
+                    Command::new(
+                        tools
+                            .nginx
+                            .as_ref()
+                            .map_or(Path::new("nginx"), |n| n.nginx.as_path())
+                    )
+                    .arg("-v")
+                )
             ),
         ),
         (
@@ -924,15 +949,20 @@ pub fn bench(args: &[String]) -> Result<()> {
     let imgproc = root().join("target/release/imgproc");
     let fidelity_tool = root().join("target/release/examples/fidelity");
     prepare_bucket(&bucket, &imgproc)?;
+    let nginx_wasm = tools::ensure_nginx_wasm()?;
     let tools = Tools {
         envoy: tools::ensure_envoy()?,
         s3s_fs: tools::ensure_s3s_fs()?,
         wasm: exact_wasm,
-        nginx: None,
+        nginx: Some(stack::NginxTools {
+            nginx: nginx_wasm.nginx,
+            module: nginx_wasm.module,
+        }),
     };
     let machine = describe_machine(&tools, &sharp_dir);
 
-    // Start Envoy (three listeners) + storage, nginx and sharp.
+    // Start Envoy (three listeners) + storage, the public storage, nginx
+    // (filter, plain, image_filter) + its storage, and sharp.
     let exact_port = free_port();
     let plain_port = free_port();
     let template =
@@ -940,7 +970,7 @@ pub fn bench(args: &[String]) -> Result<()> {
     let exact_wasm_variant =
         std::fs::canonicalize(&exact_wasm_variant).map_err(|e| e.to_string())?;
     // The filter's storage is private (it signs its reads); plain Envoy,
-    // nginx and sharp cannot sign, so they read a second s3s-fs without keys
+    // plain nginx, image_filter and sharp cannot sign, so they read a second s3s-fs without keys
     // over the same files: the same server and data, without the signature
     // check the filter's reads pay for.
     let public_storage = free_port();
@@ -962,13 +992,6 @@ pub fn bench(args: &[String]) -> Result<()> {
             replacements: vec![("  clusters:".into(), extra)],
         },
     )?;
-    let ports = Ports {
-        filter: stack.listen_port,
-        filter_exact: exact_port,
-        envoy_plain: plain_port,
-        nginx: free_port(),
-        sharp: free_port(),
-    };
     let mut peers = Peers {
         children: Vec::new(),
     };
@@ -983,13 +1006,31 @@ pub fn bench(args: &[String]) -> Result<()> {
             .map_err(|e| format!("starting the public storage: {e}"))?,
     );
     wait_port(public_storage, "the public storage")?;
-    peers
-        .children
-        .push(start_nginx(&work, ports.nginx, public_storage)?);
+    // nginx/nginx.conf as users copy it, with its own signed storage like
+    // Envoy's, and the plain and image_filter locations added (the stack
+    // waits until both workers have compiled the module).
+    let nginx_stack = Stack::start(
+        &tools,
+        &StackOptions {
+            host: stack::ProxyHost::Nginx,
+            config_template: root().join("nginx/nginx.conf"),
+            listen_port: 0,
+            bucket_dir: bucket.clone(),
+            work_dir: work.join("nginx-stack"),
+            concurrency: 2,
+            replacements: nginx_replacements(public_storage),
+        },
+    )?;
+    let ports = Ports {
+        filter: stack.listen_port,
+        filter_exact: exact_port,
+        envoy_plain: plain_port,
+        nginx: nginx_stack.listen_port,
+        sharp: free_port(),
+    };
     peers
         .children
         .push(start_sharp(&sharp_dir, &work, ports.sharp, public_storage)?);
-    wait_port(ports.nginx, "nginx")?;
     wait_port(ports.sharp, "the sharp server")?;
 
     let pairs: Vec<(usize, Target)> = CASES
@@ -1077,8 +1118,23 @@ pub fn bench(args: &[String]) -> Result<()> {
         results.entry(k).or_default().throughput2 = Some(n as f64 / secs);
     }
     let load_after = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let nginx_trouble = nginx_stack.nginx_trouble();
+    for line in &nginx_trouble {
+        println!("bench: nginx error log: {line}");
+    }
     drop(peers);
+    drop(nginx_stack);
     drop(stack);
+
+    // The same build in both hosts: do they answer the same bytes?
+    let differs: Vec<&str> = CASES
+        .iter()
+        .filter(|c| {
+            let read = |t| saved_output(&outputs, c, t).and_then(|p| std::fs::read(p).ok());
+            read(Target::Filter) != read(Target::NginxFilter)
+        })
+        .map(|c| c.id)
+        .collect();
 
     // Quality of the thumbnails against a full-decode Lanczos3 reference.
     println!("bench: fidelity");
@@ -1087,18 +1143,7 @@ pub fn bench(args: &[String]) -> Result<()> {
         let outs: Vec<(Target, PathBuf)> = case
             .targets()
             .into_iter()
-            .filter_map(|t| {
-                std::fs::read_dir(&outputs)
-                    .ok()?
-                    .filter_map(|e| e.ok())
-                    .map(|e| e.path())
-                    .find(|p| {
-                        p.file_name()
-                            .and_then(|n| n.to_str())
-                            .is_some_and(|n| n.starts_with(&format!("{}.{}.", case.id, t.name())))
-                    })
-                    .map(|p| (t, p))
-            })
+            .filter_map(|t| saved_output(&outputs, case, t).map(|p| (t, p)))
             .collect();
         for (t, v) in fidelity(&fidelity_tool, &bucket.join(case.key), &outs)? {
             psnr.insert((i, t), v);
@@ -1151,11 +1196,36 @@ pub fn bench(args: &[String]) -> Result<()> {
         });
     }
 
-    let report = render_report(&opts, &machine, &results, &psnr, &memory, load_after.trim());
+    let report = render_report(
+        &opts,
+        &machine,
+        &results,
+        &psnr,
+        &memory,
+        load_after.trim(),
+        &NginxNotes {
+            outputs_differ: differs,
+            error_log_trouble: nginx_trouble,
+        },
+    );
     print!("{report}");
     std::fs::write(&opts.output, &report).map_err(|e| format!("{}: {e}", opts.output.display()))?;
     println!("bench: wrote {}", opts.output.display());
     Ok(())
+}
+
+/// The output of `case` on `target` kept from the warm-up.
+fn saved_output(outputs: &Path, case: &Case, target: Target) -> Option<PathBuf> {
+    let prefix = format!("{}.{}.", case.id, target.name());
+    std::fs::read_dir(outputs)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&prefix))
+        })
 }
 
 fn reply_extension(body: &[u8]) -> &'static str {
@@ -1170,6 +1240,14 @@ fn reply_extension(body: &[u8]) -> &'static str {
     }
 }
 
+/// What the run saw of nginx + filter besides timings.
+struct NginxNotes<'a> {
+    /// Cases whose nginx-filter output is not byte for byte the filter's in Envoy.
+    outputs_differ: Vec<&'a str>,
+    /// Lines of nginx's error log that mean trouble (a trap, panic, crash).
+    error_log_trouble: Vec<String>,
+}
+
 fn render_report(
     opts: &BenchOptions,
     machine: &[(String, String)],
@@ -1177,6 +1255,7 @@ fn render_report(
     psnr: &BTreeMap<(usize, Target), f64>,
     memory: &[MemoryReading],
     load_after: &str,
+    nginx: &NginxNotes,
 ) -> String {
     let mut r = String::new();
     let get = |i: usize, t: Target| results.get(&(i, t));
@@ -1205,31 +1284,52 @@ fn render_report(
          fast_image_resize's simd128 paths); **filter-exact** = the same Envoy, a listener \
          with the `bit-identical` build (portable IDCT, scalar resize: the same bytes as \
          native `imgproc`); **envoy-plain** = the same \
-         Envoy, a listener without the filter; **nginx** = nginx `image_filter` (libgd); \
-         **sharp** = node + sharp (libvips) HTTP server. All fetch the original from the same \
-         s3s-fs storage server on loopback; one new connection per request, timed from connect \
-         to last byte. JPEG/WebP output quality 85 everywhere.\n"
+         Envoy, a listener without the filter; **nginx-filter** = nginx + the filter as \
+         shipped (the same `.wasm` as **filter**) in Kong's ngx_wasm_module (wasmtime); \
+         **nginx-plain** = the same nginx, a location without the filter; **nginx** = the same \
+         nginx, locations with `image_filter` (libgd); **sharp** = node + sharp (libvips) HTTP \
+         server. All fetch the original from the same files through s3s-fs on loopback; one new \
+         connection per request, timed from connect to last byte. JPEG/WebP output quality 85 \
+         everywhere.\n"
     );
 
     let _ = writeln!(
         r,
-        "How the peers are set up: nginx `image_filter resize 200 200` (or `rotate 90` + \
+        "How the peers are set up: Envoy runs `envoy/envoy.yaml` (`held` mode: the filter \
+         processes the proxied response) with two more listeners. nginx + filter runs \
+         `nginx/nginx.conf` as users copy it, rendered by the test stack (ports, paths, \
+         2 workers), in `local_reply` mode: the filter pauses the request, reads the original \
+         itself through ngx_wasm_module's Wasm socket, processes it and answers with a local \
+         reply; a request without a command is not paused and goes through `proxy_pass`. \
+         Each filter (Envoy, nginx) signs its reads for an s3s-fs of its own that checks \
+         SigV4; plain Envoy, plain nginx, image_filter and sharp read one s3s-fs without keys \
+         over the same files. The plain and image_filter locations are added by the bench to \
+         the rendered config's server, next to the filter's `location /`, in the same nginx \
+         process (`load_module` of `ngx_http_image_filter_module.so` after ngx_wasm_module's); \
+         the plain location proxies as the filter's location does (HTTP/1.1 keep-alive, \
+         `proxy_buffering off`). nginx `image_filter resize 200 200` (or `rotate 90` + \
          `crop 1000 1000`), `image_filter_jpeg_quality 85`, `image_filter_webp_quality 85`, \
-         `image_filter_buffer 32M`, 2 workers, keep-alive to the storage; it cannot convert \
+         `image_filter_buffer 32M`, keep-alive to the storage; it cannot convert \
          formats. sharp: `resize(w, h, {{fit: 'inside', withoutEnlargement: true}})`, \
          `jpeg({{quality: 85}})` / `webp({{quality: 85}})` / `png()`, otherwise its defaults \
          (shrink-on-load, libvips threads as reported above). The filter runs the BOS commands \
          in `xtask/src/bench.rs` with `quality,Q_85,c_any`; it keeps EXIF/ICC in its output \
          where the peers strip them. \"req/s, 1 client\" is 1000 / the mean latency of the \
          interleaved samples; \"req/s, 2 clients\" is two clients sending back to back, each \
-         request on a new connection that Envoy hands to one of its 2 workers.\n"
+         request on a new connection that Envoy hands to one of its 2 workers (exact balance) \
+         and nginx to whichever of its 2 workers accepts it first.\n"
     );
     let _ = writeln!(r, "## Latency (ms) and throughput (requests/s)\n");
     let _ = writeln!(
         r,
-        "| case | target | median | p90 | req/s, 1 client | req/s, 2 clients | output bytes | median vs sharp | median vs nginx |"
+        "\"vs nginx\" is against `image_filter`, and for the no-command case against \
+         **nginx-plain**; \"vs Envoy filter\" is nginx-filter's median over filter's.\n"
     );
-    let _ = writeln!(r, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        r,
+        "| case | target | median | p90 | req/s, 1 client | req/s, 2 clients | output bytes | median vs sharp | median vs nginx | median vs Envoy filter |"
+    );
+    let _ = writeln!(r, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (i, case) in CASES.iter().enumerate() {
         for t in case.targets() {
             let Some(s) = get(i, t) else { continue };
@@ -1238,14 +1338,18 @@ fn render_report(
             } else {
                 ratio(s.median(), med(i, Target::Sharp))
             };
-            let vs_nginx = if t == Target::Nginx || case.nginx.is_none() {
-                String::new()
+            let vs_nginx = match case.nginx_peer() {
+                Some(peer) if peer != t => ratio(s.median(), med(i, peer)),
+                _ => String::new(),
+            };
+            let vs_envoy = if t == Target::NginxFilter {
+                ratio(s.median(), med(i, Target::Filter))
             } else {
-                ratio(s.median(), med(i, Target::Nginx))
+                String::new()
             };
             let _ = writeln!(
                 r,
-                "| {} | {} | {:.1} | {:.1} | {:.1} | {} | {} | {vs_sharp} | {vs_nginx} |",
+                "| {} | {} | {:.1} | {:.1} | {:.1} | {} | {} | {vs_sharp} | {vs_nginx} | {vs_envoy} |",
                 case.title,
                 t.name(),
                 s.median(),
@@ -1255,10 +1359,10 @@ fn render_report(
                 s.output_bytes,
             );
         }
-        if case.nginx.is_none() {
+        if case.nginx_peer().is_none() {
             let _ = writeln!(
                 r,
-                "| {} | nginx | – | – | – | – | – | | (image_filter cannot write WebP from JPEG) |",
+                "| {} | nginx | – | – | – | – | – | | (image_filter cannot write WebP from JPEG) | |",
                 case.title
             );
         }
@@ -1341,6 +1445,63 @@ fn render_report(
         }
     }
 
+    let _ = writeln!(r, "\n## Targets of issue 18: nginx + filter (this run)\n");
+    let _ = writeln!(r, "| target | measured | met |\n|---|---|---|");
+    let mut target_row = |what: String, measured: String, met: bool| {
+        let _ = writeln!(
+            r,
+            "| {what} | {measured} | {} |",
+            if met { "yes" } else { "**no**" }
+        );
+    };
+    let n = |i| med(i, Target::NginxFilter);
+    let q = n(tb) / med(tb, Target::Nginx);
+    target_row(
+        "nginx + filter, 12 MP baseline → 200 px: ≤ 0.2× nginx image_filter".into(),
+        format!("{:.1} / {:.1} ms = {q:.2}×", n(tb), med(tb, Target::Nginx)),
+        q <= 0.2,
+    );
+    for (i, case) in CASES.iter().enumerate() {
+        let q = n(i) / f(i);
+        target_row(
+            format!(
+                "nginx + filter within 1.25× of Envoy + filter: {}",
+                case.title
+            ),
+            format!("{:.1} / {:.1} ms = {q:.2}×", n(i), f(i)),
+            q <= 1.25,
+        );
+    }
+    let q = n(pt) / med(pt, Target::NginxPlain);
+    target_row(
+        "nginx + filter, no command: median within 5 % of plain nginx".into(),
+        format!(
+            "{:.1} / {:.1} ms = {q:.3}×",
+            n(pt),
+            med(pt, Target::NginxPlain)
+        ),
+        q <= 1.05,
+    );
+    let _ = writeln!(
+        r,
+        "\nThe same `.wasm` in both hosts: nginx-filter's outputs are byte for byte Envoy \
+         filter's {}. nginx's error log {}.",
+        if nginx.outputs_differ.is_empty() {
+            "in every case".to_string()
+        } else {
+            format!("except in {}", nginx.outputs_differ.join(", "))
+        },
+        if nginx.error_log_trouble.is_empty() {
+            "showed no trap, panic, crash or alert".to_string()
+        } else {
+            format!(
+                "had {} line(s) of trouble, the first: `{}`",
+                nginx.error_log_trouble.len(),
+                nginx.error_log_trouble[0].trim()
+            )
+        }
+    );
+
     let _ = writeln!(
         r,
         "\n## What bit identity costs (filter-exact vs filter, medians)\n"
@@ -1363,7 +1524,8 @@ fn render_report(
     let _ = writeln!(r, "\n## Memory: Envoy peak RSS growth over one request\n");
     let _ = writeln!(
         r,
-        "A fresh Envoy (`--concurrency 1`) per scenario; after one pass-through request its \
+        "Envoy only (nginx + filter's memory is not measured here; `cargo xtask soak --host \
+         nginx` watches its workers' RSS). A fresh Envoy (`--concurrency 1`) per scenario; after one pass-through request its \
          VmRSS is read, the peak is reset (`/proc/PID/clear_refs` = 5), one request is \
          processed, and VmHWM minus that RSS is reported. Wasm linear memory never shrinks, so \
          this is also what the worker keeps.\n"
@@ -1391,12 +1553,13 @@ fn render_report(
     let targets = [
         Target::Filter,
         Target::FilterExact,
+        Target::NginxFilter,
         Target::Nginx,
         Target::Sharp,
     ];
     let _ = writeln!(
         r,
-        "| case | filter | filter-exact | nginx | sharp |\n|---|---:|---:|---:|---:|"
+        "| case | filter | filter-exact | nginx-filter | nginx | sharp |\n|---|---:|---:|---:|---:|---:|"
     );
     for (i, case) in CASES.iter().enumerate().filter(|(_, c)| c.fidelity) {
         let cells: Vec<String> = targets

@@ -10,8 +10,9 @@
 //!   answer checked, RSS and VM watched.
 //! - `cargo xtask fuzz [--seconds N] [--target NAME]`: the `fuzz/` targets
 //!   under libFuzzer, N seconds each (see [`fuzz`]).
-//! - `cargo xtask bench`: the filter in Envoy against nginx `image_filter` and
-//!   sharp (libvips), side by side, written to `BENCHMARKS.md` (not part of `test`).
+//! - `cargo xtask bench`: the filter in Envoy and in nginx against nginx
+//!   `image_filter` and sharp (libvips), side by side, written to
+//!   `BENCHMARKS.md` (not part of `test`).
 //!
 //! Each command installs what it needs by itself (see [`tools`]).
 
@@ -49,8 +50,8 @@ commands:
                                      crash (a 20 s run on each host is part of test)
   fuzz [--seconds N] [--target NAME] build the fuzz/ targets and run each N seconds (default 60)
   bench [--rounds N] [--warmup N] [--throughput-rounds N] [--throughput-requests N]
-        [--quick] [--output FILE]    the filter in Envoy vs nginx image_filter and sharp
-                                     (libvips), one interleaved run -> BENCHMARKS.md";
+        [--quick] [--output FILE]    the filter in Envoy and in nginx vs nginx image_filter
+                                     and sharp (libvips), one interleaved run -> BENCHMARKS.md";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
