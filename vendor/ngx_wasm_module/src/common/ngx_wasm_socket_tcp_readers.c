@@ -434,9 +434,9 @@ ngx_wasm_read_http_response(ngx_buf_t *src, ngx_chain_t *buf_in, ssize_t bytes,
 
             /* incoming chunk */
 
-            ll = in_ctx->chunks;
-
-            for (/* void */; ll && ll->next; ll = ll->next) { /* void */ }
+            /* image-process-filter: the last link is kept, not searched
+             * for from the first one (quadratic in the pieces of a body) */
+            ll = in_ctx->chunks_last;
 
 #if 0
             if (ll && ll->buf->last == NULL) {
@@ -444,9 +444,13 @@ ngx_wasm_read_http_response(ngx_buf_t *src, ngx_chain_t *buf_in, ssize_t bytes,
 
             } else {
 #endif
+                /* image-process-filter: a buf header only; it points into
+                 * the socket's buffer below. Upstream allocated `rest` bytes
+                 * (all of the body still to come) for every piece and never
+                 * used them. */
                 cl = ngx_wasm_chain_get_free_buf(in_ctx->pool,
                                                  &rctx->free_bufs,
-                                                 in_ctx->rest,
+                                                 0,
                                                  in_ctx->sock->env->buf_tag,
                                                  in_ctx->sock->buffer_reuse);
                 if (cl == NULL) {
@@ -464,6 +468,8 @@ ngx_wasm_read_http_response(ngx_buf_t *src, ngx_chain_t *buf_in, ssize_t bytes,
                 } else {
                     ll->next = cl;
                 }
+
+                in_ctx->chunks_last = cl;
 #if 0
             }
 #endif

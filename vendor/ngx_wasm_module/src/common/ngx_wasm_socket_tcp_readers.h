@@ -20,6 +20,7 @@ typedef struct {
     ngx_http_upstream_conf_t          uconf;
     ngx_uint_t                        status_code;
     ngx_chain_t                      *chunks;
+    ngx_chain_t                      *chunks_last;
     ngx_chain_t                      *body;
     size_t                            headers_len;
     size_t                            body_len;
