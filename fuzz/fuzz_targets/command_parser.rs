@@ -30,9 +30,9 @@ fn styles() -> &'static Styles {
     static STYLES: OnceLock<Styles> = OnceLock::new();
     STYLES.get_or_init(|| {
         let mut s = Styles::new();
-        s.insert("thumb".into(), "image/resize,m_lfit,w_200,h_200".into());
-        s.insert("small".into(), "resize,w_10/format,f_png".into());
-        s.insert("Mark_1".into(), "image/watermark,text_SGk,g_5".into());
+        s.insert("thumb", "image/resize,m_lfit,w_200,h_200");
+        s.insert("small", "resize,w_10/format,f_png");
+        s.insert("Mark_1", "image/watermark,text_SGk,g_5");
         s
     })
 }
