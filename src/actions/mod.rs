@@ -96,17 +96,6 @@ impl Op {
             )
         )
     }
-
-    /// Whether the op may make pixels transparent (so JPEG output gets a white
-    /// background where PNG/WebP output keeps alpha).
-    pub fn adds_transparency(&self) -> bool {
-        match *self {
-            Op::Circle { .. } | Op::RoundedCorners { .. } => true,
-            Op::Rotate { degrees } => degrees.rem_euclid(90) != 0,
-            Op::Resize(ResizeOutcome::Pad { color, .. }) => color[3] != 255,
-            _ => false,
-        }
-    }
 }
 
 /// The ops an action performs on a `size` image: none when it does not touch

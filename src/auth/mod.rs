@@ -272,12 +272,6 @@ pub fn verify(
     }))
 }
 
-/// Query parameters that carry a signature (dropped before the request goes upstream).
-pub fn is_signature_param(name: &[u8]) -> bool {
-    name.eq_ignore_ascii_case(b"authorization")
-        || (name.len() > 6 && name[..6].eq_ignore_ascii_case(b"x-amz-"))
-}
-
 /// Request headers that carry a client's signature (dropped before the
 /// request goes upstream when the filter verified or re-signs it).
 pub const SIGNATURE_HEADERS: &[&str] = &[

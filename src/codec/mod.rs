@@ -156,14 +156,6 @@ impl ImageFormat {
             ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Webp
         )
     }
-
-    /// Whether `quality` applies to this output format.
-    pub fn is_lossy(self) -> bool {
-        matches!(
-            self,
-            ImageFormat::Jpeg | ImageFormat::Webp | ImageFormat::Heic | ImageFormat::Avif
-        )
-    }
 }
 
 /// What the header of a source image says, before any pixel is decoded.

@@ -486,19 +486,6 @@ impl<'a> Params<'a> {
             })
     }
 
-    /// Fails if a key was given that this build knows but does not implement yet.
-    pub fn reject_unbuilt(&mut self, keys: &[&str]) -> Result<()> {
-        for key in keys {
-            if self.map.contains_key(key) {
-                return Err(ProcessError::not_implemented(format!(
-                    "{}: key '{key}' is not implemented in this build",
-                    self.action
-                )));
-            }
-        }
-        Ok(())
-    }
-
     /// Takes a bare value (a token without `_`) as if it were given as `key`,
     /// for actions that also accept the other vendors' bare form. Giving both
     /// the bare form and `key` is a repeated key.

@@ -201,11 +201,6 @@ impl Raster {
             }
         }
     }
-
-    /// Whether any pixel is not fully opaque.
-    pub fn has_transparency(&self) -> bool {
-        self.layout == PixelLayout::Rgba8 && self.data.chunks_exact(4).any(|p| p[3] != 255)
-    }
 }
 
 #[cfg(test)]
