@@ -103,21 +103,16 @@ impl RootContext for FilterRoot {
             metrics: Rc::clone(&self.metrics),
             proxy_host: Rc::clone(&self.proxy_host),
         };
+        let stream = FilterStream::new(context_id, Rc::clone(&self.config), host);
         let configured = self.config.header_mode;
-        let runs_as = host
-            .kind()
-            .header_mode(configured, self.config.upstream_cluster.is_some());
-        if runs_as != configured && !self.mode_noted.replace(true) {
+        if stream.header_mode() != configured && !self.mode_noted.replace(true) {
             warn!(
-                "{:?} cannot hold response headers: header_mode {configured:?} runs as {runs_as:?}",
-                host.kind()
+                "{:?} cannot hold response headers: header_mode {configured:?} runs as {:?}",
+                stream.host_kind(),
+                stream.header_mode()
             );
         }
-        Some(Box::new(Stream(FilterStream::new(
-            context_id,
-            Rc::clone(&self.config),
-            host,
-        ))))
+        Some(Box::new(Stream(stream)))
     }
 
     fn get_type(&self) -> Option<ContextType> {

@@ -92,6 +92,23 @@ enum Proto {
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+/// The status and headers (lowercase names) of one response head: the
+/// status line and the header lines, without the blank line.
+fn parse_head(block: &str) -> Result<(u16, Vec<(String, String)>), Failed> {
+    let mut lines = block.lines();
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("no status in '{status_line}'"))?;
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Ok((status, headers))
+}
+
 impl Env {
     fn held_url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.held_port)
@@ -185,17 +202,7 @@ impl Env {
             .rsplit("\r\n\r\n")
             .next()
             .unwrap_or_default();
-        let mut lines = block.lines();
-        let status_line = lines.next().unwrap_or_default();
-        let status = status_line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| format!("no status in '{status_line}'"))?;
-        let headers = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-            .collect();
+        let (status, headers) = parse_head(block)?;
         Ok(Response {
             status,
             headers,

@@ -152,6 +152,18 @@ impl<H: Host> FilterStream<H> {
         }
     }
 
+    /// The header mode this stream runs (the configured one, as this host can run it).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub fn header_mode(&self) -> HeaderMode {
+        self.header_mode
+    }
+
+    /// The proxy this stream runs in.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub fn host_kind(&self) -> crate::proxy_host::ProxyHost {
+        self.host.kind()
+    }
+
     /// The answer to one of the filter's calls (`num_headers == 0`: the call
     /// failed: refused, reset or timed out).
     pub fn on_call_response(&mut self, token_id: u32, num_headers: usize, body_size: usize) {

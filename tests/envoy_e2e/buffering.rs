@@ -406,18 +406,7 @@ fn slow_request(
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .ok_or("no end of headers")?;
-    let head = String::from_utf8_lossy(&got[..end]).into_owned();
-    let mut lines = head.lines();
-    let status_line = lines.next().unwrap_or_default();
-    let status = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("no status in '{status_line}'"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
+    let (status, headers) = parse_head(&String::from_utf8_lossy(&got[..end]))?;
     let mut body = got[end + 4..].to_vec();
     let chunked = headers
         .iter()
