@@ -23,6 +23,7 @@ use crate::actions::watermark::ObjectRef;
 use crate::auth::protection::Protection;
 use crate::auth::upstream::UpstreamSigning;
 use crate::auth::Credential;
+use crate::budget::Budget;
 use crate::command::{is_valid_style_name, Styles};
 use crate::persistence::PersistenceConfig;
 use crate::pipeline::MAX_SOURCE_BYTES;
@@ -102,6 +103,13 @@ pub struct FilterConfig {
     /// default `proxy_read_timeout`). Set it to the location's
     /// `proxy_read_timeout`; past it the client gets 504 `GatewayTimeout`.
     pub original_read_timeout_ms: u64,
+    /// What processing one request may cost (peak memory, time holding
+    /// the worker); estimated from the header and refused with
+    /// `400 ImageTooLarge` before decoding when over. Default 512 MiB, 3 s.
+    pub budget: Budget,
+    /// The budget for requests without a valid signature, where abuse comes
+    /// from; at most `budget` in each field. Default: `budget`.
+    pub unsigned_budget: Option<Budget>,
     /// `fonts`, parsed.
     #[serde(skip)]
     pub font_objects: BTreeMap<String, ObjectRef>,
@@ -130,6 +138,8 @@ impl Default for FilterConfig {
             object_cache_ttl_seconds: 60,
             persistence: PersistenceConfig::default(),
             original_read_timeout_ms: crate::local_reply::DEFAULT_READ_TIMEOUT_MS,
+            budget: Budget::DEFAULT,
+            unsigned_budget: None,
             font_objects: BTreeMap::new(),
         }
     }
@@ -164,7 +174,22 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// The field a [`Budget::validate`] message is about, under `parent`.
+fn budget_field(parent: &str, message: &str) -> String {
+    let key = message.split_whitespace().next().unwrap_or_default();
+    format!("{parent}.{key}")
+}
+
 impl FilterConfig {
+    /// The budget for a request: [`FilterConfig::unsigned_budget`] unless
+    /// it carries a valid signature.
+    pub fn budget_for(&self, signed: bool) -> Budget {
+        match self.unsigned_budget {
+            Some(unsigned) if !signed => unsigned,
+            _ => self.budget,
+        }
+    }
+
     /// Parses and validates the JSON configuration; empty input gives the defaults.
     pub fn from_json(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -194,6 +219,35 @@ impl FilterConfig {
                     config.original_read_timeout_ms
                 ),
             ));
+        }
+        config
+            .budget
+            .validate()
+            .map_err(|e| ConfigError::new(budget_field("budget", &e), format!("budget.{e}")))?;
+        if let Some(unsigned) = &config.unsigned_budget {
+            unsigned.validate().map_err(|e| {
+                ConfigError::new(
+                    budget_field("unsigned_budget", &e),
+                    format!("unsigned_budget.{e}"),
+                )
+            })?;
+            for (key, value, limit) in [
+                (
+                    "memory_bytes",
+                    unsigned.memory_bytes,
+                    config.budget.memory_bytes,
+                ),
+                ("time_ms", unsigned.time_ms, config.budget.time_ms),
+            ] {
+                if value > limit {
+                    return Err(ConfigError::new(
+                        format!("unsigned_budget.{key}"),
+                        format!(
+                            "unsigned_budget.{key} ({value}) must not exceed budget.{key} ({limit})"
+                        ),
+                    ));
+                }
+            }
         }
         if config.max_body_bytes == 0 || config.max_body_bytes > MAX_SOURCE_BYTES {
             return Err(ConfigError::new(
@@ -370,6 +424,43 @@ mod tests {
         .unwrap();
         assert!(c.persistence.enabled && c.persistence.allow_overwrite_source);
         assert_eq!(c.persistence.buckets, ["thumbs"]);
+    }
+
+    #[test]
+    fn budgets_default_validate_and_split_by_signature() {
+        let c = FilterConfig::default();
+        assert_eq!(c.budget_for(false), Budget::DEFAULT);
+        assert_eq!(c.budget_for(true), Budget::DEFAULT);
+        let c = FilterConfig::from_json(
+            br#"{"budget":{"memory_bytes":268435456,"time_ms":2000},"unsigned_budget":{"time_ms":500,"memory_bytes":134217728}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.budget_for(true).time_ms, 2000);
+        assert_eq!(c.budget_for(false).time_ms, 500);
+        assert_eq!(c.budget_for(false).memory_bytes, 128 << 20);
+        // A missing key takes its default.
+        let c = FilterConfig::from_json(br#"{"budget":{"time_ms":1000}}"#).unwrap();
+        assert_eq!(c.budget.memory_bytes, Budget::DEFAULT.memory_bytes);
+        for (bad, field) in [
+            (&br#"{"budget":{"time_ms":10}}"#[..], "budget.time_ms"),
+            (br#"{"budget":{"memory_bytes":1}}"#, "budget.memory_bytes"),
+            (
+                br#"{"budget":{"time_ms":1000},"unsigned_budget":{"time_ms":2000}}"#,
+                "unsigned_budget.time_ms",
+            ),
+            (
+                br#"{"unsigned_budget":{"time_ms":1}}"#,
+                "unsigned_budget.time_ms",
+            ),
+            (br#"{"budget":{"millis":1}}"#, "budget"),
+        ] {
+            let e = FilterConfig::from_json(bad).unwrap_err();
+            assert!(e.field.starts_with(field), "{field}: {} ({e})", e.field);
+            assert!(
+                e.to_string().contains(field.rsplit('.').next().unwrap()),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -27,6 +27,7 @@
 pub mod access;
 pub mod actions;
 pub mod auth;
+pub mod budget;
 pub mod codec;
 pub mod command;
 pub mod config;
@@ -41,6 +42,12 @@ pub mod proxy_host;
 pub mod raster;
 #[cfg(test)]
 mod test_support;
+
+/// The filter and the unit tests count what they allocate
+/// ([`budget::meter`]), so the pipeline can hold requests to their budget.
+#[cfg(any(target_arch = "wasm32", test))]
+#[global_allocator]
+static ALLOCATOR: budget::meter::MeteredAlloc = budget::meter::MeteredAlloc;
 
 #[cfg(any(target_arch = "wasm32", test))]
 mod glue;

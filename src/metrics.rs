@@ -39,6 +39,14 @@ pub enum Metric {
     /// Persistence requests that were admitted but wrote nothing: the source
     /// could not be read, processing failed, or the storage refused the PUT.
     PersistenceFailed,
+    /// Requests refused before decoding because their estimated cost
+    /// exceeded the budget ([`crate::budget`]).
+    BudgetRefused,
+    /// Requests stopped while running because they went past the budget.
+    BudgetStopped,
+    /// Requests that ran well past their estimate (over twice its time or
+    /// 1.5× its memory): a sign the cost model needs recalibrating.
+    OverEstimate,
 }
 
 /// How the host aggregates a metric.
@@ -70,6 +78,9 @@ impl Metric {
             Metric::ObjectFetches,
             Metric::PersistenceSaved,
             Metric::PersistenceFailed,
+            Metric::BudgetRefused,
+            Metric::BudgetStopped,
+            Metric::OverEstimate,
         ]);
         all
     }
@@ -95,6 +106,9 @@ impl Metric {
             Metric::ObjectFetches => "objects.fetches".to_string(),
             Metric::PersistenceSaved => "persistence.saved".to_string(),
             Metric::PersistenceFailed => "persistence.failed".to_string(),
+            Metric::BudgetRefused => "budget.refused".to_string(),
+            Metric::BudgetStopped => "budget.stopped".to_string(),
+            Metric::OverEstimate => "budget.over_estimate".to_string(),
         };
         format!("{PREFIX}.{tail}")
     }

@@ -138,6 +138,7 @@ fn exercise(command: &Command) {
         accept: Some("image/webp,image/avif".into()),
         object_key: Some("photo.jpg".into()),
         resources,
+        budget: Default::default(),
     };
     for source in SOURCES {
         match Plan::new(command, source, &ctx) {

@@ -94,6 +94,7 @@ fn context() -> &'static RequestContext {
                 fonts: BTreeMap::new(),
                 objects,
             },
+            budget: Default::default(),
         }
     })
 }

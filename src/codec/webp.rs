@@ -273,7 +273,7 @@ pub fn decode_scaled(bytes: &[u8], min_size: Option<(u32, u32)>) -> Result<Raste
 
 /// The decode size for `min_size`: aspect kept, each side at least twice
 /// `min_size` (and at most the source), as few pixels as that allows.
-fn scaled_size(full: (u32, u32), min_size: (u32, u32)) -> (u32, u32) {
+pub(crate) fn scaled_size(full: (u32, u32), min_size: (u32, u32)) -> (u32, u32) {
     let scale = (2.0 * f64::from(min_size.0) / f64::from(full.0))
         .max(2.0 * f64::from(min_size.1) / f64::from(full.1));
     if scale >= 1.0 {

@@ -13,6 +13,7 @@ use super::host::{Flow, Host, SharedDataError};
 use crate::access::{self, Admission};
 use crate::actions::watermark::{ObjectRef, Resources};
 use crate::auth::IncomingRequest;
+use crate::budget::Budget;
 use crate::command::Command;
 use crate::config::{FilterConfig, HeaderMode};
 use crate::error::ProcessError;
@@ -108,6 +109,8 @@ struct Pending {
     if_none_match: Option<String>,
     upstream_etag: Option<String>,
     upstream_vary: Option<String>,
+    /// What processing may cost: the signed or the unsigned budget.
+    budget: Budget,
 }
 
 /// One HTTP stream (request and its response) through the filter.
@@ -309,7 +312,7 @@ impl<H: Host> FilterStream<H> {
                 command,
                 edits,
                 original_allowed,
-                ..
+                verified,
             } => {
                 let upstream_path = edits
                     .iter()
@@ -365,6 +368,7 @@ impl<H: Host> FilterStream<H> {
                     if_none_match,
                     upstream_etag: None,
                     upstream_vary: None,
+                    budget: self.config.budget_for(verified.is_some()),
                 };
                 if self.header_mode == HeaderMode::LocalReply {
                     return self.start_answer(pending, &headers, &edits, &path);
@@ -502,6 +506,38 @@ impl<H: Host> FilterStream<H> {
         Flow::Continue
     }
 
+    /// Runs the pipeline on `body` within `ctx.budget`, recording its time,
+    /// its cost against the estimate and budget refusals.
+    fn run_pipeline(
+        &self,
+        command: &Command,
+        body: &[u8],
+        ctx: &RequestContext,
+        request_id: &str,
+    ) -> crate::error::Result<pipeline::Processed> {
+        let started = self.host.now_unix_nanos();
+        let (result, cost) = pipeline::process_metered(command, body, ctx);
+        let elapsed_ms = self.host.now_unix_nanos().saturating_sub(started) / 1_000_000;
+        self.host.record_metric(Metric::ProcessingMs, elapsed_ms);
+        if cost.refused {
+            self.host.count(Metric::BudgetRefused);
+        }
+        if cost.stopped {
+            self.host.count(Metric::BudgetStopped);
+        }
+        if cost.overran() {
+            self.host.count(Metric::OverEstimate);
+            warn!(
+                "#{} request {request_id} ran past its estimate: {}",
+                self.id,
+                cost.log_line()
+            );
+        } else {
+            debug!("#{} request {request_id} {}", self.id, cost.log_line());
+        }
+        result
+    }
+
     /// Processes the complete body (all watermark objects are in).
     fn finish_body(&mut self, pending: &Pending, body_size: usize) {
         let body = match self.host.response_body(body_size) {
@@ -531,16 +567,14 @@ impl<H: Host> FilterStream<H> {
             accept: pending.accept.clone(),
             object_key: Some(pending.object_key.clone()),
             resources: std::mem::take(&mut self.fetch.resources),
+            budget: pending.budget,
         };
         let facts = ExchangeFacts {
             upstream_etag: upstream_etag.as_deref(),
             upstream_vary: pending.upstream_vary.as_deref(),
             accept: pending.accept.as_deref(),
         };
-        let started = self.host.now_unix_nanos();
-        let result = pipeline::process(&pending.command, &body, &ctx);
-        let elapsed_ms = self.host.now_unix_nanos().saturating_sub(started) / 1_000_000;
-        self.host.record_metric(Metric::ProcessingMs, elapsed_ms);
+        let result = self.run_pipeline(&pending.command, &body, &ctx, &pending.request_id);
         match result {
             Ok(processed) => {
                 self.host.count(Metric::Processed);
@@ -942,11 +976,10 @@ impl<H: Host> FilterStream<H> {
             accept: p.accept.clone(),
             object_key: Some(p.plan.source.path()),
             resources: std::mem::take(&mut self.fetch.resources),
+            // Persistence needs a signature: the signed budget.
+            budget: self.config.budget,
         };
-        let started = self.host.now_unix_nanos();
-        let result = pipeline::process(&p.plan.command, &source, &ctx);
-        let elapsed_ms = self.host.now_unix_nanos().saturating_sub(started) / 1_000_000;
-        self.host.record_metric(Metric::ProcessingMs, elapsed_ms);
+        let result = self.run_pipeline(&p.plan.command, &source, &ctx, &p.request_id);
         drop(source);
         let written = result.and_then(|processed| {
             persistence::check_result_size(
@@ -1197,12 +1230,9 @@ impl<H: Host> FilterStream<H> {
                     accept: pending.accept.clone(),
                     object_key: Some(pending.object_key.clone()),
                     resources: std::mem::take(&mut self.fetch.resources),
+                    budget: pending.budget,
                 };
-                let started = self.host.now_unix_nanos();
-                let result = pipeline::process(&pending.command, &body, &ctx);
-                let elapsed_ms = self.host.now_unix_nanos().saturating_sub(started) / 1_000_000;
-                self.host.record_metric(Metric::ProcessingMs, elapsed_ms);
-                result
+                self.run_pipeline(&pending.command, &body, &ctx, &pending.request_id)
             }
         };
         let status = local_reply::status_code(status.as_deref());

@@ -127,6 +127,7 @@ fn processed(path: &str, command: &str) -> Vec<u8> {
             bucket: "demo".into(),
             ..Default::default()
         },
+        budget: Default::default(),
     };
     pipeline::process(&command, original, &ctx).unwrap().body
 }

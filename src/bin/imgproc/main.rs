@@ -35,6 +35,12 @@ use image_process_filter::pipeline;
 use setup::Options;
 use std::process::ExitCode;
 
+/// Counts what is allocated, as the filter does, so processing is held to the
+/// same budget ([`image_process_filter::budget`]).
+#[global_allocator]
+static ALLOCATOR: image_process_filter::budget::meter::MeteredAlloc =
+    image_process_filter::budget::meter::MeteredAlloc;
+
 const USAGE: &str = "usage: imgproc process INPUT (COMMAND | --style NAME --config FILE) -o OUTPUT
        imgproc batch INPUT_DIR (COMMAND | --style NAME --config FILE) -o OUTPUT_DIR [--jobs N]
        imgproc compare INPUT COMMAND... [--style NAME --config FILE] -o PAGE.html [--title TEXT]

@@ -168,6 +168,7 @@ impl Setup {
                 accept: self.accept.clone(),
                 object_key: Some(object_key.to_string()),
                 resources: self.resources(command)?,
+                budget: Default::default(),
             },
         )?)
     }

@@ -11,12 +11,15 @@
 //! | source pixels | ≤ [`MAX_SOURCE_PIXELS`] (200 Mpx, × frames) |
 //! | every intermediate and output side | ≤ [`MAX_OUTPUT_SIDE`] (9 999 px) |
 
+mod cost;
+
 use crate::actions::blind_watermark::{self, BlindEmbedJob, BlindMethod, BlindMode};
 use crate::actions::format::resolve_quality;
 use crate::actions::inspect;
 use crate::actions::resize::ResizeOutcome;
 use crate::actions::watermark::{Resources, WatermarkJob};
 use crate::actions::{plan_action, Op};
+use crate::budget::{self, Budget, CostReport, Guard};
 use crate::codec::animation;
 use crate::codec::metadata::{self, Metadata};
 use crate::codec::{self, color, exif, EncodeOptions, ImageFormat, SourceInfo};
@@ -44,6 +47,9 @@ pub struct RequestContext {
     pub object_key: Option<String>,
     /// The request's bucket, fonts and fetched objects, for `watermark`.
     pub resources: Resources,
+    /// What processing may cost ([`Budget::DEFAULT`] unless the filter's
+    /// configuration says otherwise).
+    pub budget: Budget,
 }
 
 /// The result of processing.
@@ -254,13 +260,28 @@ impl Plan {
     /// Decodes `input` for the plan: only the first crop's window where the
     /// codec can, else whole at the smallest scale that serves the plan.
     /// Returns the raster and whether it is the window.
-    fn decode(&self, input: &[u8]) -> Result<(Raster, bool)> {
+    fn decode(&self, input: &[u8], guard: Option<&mut Guard>) -> Result<(Raster, bool)> {
         if let Some(window) = self.source_window() {
             if let Some(raster) = codec::decode_window(input, &self.source, window) {
                 return Ok((raster, true));
             }
         }
-        let raster = codec::decode(input, &self.source, self.min_decode_size())?;
+        let min = self.min_decode_size();
+        if self.source.format == ImageFormat::Jpeg
+            && min.is_some_and(|m| {
+                codec::jpeg::shrink_numerator((self.source.width, self.source.height), m) == 1
+            })
+        {
+            if let Some(raster) = codec::jpeg_dc::decode_eighth(input) {
+                return Ok((raster, false));
+            }
+            // The DC-only decoder declined the file: `jpeg-decoder` may keep
+            // every coefficient of it, which the estimate did not count.
+            if let Some(guard) = guard {
+                guard.admit_more(&self.jpeg_fallback_stage(input), input.len() as u64)?;
+            }
+        }
+        let raster = codec::decode(input, &self.source, min)?;
         Ok((raster, false))
     }
 
@@ -320,11 +341,19 @@ impl Plan {
     /// checked from that resize on. When `windowed`, the source is the first
     /// crop's window already ([`Plan::source_window`]) and that crop is skipped.
     fn execute(&self, decoded: Raster, windowed: bool) -> Result<Raster> {
-        self.execute_first(decoded, windowed, self.ops.len())
+        self.execute_first(decoded, windowed, self.ops.len(), None)
     }
 
-    /// [`Plan::execute`] over the first `count` ops of the plan.
-    fn execute_first(&self, decoded: Raster, windowed: bool, count: usize) -> Result<Raster> {
+    /// [`Plan::execute`] over the first `count` ops of the plan; with a
+    /// guard and the plan's stages, each op is measured and checked against
+    /// the budget.
+    fn execute_first(
+        &self,
+        decoded: Raster,
+        windowed: bool,
+        count: usize,
+        mut watch: Option<(&mut Guard, &cost::CostPlan)>,
+    ) -> Result<Raster> {
         let first = &self.ops[..count];
         let (ops, planned) = match first.split_first() {
             Some(((Op::Crop { .. }, size), rest)) if windowed => (rest, *size),
@@ -339,8 +368,19 @@ impl Plan {
         let mut raster = if self.orientation == Orientation::Normal {
             decoded
         } else {
-            decoded.orient(self.orientation)
+            if let Some((guard, _)) = watch.as_mut() {
+                guard.begin();
+            }
+            let turned = decoded.orient(self.orientation);
+            if let Some((guard, stages)) = watch.as_mut() {
+                if let Some(stage) = &stages.orient {
+                    guard.end(stage)?;
+                }
+            }
+            turned
         };
+        // Ops skipped by a window decode are not measured.
+        let skipped = first.len() - ops.len();
         let mut reduced = raster.size() != planned;
         if windowed && reduced {
             return Err(ProcessError::internal(format!(
@@ -348,7 +388,10 @@ impl Plan {
                 raster.size()
             )));
         }
-        for (op, expected) in ops {
+        for (index, (op, expected)) in ops.iter().enumerate() {
+            if let Some((guard, _)) = watch.as_mut() {
+                guard.begin();
+            }
             raster = match op {
                 Op::Watermark { job } => match self.watermarks.get(*job) {
                     Some(w) => w.apply(raster)?,
@@ -360,6 +403,12 @@ impl Plan {
                 },
                 _ => run_op(raster, op)?,
             };
+            if let Some((guard, stages)) = watch.as_mut() {
+                match stages.ops.get(skipped + index) {
+                    Some(Some(stage)) => guard.end(stage)?,
+                    _ => guard.check("an operation")?,
+                }
+            }
             if reduced {
                 if !op.scales_to_absolute_size() {
                     continue;
@@ -436,8 +485,28 @@ pub fn check_source_limits(source: &SourceInfo) -> Result<()> {
     Ok(())
 }
 
-/// Runs `command` on the source image `input`.
+/// Runs `command` on the source image `input`, within `ctx.budget`.
 pub fn process(command: &Command, input: &[u8], ctx: &RequestContext) -> Result<Processed> {
+    process_metered(command, input, ctx).0
+}
+
+/// [`process`], and what it cost next to its estimate.
+pub fn process_metered(
+    command: &Command,
+    input: &[u8],
+    ctx: &RequestContext,
+) -> (Result<Processed>, CostReport) {
+    let mut guard = Guard::start(ctx.budget);
+    let result = run(command, input, ctx, &mut guard);
+    (result, guard.finish())
+}
+
+fn run(
+    command: &Command,
+    input: &[u8],
+    ctx: &RequestContext,
+    guard: &mut Guard,
+) -> Result<Processed> {
     if input.len() > MAX_SOURCE_BYTES {
         return Err(ProcessError::too_large(format!(
             "the object is {} bytes, at most {MAX_SOURCE_BYTES} can be processed",
@@ -460,26 +529,37 @@ pub fn process(command: &Command, input: &[u8], ctx: &RequestContext) -> Result<
     }
     let source = codec::probe(input)?;
     let plan = Plan::new(command, source, ctx)?;
+    let stages = plan.cost_plan(input);
+    guard.admit(budget::estimate(input.len() as u64, &stages.stages()))?;
     if plan.animated {
+        guard.begin();
         let mut animation = animation::decode_animation(input, &source)?;
+        guard.end(&stages.decode)?;
         for frame in &mut animation.frames {
             let raster = std::mem::replace(&mut frame.raster, Raster::filled(1, 1, [0; 4]));
             frame.raster = plan.execute(raster, false)?;
+            guard.check("a frame")?;
         }
+        guard.begin();
         let body = animation::encode_animation(&animation, plan.output, plan.encode.quality)?;
+        guard.end(&stages.encode)?;
         return Ok(Processed {
             body,
             content_type: plan.output.mime(),
             size: Some(plan.output_size),
         });
     }
-    let (decoded, windowed) = plan.decode(input)?;
+    guard.begin();
+    let (decoded, windowed) = plan.decode(input, Some(&mut *guard))?;
+    guard.end(&stages.decode)?;
     // A final quarter turn is left to the JPEG encoder (no turned copy).
     let turn = plan.final_turn();
     let count = plan.ops.len() - usize::from(turn.is_some());
-    let mut raster = plan.execute_first(decoded, windowed, count)?;
+    let mut raster = plan.execute_first(decoded, windowed, count, Some((&mut *guard, &stages)))?;
+    guard.begin();
     if let Some(mode) = plan.extraction {
         let (body, content_type, size) = blind_watermark::extract(mode, &raster)?;
+        guard.end(&stages.encode)?;
         return Ok(Processed {
             body,
             content_type,
@@ -509,6 +589,7 @@ pub fn process(command: &Command, input: &[u8], ctx: &RequestContext) -> Result<
     } else {
         metadata::attach(body, plan.output, &meta)?
     };
+    guard.end(&stages.encode)?;
     Ok(Processed {
         body,
         content_type: plan.output.mime(),
@@ -521,7 +602,7 @@ pub fn process(command: &Command, input: &[u8], ctx: &RequestContext) -> Result<
 pub fn render_raster(command: &Command, input: &[u8]) -> Result<Raster> {
     let source = codec::probe(input)?;
     let plan = Plan::new(command, source, &RequestContext::default())?;
-    let (decoded, windowed) = plan.decode(input)?;
+    let (decoded, windowed) = plan.decode(input, None)?;
     plan.execute(decoded, windowed)
 }
 
@@ -608,7 +689,7 @@ mod tests {
             let source = codec::probe(&src).unwrap();
             let plan = Plan::new(&c, source, &RequestContext::default()).unwrap();
             assert!(plan.final_turn().is_some(), "{cmd}");
-            let (decoded, windowed) = plan.decode(&src).unwrap();
+            let (decoded, windowed) = plan.decode(&src, None).unwrap();
             let reference = codec::encode(
                 &plan.execute(decoded, windowed).unwrap(),
                 plan.output,
@@ -1116,7 +1197,7 @@ mod tests {
             let c = Command::parse(cmd, &Styles::new()).unwrap();
             let source = codec::probe(input).unwrap();
             let plan = Plan::new(&c, source, &RequestContext::default()).unwrap();
-            let (window, windowed) = plan.decode(input).unwrap();
+            let (window, windowed) = plan.decode(input, None).unwrap();
             assert!(windowed, "{cmd}: decoded whole");
             let fast = plan.execute(window, true).unwrap();
             let full = codec::decode(input, &source, None).unwrap();
@@ -1141,7 +1222,7 @@ mod tests {
             &RequestContext::default(),
         )
         .unwrap();
-        let (_, windowed) = plan.decode(&progressive).unwrap();
+        let (_, windowed) = plan.decode(&progressive, None).unwrap();
         assert!(!windowed);
         assert_eq!(
             run("image/crop,w_10,h_10", &progressive).unwrap().size,
