@@ -15,8 +15,9 @@
 //! still image (first-frame policy). The decoder refuses AV1 frames larger than
 //! the `ispe`-derived size the caller has checked.
 //!
-//! Encoding is slow (about 1.3 s for 0.75 Mpx at speed 8 in wasm), so results
-//! above [`MAX_ENCODE_PIXELS`] are refused with a 400 naming avif.
+//! Encoding is slow (rav1e at speed 10: seconds per megapixel in wasm); how
+//! large a result may be is decided by the request's cost budget
+//! ([`crate::budget`]), not by a pixel cap here.
 
 use super::heic::{alpha_item, display_size};
 use super::{decode_error, ImageFormat, SourceInfo};
@@ -24,9 +25,6 @@ use crate::error::{ErrorCode, ProcessError, Result};
 use crate::raster::Raster;
 use heifer::heifer_isobmff::boxes::{ColorInfo, Property};
 use heifer::heifer_isobmff::{HeifFile, ItemId};
-
-/// Largest AVIF output encoded, in px (width × height): about 1 s of encoding.
-pub const MAX_ENCODE_PIXELS: u64 = 1_000_000;
 
 /// rav1e speed preset for encoding, 1 (slowest, smallest) – 10 (fastest).
 const ENCODE_SPEED: u8 = 10;
@@ -303,16 +301,9 @@ fn remap(img: &Rgba, swap: bool, src: impl Fn(u32, u32, u32, u32) -> (u32, u32))
 }
 
 /// Encodes with rav1e at `quality` (1–100), keeping alpha when present.
-/// Results above [`MAX_ENCODE_PIXELS`] are refused (400 ImageTooLarge).
 pub fn encode(raster: &Raster, quality: u8) -> Result<Vec<u8>> {
     use image::codecs::avif::AvifEncoder;
     use image::ImageEncoder;
-    let pixels = u64::from(raster.width) * u64::from(raster.height);
-    if pixels > MAX_ENCODE_PIXELS {
-        return Err(ProcessError::too_large(format!(
-            "format,f_avif: the result has {pixels} px, avif output is limited to {MAX_ENCODE_PIXELS} px (resize first)"
-        )));
-    }
     let mut out = Vec::new();
     AvifEncoder::new_with_speed_quality(&mut out, ENCODE_SPEED, quality.clamp(1, 100))
         .write_image(

@@ -9,17 +9,15 @@
 //! Decoding gives the primary image, with its alpha plane if any, converted to
 //! sRGB when it carries an ICC profile or nclx colour information heifer can
 //! convert (otherwise the samples as coded), at 8 bits per sample. Encoding is
-//! HEVC 4:2:0 (BT.601, full range); it is slow (about 1 s per Mpx in wasm), so
-//! results above [`MAX_ENCODE_PIXELS`] are refused.
+//! HEVC 4:2:0 (BT.601, full range); it is slow (about 1 s per Mpx in wasm):
+//! how large a result may be is decided by the request's cost budget
+//! ([`crate::budget`]).
 
 use super::{decode_error, ImageFormat, SourceInfo};
 use crate::error::{ProcessError, Result};
 use crate::raster::{PixelLayout, Raster};
 use heifer::heifer_isobmff::boxes::Property;
 use heifer::heifer_isobmff::{HeifFile, ItemId};
-
-/// Largest HEIC output encoded, in px (width × height).
-pub const MAX_ENCODE_PIXELS: u64 = 2_000_000;
 
 /// Largest image heifer may assemble, in px: the caller's own limit is lower.
 const MAX_DECODE_PIXELS: u64 = 1 << 28;
@@ -129,14 +127,7 @@ pub fn decode(bytes: &[u8]) -> Result<Raster> {
 }
 
 /// Encodes at `quality` (1–100), keeping alpha when some pixel is not opaque.
-/// Results above [`MAX_ENCODE_PIXELS`] are refused (400 ImageTooLarge).
 pub fn encode(raster: &Raster, quality: u8) -> Result<Vec<u8>> {
-    let pixels = u64::from(raster.width) * u64::from(raster.height);
-    if pixels > MAX_ENCODE_PIXELS {
-        return Err(ProcessError::too_large(format!(
-            "format,f_heic: the result has {pixels} px, heic output is limited to {MAX_ENCODE_PIXELS} px (resize first)"
-        )));
-    }
     let options = heifer::EncodeOptions {
         quality: quality.clamp(1, 100),
         max_threads: 1,

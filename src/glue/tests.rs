@@ -494,3 +494,57 @@ fn a_body_paused_past_nginx_buffers_is_not_half_processed() {
     );
     assert_eq!(out.metric(Metric::Processed), 0);
 }
+
+/// A request over its budget is refused before decoding with a BOS 400 on
+/// every host and mode (never a 5xx), counted; where the original may be
+/// served it is, untouched.
+#[test]
+fn a_request_over_its_budget_is_a_400_or_the_original() {
+    // The unsigned budget is the one an anonymous request gets.
+    let tight = r#""budget": {"time_ms": 6000}, "unsigned_budget": {"time_ms": 50, "memory_bytes": 16777216}"#;
+    let heavy = "image/blur,r_50,s_50/format,f_heic";
+    for (kind, mode, _) in exact_setups() {
+        let base = if mode == "held" {
+            r#""upstream_cluster": "storage""#.to_string()
+        } else {
+            r#""header_mode": "local_reply", "upstream_cluster": "storage""#.to_string()
+        };
+        let proxy = FakeProxy {
+            chunk: 4096,
+            ..FakeProxy::new(kind)
+        };
+        let what = format!("{kind:?} {mode}");
+        let strict = config(&format!("{{{base}, {tight}}}"));
+        let out = run(&proxy, &strict, with_command(CAT, heavy));
+        assert_eq!(out.client.status, 400, "{what}");
+        let body: serde_json::Value = serde_json::from_slice(&out.client.body).unwrap();
+        assert_eq!(body["code"], "ImageTooLarge", "{what}");
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains("this proxy allows 50 ms per request"),
+            "{what}: {message}"
+        );
+        assert_eq!(out.metric(Metric::BudgetRefused), 1, "{what}");
+        assert_eq!(out.metric(Metric::Processed), 0, "{what}");
+        // Within the budget the same command runs.
+        let roomy = config(&format!("{{{base}}}"));
+        let out = run(&proxy, &roomy, with_command(CAT, "image/blur,r_5,s_5"));
+        assert_eq!(out.client.status, 200, "{what}");
+        assert_eq!(out.metric(Metric::BudgetRefused), 0, "{what}");
+        // With the original allowed: the original, marked.
+        let lenient = config(&format!(
+            "{{{base}, {tight}, \"return_original_on_failure\": true}}"
+        ));
+        let out = run(&proxy, &lenient, with_command(CAT, heavy));
+        assert_eq!(out.client.status, 200, "{what}");
+        assert!(
+            out.client.body == corpus("jpeg/cat.jpg"),
+            "{what}: not the original"
+        );
+        assert_eq!(
+            out.client.header("x-bce-process-error"),
+            Some("ImageTooLarge"),
+            "{what}"
+        );
+    }
+}

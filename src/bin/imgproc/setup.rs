@@ -4,6 +4,7 @@
 
 use crate::Failure;
 use image_process_filter::actions::watermark::{ObjectRef, Resources};
+use image_process_filter::budget::Budget;
 use image_process_filter::command::{Command, Styles};
 use image_process_filter::config::FilterConfig;
 use image_process_filter::pipeline::{self, Processed};
@@ -43,6 +44,9 @@ pub struct Setup {
     pub styles: Styles,
     /// Whether `--config` was given.
     pub has_config: bool,
+    /// What processing may cost: the config's `budget` (`--config`), else
+    /// the filter's default, so `imgproc` refuses what the filter refuses.
+    pub budget: Budget,
 }
 
 impl Default for Setup {
@@ -55,6 +59,7 @@ impl Default for Setup {
             fonts: BTreeMap::new(),
             styles: Styles::new(),
             has_config: false,
+            budget: Budget::DEFAULT,
         }
     }
 }
@@ -84,6 +89,7 @@ impl Options {
                     options.setup.styles = config.styles;
                     options.setup.fonts.extend(config.font_objects);
                     options.setup.has_config = true;
+                    options.setup.budget = config.budget;
                 }
                 "--jobs" | "-j" => {
                     let v = value()?;
@@ -168,7 +174,7 @@ impl Setup {
                 accept: self.accept.clone(),
                 object_key: Some(object_key.to_string()),
                 resources: self.resources(command)?,
-                budget: Default::default(),
+                budget: self.budget,
             },
         )?)
     }
