@@ -7,6 +7,7 @@
 //! - [`command`]: the grammar, styles and validation of `x-bce-process`;
 //! - [`actions`]: one module per action family (parameters and geometry);
 //! - [`pipeline`]: planning from the image header and execution;
+//! - [`budget`]: what a request may cost, its estimate and the guard that holds it to it;
 //! - [`codec`] and [`raster`]: formats and pixels;
 //! - [`exchange`]: which requests and responses are ours and how headers change;
 //! - [`local_reply`]: the `local_reply` header mode (answering from the request phase);
