@@ -14,6 +14,11 @@
 //! `vendor/rav1d/` (see its `PATCHES.md`), and the input that showed it is
 //! kept in `fuzz/regressions/decode_pipeline/`.
 //!
+//! Requests run within a cost budget of 512 MiB and 2 s ([`BUDGET`]): what
+//! the cost model admits must finish well inside libFuzzer's report of slow
+//! units (10 s, even with AddressSanitizer), so a slow unit is a finding
+//! too: an input whose cost the model underestimates (issue 20).
+//!
 //! Properties: no panic; an error has a 4xx/5xx status; an image answer is
 //! an image of the planned size (its header probes back to that size and the
 //! announced format) and a JSON answer is JSON.
@@ -21,6 +26,7 @@
 #![no_main]
 
 use image_process_filter::actions::watermark::{ObjectRef, Resources};
+use image_process_filter::budget::Budget;
 use image_process_filter::codec::{self, EncodeOptions, ImageFormat};
 use image_process_filter::command::{Command, Styles};
 use image_process_filter::pipeline::{process, RequestContext};
@@ -67,6 +73,12 @@ fn commands() -> &'static [Command] {
     })
 }
 
+/// The budget every input runs within.
+const BUDGET: Budget = Budget {
+    memory_bytes: 512 << 20,
+    time_ms: 2_000,
+};
+
 /// The request context: `Accept` for `f_auto`, and the watermark object
 /// `demo/wm.png` (a 16x16 translucent PNG).
 fn context() -> &'static RequestContext {
@@ -94,7 +106,7 @@ fn context() -> &'static RequestContext {
                 fonts: BTreeMap::new(),
                 objects,
             },
-            budget: Default::default(),
+            budget: BUDGET,
         }
     })
 }
