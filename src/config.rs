@@ -55,6 +55,20 @@ pub enum HeaderMode {
     LocalReply,
 }
 
+/// How much the filter writes to the proxy's log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Trace,
+    /// Adds one `cost:` line per processed request: the estimate against
+    /// what each stage really took (`cargo xtask calibrate` reads them).
+    Debug,
+    #[default]
+    Info,
+    Warn,
+    Error,
+}
+
 /// The filter's configuration.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -110,6 +124,10 @@ pub struct FilterConfig {
     /// The budget for requests without a valid signature, where abuse comes
     /// from; at most `budget` in each field. Default: `budget`.
     pub unsigned_budget: Option<Budget>,
+    /// The most detailed messages the filter logs (`trace`, `debug`,
+    /// `info`, `warn`, `error`; default `info`). The proxy filters again by
+    /// its own level (Envoy: `--component-log-level wasm:debug`).
+    pub log_level: LogLevel,
     /// `fonts`, parsed.
     #[serde(skip)]
     pub font_objects: BTreeMap<String, ObjectRef>,
@@ -140,6 +158,7 @@ impl Default for FilterConfig {
             original_read_timeout_ms: crate::local_reply::DEFAULT_READ_TIMEOUT_MS,
             budget: Budget::DEFAULT,
             unsigned_budget: None,
+            log_level: LogLevel::Info,
             font_objects: BTreeMap::new(),
         }
     }
@@ -424,6 +443,15 @@ mod tests {
         .unwrap();
         assert!(c.persistence.enabled && c.persistence.allow_overwrite_source);
         assert_eq!(c.persistence.buckets, ["thumbs"]);
+    }
+
+    #[test]
+    fn log_level_defaults_to_info_and_reads_lowercase() {
+        assert_eq!(FilterConfig::default().log_level, LogLevel::Info);
+        let c = FilterConfig::from_json(br#"{"log_level":"debug"}"#).unwrap();
+        assert_eq!(c.log_level, LogLevel::Debug);
+        let e = FilterConfig::from_json(br#"{"log_level":"loud"}"#).unwrap_err();
+        assert_eq!(e.field, "log_level");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! plausibly fail (changing headers, replacing the body, local replies) go through
 //! [`host`], which returns the status instead.
 
-use crate::config::FilterConfig;
+use crate::config::{FilterConfig, LogLevel as ConfigLogLevel};
 use crate::glue::host::{Flow, Host, HostStatus, SharedDataError};
 use crate::glue::stream::FilterStream;
 use crate::metrics::Metric;
@@ -85,6 +85,13 @@ impl RootContext for FilterRoot {
                         .as_ref()
                         .map_or("off".to_string(), |s| format!("{:?}", s.scheme)),
                 );
+                proxy_wasm::set_log_level(match config.log_level {
+                    ConfigLogLevel::Trace => LogLevel::Trace,
+                    ConfigLogLevel::Debug => LogLevel::Debug,
+                    ConfigLogLevel::Info => LogLevel::Info,
+                    ConfigLogLevel::Warn => LogLevel::Warn,
+                    ConfigLogLevel::Error => LogLevel::Error,
+                });
                 self.config = Rc::new(config);
                 if self.metrics.ids.is_empty() {
                     self.metrics = Rc::new(Metrics::define());

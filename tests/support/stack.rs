@@ -212,6 +212,17 @@ pub fn render_nginx_conf(
 
 impl Stack {
     pub fn start(tools: &Tools, opts: &StackOptions) -> Result<Stack, String> {
+        Stack::start_with_wasm_log(tools, opts, "info")
+    }
+
+    /// [`Stack::start`] with Envoy's `wasm` log component at `level`
+    /// (`debug` shows the filter's debug lines when its `log_level` lets them
+    /// out); nginx logs at its config's `error_log` level whatever this says.
+    pub fn start_with_wasm_log(
+        tools: &Tools,
+        opts: &StackOptions,
+        level: &str,
+    ) -> Result<Stack, String> {
         fs::create_dir_all(&opts.work_dir)
             .map_err(|e| format!("{}: {e}", opts.work_dir.display()))?;
         let listen_port = if opts.listen_port == 0 {
@@ -277,7 +288,7 @@ impl Stack {
         let mut attempt = 1;
         loop {
             let started = match opts.host {
-                ProxyHost::Envoy => stack.start_envoy(tools, opts, &template, &wasm),
+                ProxyHost::Envoy => stack.start_envoy(tools, opts, &template, &wasm, level),
                 ProxyHost::Nginx => stack.start_nginx(tools, opts, &template, &wasm),
             };
             match started {
@@ -308,6 +319,7 @@ impl Stack {
         opts: &StackOptions,
         template: &str,
         wasm: &Path,
+        wasm_log_level: &str,
     ) -> Result<(), String> {
         let yaml = render_envoy_yaml(
             template,
@@ -325,7 +337,8 @@ impl Stack {
             .arg(&config)
             .args(["--concurrency", &opts.concurrency.to_string()])
             .args(["--base-id", &self.listen_port.to_string()])
-            .args(["--log-level", "warn", "--component-log-level", "wasm:info"])
+            .args(["--log-level", "warn", "--component-log-level"])
+            .arg(format!("wasm:{wasm_log_level}"))
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
             .stderr(log)

@@ -410,13 +410,13 @@ fn shuffle<T>(items: &mut [T], seed: &mut u64) {
 }
 
 /// Input photos: the corpus originals (progressive) and baseline copies.
-const PHOTOS: &[(&str, &str)] = &[
+pub(crate) const PHOTOS: &[(&str, &str)] = &[
     ("sunset", "sunset_by_Aitzol_Berasategi.jpg"),
     ("seeding", "seeding_by_Clements_Engelhardt.jpg"),
     ("wine", "Wine_by_Jakkub_Mede.jpg"),
 ];
 
-fn corpus_photos() -> Result<PathBuf> {
+pub(crate) fn corpus_photos() -> Result<PathBuf> {
     let candidates = [
         std::env::var_os("IPF_CORPUS").map(PathBuf::from),
         Some(root().join("../shared/corpus")),
@@ -433,7 +433,7 @@ fn corpus_photos() -> Result<PathBuf> {
         })
 }
 
-fn has_marker(bytes: &[u8], marker: u8) -> bool {
+pub(crate) fn has_marker(bytes: &[u8], marker: u8) -> bool {
     bytes.windows(2).any(|w| w == [0xFF, marker])
 }
 
@@ -778,7 +778,7 @@ fn measure_memory(
     Ok(peak.saturating_sub(before) as f64 / 1024.0)
 }
 
-fn command_output(cmd: &mut Command) -> String {
+pub(crate) fn command_output(cmd: &mut Command) -> String {
     cmd.output()
         .map(|o| {
             let mut s = String::from_utf8_lossy(&o.stdout).to_string();

@@ -13,10 +13,13 @@
 //! - `cargo xtask bench`: the filter in Envoy and in nginx against nginx
 //!   `image_filter` and sharp (libvips), side by side, written to
 //!   `BENCHMARKS.md` (not part of `test`).
+//! - `cargo xtask calibrate`: the cost model's rates against measurements of
+//!   the wasm build in Envoy, written to `target/calibration.md`.
 //!
 //! Each command installs what it needs by itself (see [`tools`]).
 
 mod bench;
+mod calibrate;
 mod fuzz;
 mod soak;
 #[path = "../../tests/support/stack.rs"]
@@ -51,7 +54,12 @@ commands:
   fuzz [--seconds N] [--target NAME] build the fuzz/ targets and run each N seconds (default 60)
   bench [--rounds N] [--warmup N] [--throughput-rounds N] [--throughput-requests N]
         [--quick] [--output FILE]    the filter in Envoy and in nginx vs nginx image_filter
-                                     and sharp (libvips), one interleaved run -> BENCHMARKS.md";
+                                     and sharp (libvips), one interleaved run -> BENCHMARKS.md
+  calibrate [--runs N] [--output FILE] [--no-worst-case] [--only-worst-case]
+                                     run cases (built-in, and imgproc worst-case when it
+                                     exists) N times (3) through Envoy, read the filter's
+                                     cost: lines, set ns/px and B/px per work kind against
+                                     src/budget/model.rs -> target/calibration.md";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -62,6 +70,7 @@ fn main() -> ExitCode {
         Some("soak") => soak::soak(&args[1..]),
         Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
+        Some("calibrate") => calibrate::calibrate(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
