@@ -119,7 +119,7 @@ pub struct FilterConfig {
     pub original_read_timeout_ms: u64,
     /// What processing one request may cost (peak memory, time holding
     /// the worker); estimated from the header and refused with
-    /// `400 ImageTooLarge` before decoding when over. Default 512 MiB, 6 s.
+    /// `400 ImageTooLarge` before decoding when over. Default 512 MiB, 10 s.
     pub budget: Budget,
     /// The budget for requests without a valid signature, where abuse comes
     /// from; at most `budget` in each field. Default: `budget`.

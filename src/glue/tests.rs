@@ -501,7 +501,7 @@ fn a_body_paused_past_nginx_buffers_is_not_half_processed() {
 #[test]
 fn a_request_over_its_budget_is_a_400_or_the_original() {
     // The unsigned budget is the one an anonymous request gets.
-    let tight = r#""budget": {"time_ms": 6000}, "unsigned_budget": {"time_ms": 50, "memory_bytes": 16777216}"#;
+    let tight = r#""budget": {"time_ms": 10000}, "unsigned_budget": {"time_ms": 50, "memory_bytes": 16777216}"#;
     let heavy = "image/blur,r_50,s_50/format,f_heic";
     for (kind, mode, _) in exact_setups() {
         let base = if mode == "held" {

@@ -987,7 +987,7 @@ mod tests {
         let src = SourceInfo {
             format: ImageFormat::Jpeg,
             width: 4000,
-            height: 3000,
+            height: 2250,
             frames: 1,
             quality: None,
             has_alpha: false,
@@ -1006,7 +1006,7 @@ mod tests {
             assert_eq!(err.code, ErrorCode::ImageTooLarge);
             assert!(
                 err.message
-                    .contains(&format!("encoding the 4000x3000 px {f} result")),
+                    .contains(&format!("encoding the 4000x2250 px {f} result")),
                 "{}",
                 err.message
             );
