@@ -25,8 +25,8 @@ use crate::auth::upstream::UpstreamSigning;
 use crate::auth::Credential;
 use crate::budget::Budget;
 use crate::command::{is_valid_style_name, Styles};
+use crate::limits::MAX_SOURCE_BYTES;
 use crate::persistence::PersistenceConfig;
-use crate::pipeline::MAX_SOURCE_BYTES;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 

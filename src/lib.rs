@@ -7,6 +7,7 @@
 //! - [`command`]: the grammar, styles and validation of `x-bce-process`;
 //! - [`actions`]: one module per action family (parameters and geometry);
 //! - [`pipeline`]: planning from the image header and execution;
+//! - [`limits`]: the fixed limits (bytes, sides, pixels, frames), a leaf every layer may use;
 //! - [`budget`]: what a request may cost, its estimate and the guard that holds it to it;
 //! - [`codec`] and [`raster`]: formats and pixels;
 //! - [`exchange`]: which requests and responses are ours and how headers change;
@@ -34,6 +35,7 @@ pub mod command;
 pub mod config;
 pub mod error;
 pub mod exchange;
+pub mod limits;
 pub mod local_reply;
 pub mod metrics;
 pub mod objects;

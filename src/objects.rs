@@ -19,7 +19,7 @@
 use crate::actions::watermark::{missing_object, ObjectRef};
 use crate::auth::upstream::UpstreamSigning;
 use crate::error::{ProcessError, Result};
-use crate::pipeline::MAX_SOURCE_BYTES;
+use crate::limits::MAX_SOURCE_BYTES;
 use std::sync::Arc;
 
 /// Shared-data key prefix of cache entries.

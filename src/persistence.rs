@@ -45,7 +45,7 @@ use crate::command::system::{self, SystemAction};
 use crate::command::{query, Command};
 use crate::config::FilterConfig;
 use crate::error::{ErrorCode, ProcessError, Result};
-use crate::pipeline::MAX_SOURCE_BYTES;
+use crate::limits::MAX_SOURCE_BYTES;
 use base64::Engine;
 use md5::{Digest, Md5};
 use serde::Deserialize;

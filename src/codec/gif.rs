@@ -15,7 +15,7 @@
 use super::animation::{Animation, Frame};
 use super::{decode_error, ImageFormat, SourceInfo};
 use crate::error::{ProcessError, Result};
-use crate::pipeline::{MAX_SOURCE_PIXELS, MAX_SOURCE_SIDE};
+use crate::limits::{MAX_SOURCE_PIXELS, MAX_SOURCE_SIDE};
 use crate::raster::{PixelLayout, Raster};
 use gif::{ColorOutput, DecodeOptions, DisposalMethod, MemoryLimit};
 use std::io::Cursor;

@@ -3,7 +3,7 @@
 
 use super::{decode_error, ImageFormat, SourceInfo};
 use crate::error::{ProcessError, Result};
-use crate::pipeline::{MAX_SOURCE_PIXELS, MAX_SOURCE_SIDE};
+use crate::limits::{MAX_SOURCE_PIXELS, MAX_SOURCE_SIDE};
 use crate::raster::Raster;
 use image::codecs::png::{CompressionType, FilterType, PngDecoder, PngEncoder};
 use image::{ImageDecoder, ImageEncoder};

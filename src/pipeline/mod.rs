@@ -1,15 +1,9 @@
 //! Parse → plan → execute: turning a source image and a [`Command`] into the
 //! response body.
 //!
-//! The plan is made from the image header alone, so every limit is checked
-//! before a pixel is decoded:
-//!
-//! | limit | value |
-//! |---|---|
-//! | source body | ≤ [`MAX_SOURCE_BYTES`] (20 MB) |
-//! | source side | ≤ [`MAX_SOURCE_SIDE`] (30 000 px) |
-//! | source pixels | ≤ [`MAX_SOURCE_PIXELS`] (200 Mpx, × frames) |
-//! | every intermediate and output side | ≤ [`MAX_OUTPUT_SIDE`] (9 999 px) |
+//! The plan is made from the image header alone, so every limit
+//! ([`crate::limits`]) and the cost budget ([`crate::budget`]) are checked
+//! before a pixel is decoded.
 
 mod cost;
 
@@ -27,16 +21,9 @@ use crate::command::{Action, Command};
 use crate::error::{ErrorCode, ProcessError, Result};
 use crate::raster::{Orientation, Raster};
 
-/// Largest source body accepted, in bytes (20 MB).
-pub const MAX_SOURCE_BYTES: usize = 20 * 1024 * 1024;
-/// Largest source side, in px.
-pub const MAX_SOURCE_SIDE: u32 = 30_000;
-/// Largest source area, in px (× frames for animations).
-pub const MAX_SOURCE_PIXELS: u64 = 200_000_000;
-/// Largest side of any result or intermediate result, in px.
-pub const MAX_OUTPUT_SIDE: u32 = 9_999;
-/// Most frames an animated result may have.
-pub const MAX_OUTPUT_FRAMES: u32 = 20;
+pub use crate::limits::{
+    MAX_OUTPUT_FRAMES, MAX_OUTPUT_SIDE, MAX_SOURCE_BYTES, MAX_SOURCE_PIXELS, MAX_SOURCE_SIDE,
+};
 
 /// What the request adds to the command: facts from its headers and path.
 #[derive(Debug, Clone, Default)]
@@ -451,24 +438,10 @@ fn action_name(action: &Action) -> &'static str {
     }
 }
 
-/// Checks the source header against the limits of spec §1.3.
+/// Checks the source header against the limits of spec §1.3
+/// ([`crate::limits::check_source`]).
 pub fn check_source_limits(source: &SourceInfo) -> Result<()> {
-    let (w, h) = (source.width, source.height);
-    if w == 0 || h == 0 {
-        return Err(ProcessError::bad_image("the image has a zero side"));
-    }
-    if w > MAX_SOURCE_SIDE || h > MAX_SOURCE_SIDE {
-        return Err(ProcessError::too_large(format!(
-            "the image is {w}x{h} px, each side must be at most {MAX_SOURCE_SIDE} px"
-        )));
-    }
-    let pixels = u64::from(w) * u64::from(h) * u64::from(source.frames.max(1));
-    if pixels > MAX_SOURCE_PIXELS {
-        return Err(ProcessError::too_large(format!(
-            "the image has {pixels} px (width x height x frames), at most {MAX_SOURCE_PIXELS} are allowed"
-        )));
-    }
-    Ok(())
+    crate::limits::check_source(source.width, source.height, source.frames)
 }
 
 /// Runs `command` on the source image `input`, within `ctx.budget`.

@@ -9,7 +9,7 @@
 use super::{PixelLayout, Raster};
 use crate::actions::watermark::{Align, FontStyle, TextEffect, TextPart};
 use crate::error::{ProcessError, Result};
-use crate::pipeline::MAX_OUTPUT_SIDE;
+use crate::limits::MAX_OUTPUT_SIDE;
 use ab_glyph::{point, Font, FontRef, PxScale, ScaleFont};
 
 /// Horizontal shear of synthetic italics (px right per px up).
