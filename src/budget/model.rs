@@ -213,7 +213,7 @@ impl Work {
             Work::DecodeGif => rate(20.0, 25.0),
             Work::DecodeBmp => rate(8.0, 10.0),
             Work::DecodeAvif => rate(20.0, 150.0),
-            Work::DecodeHeic => rate(20.0, 300.0),
+            Work::DecodeHeic => rate(20.0, 135.0),
             Work::DecodeAnimation => rate(12.0, 54.0),
             Work::Resize => rate(8.0, 25.0),
             Work::Turn => rate(4.0, 18.0),
