@@ -16,7 +16,8 @@
 //! must be refused. The rest may go either way; the table printed on stderr
 //! (status, ms, the model's estimate) says which.
 //!
-//! Then the worker-blocking bound: while the costliest admitted case runs,
+//! Then the worker-blocking bound: while the costliest admitted case runs
+//! (the longest of those whose estimate fitted, processed or stopped),
 //! a pass-through on the same worker (the held stack has one) waits at most
 //! the budget plus slack, and on a stack of two workers pass-throughs on new
 //! connections are not all delayed: the other worker answers at once.
@@ -128,7 +129,8 @@ fn corpus(e: &Env) -> Result<&'static [WorstCase], Failed> {
         .map_err(|e| e.clone().into())
 }
 
-/// The costliest admitted case of the corpus run, for [`worker_blocking`].
+/// The admitted case (its estimate fitted the budget) that held the worker
+/// longest in the corpus run, for [`worker_blocking`].
 static COSTLIEST: Mutex<Option<Outcome>> = Mutex::new(None);
 
 /// The model's estimate for a case (computed natively from the header, as
@@ -146,6 +148,12 @@ fn estimate(e: &Env, case: &WorstCase) -> Option<(f64, u64)> {
     };
     let (_, report) = process_metered(&command, &bytes, &ctx);
     report.estimate.map(|e| (e.time_ms, e.peak_bytes))
+}
+
+/// Whether an estimate (ms, bytes) fits the default budget.
+fn fits_default(estimate: Option<(f64, u64)>) -> bool {
+    estimate
+        .is_some_and(|(ms, bytes)| ms <= BUDGET_MS as f64 && bytes <= Budget::DEFAULT.memory_bytes)
 }
 
 /// The format a case's answer must have: `f_` of its command, or the source's.
@@ -215,9 +223,7 @@ fn corpus_answers(e: &Env) -> Check {
             elapsed,
             estimate: estimate(e, case),
         };
-        let fits = outcome.estimate.is_some_and(|(ms, bytes)| {
-            ms <= BUDGET_MS as f64 && bytes <= Budget::DEFAULT.memory_bytes
-        });
+        let fits = fits_default(outcome.estimate);
         let name = format!("{} {}", case.file, case.command);
         let pair = (case.file.as_str(), case.command.as_str());
         match r.status {
@@ -291,20 +297,36 @@ fn corpus_answers(e: &Env) -> Check {
             o.elapsed.as_millis()
         );
     }
+    // Admitted: the estimate fitted the budget (then processed, or stopped
+    // by the guard while running, which holds the worker longest).
     let costliest = outcomes
         .iter()
-        .filter(|o| o.status == 200)
+        .filter(|o| fits_default(o.estimate))
         .max_by_key(|o| o.elapsed)
         .cloned();
     if let Some(c) = &costliest {
         eprintln!(
-            "worst-case on {host}: worst admitted {} `{}` ({}): {} ms",
+            "worst-case on {host}: worst admitted {} `{}` ({}): {} in {} ms",
             c.case.file,
             c.case.command,
             c.case.what,
+            c.status,
             c.elapsed.as_millis()
         );
     }
+    if let Some(slowest) = outcomes
+        .iter()
+        .filter(|o| o.status == 200)
+        .max_by_key(|o| o.elapsed)
+    {
+        eprintln!(
+            "worst-case on {host}: slowest 200 {} `{}`: {} ms",
+            slowest.case.file,
+            slowest.case.command,
+            slowest.elapsed.as_millis()
+        );
+    }
+    eprintln!("worst-case on {host}: VM state compared: {before:?}");
     *COSTLIEST.lock().map_err(|_| "lock")? = costliest;
     let after = held_vm_state(e)?;
     if after != before {
