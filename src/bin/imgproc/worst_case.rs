@@ -26,8 +26,8 @@
 //! - BMP: a 24-bit 2 560 × 1 920 gradient (14 MB, close to the body limit).
 //! - HEIC and AVIF: our encoders cap their output (2 Mpx, 1 Mpx), so a big
 //!   file is a real HEIF `grid` item whose tiles are distinct items that all
-//!   point, through `iloc`, at the same coded tile (one HEVC / AV1 tile made
-//!   by `codec::heic::encode` / `codec::avif::encode`). The decoders decode
+//!   point, through `iloc`, at the same coded tile (one HEVC / AV1 tile of a
+//!   noisy gradient, made by `codec::heic::encode` / `codec::avif::encode`). The decoders decode
 //!   every tile, so decoding costs what a real image of that size costs:
 //!   14 000 × 14 000 (784 HEVC tiles of 512 px, 1 024 AV1 tiles of 448 px),
 //!   and 12 Mpx and 8 Mpx ones.
@@ -746,11 +746,21 @@ fn heif_grid(
     rows: u32,
     size: (u32, u32),
 ) -> Result<Vec<u8>, String> {
+    // A gradient with noise: the coded tile carries real residuals, so
+    // decoding it costs what a photo's tile costs (a flat tile would be
+    // almost all skipped blocks).
     let mut data = Vec::with_capacity((tile * tile * 3) as usize);
     let rgb = gradient_rgb8(tile, tile);
     for y in 0..tile {
         for x in 0..tile {
+            let start = data.len();
             rgb(x, y, &mut data);
+            let noise = (x.wrapping_mul(0x9E37_79B1) ^ y.wrapping_mul(0x85EB_CA77)).rotate_left(13)
+                ^ x.wrapping_add(y).wrapping_mul(0xC2B2_AE3D);
+            for (i, v) in data[start..].iter_mut().enumerate() {
+                let n = (noise >> (8 * i)) as u8 % 64;
+                *v = v.saturating_add(n).saturating_sub(32);
+            }
         }
     }
     let raster = Raster::new(tile, tile, PixelLayout::Rgb8, data).map_err(|e| e.to_string())?;
