@@ -30,6 +30,8 @@ mod faults;
 mod persistence;
 #[path = "support/stack.rs"]
 mod stack;
+#[path = "envoy_e2e/worst_case.rs"]
+mod worst_case;
 
 use base64::Engine;
 use image_process_filter::codec::jpeg::estimate_quality;
@@ -439,6 +441,7 @@ fn cases() -> Vec<Case> {
     cases.extend(persistence::cases());
     cases.extend(faults::cases());
     cases.extend(buffering::cases());
+    cases.extend(worst_case::cases());
     cases
 }
 

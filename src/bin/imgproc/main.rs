@@ -6,6 +6,7 @@
 //! imgproc batch INPUT_DIR (COMMAND | --style NAME --config FILE) -o OUTPUT_DIR [--jobs N]
 //! imgproc compare INPUT COMMAND... [--style NAME --config FILE] -o PAGE.html [--title T]
 //! imgproc info INPUT                        # the JSON image/info returns
+//! imgproc worst-case DIR                    # near-limit images and DIR/cases.tsv
 //! ```
 //!
 //! COMMAND is an `x-bce-process` value. `--config FILE` reads a plugin
@@ -16,8 +17,8 @@
 //! `process` prints the `x-bce-image-info` value on stderr. On bad input or a bad
 //! command it exits non-zero with one line on stderr: `<Code>: <message>`, the
 //! code and message the filter sends. `--accept VALUE` gives the `Accept` header
-//! that `format,f_auto` negotiates with. `batch` and `compare` are described in
-//! their modules.
+//! that `format,f_auto` negotiates with. `batch`, `compare` and `worst-case`
+//! are described in their modules.
 //!
 //! Watermark objects and fonts, which the filter fetches from the storage, come
 //! from files: `--bucket NAME` is the request's bucket (default `demo`),
@@ -29,6 +30,7 @@
 mod batch;
 mod compare;
 mod setup;
+mod worst_case;
 
 use image_process_filter::exchange::image_info_header;
 use image_process_filter::pipeline;
@@ -45,6 +47,7 @@ const USAGE: &str = "usage: imgproc process INPUT (COMMAND | --style NAME --conf
        imgproc batch INPUT_DIR (COMMAND | --style NAME --config FILE) -o OUTPUT_DIR [--jobs N]
        imgproc compare INPUT COMMAND... [--style NAME --config FILE] -o PAGE.html [--title TEXT]
        imgproc info INPUT
+       imgproc worst-case DIR
 options for process, batch and compare:
        [--accept ACCEPT] [--bucket NAME] [--bucket-dir DIR] [--object BUCKET/KEY=FILE]...
        [--font NAME=BUCKET/KEY]... [--config FILE]";
@@ -122,6 +125,7 @@ fn run(args: &[String]) -> Result<bool, Failure> {
             Ok(true)
         }
         Some("batch") => batch::run(&Options::parse(rest)?),
+        Some("worst-case") => worst_case::run(rest),
         Some("compare") => compare::run(&Options::parse(rest)?).map(|()| true),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
