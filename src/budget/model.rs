@@ -27,7 +27,8 @@ pub enum Work {
     /// scale: time per source px, memory per decoded px.
     DecodeJpegBaseline,
     /// A progressive JPEG (every coefficient of the image is kept until the
-    /// last scan): time and memory per source px.
+    /// last scan): time per source px, memory per source px plus decoded px
+    /// (the coefficients, then planes and pixels at the decoded scale).
     DecodeJpegProgressive,
     /// A window of a baseline JPEG: time per source px (the rows above it
     /// are entropy-decoded), memory per window px.
@@ -203,11 +204,11 @@ impl Work {
             Work::DecodeJpegDc => rate(8.0, 3.0).plus_fixed_mib(8),
             // CMYK sources build an ICC transform of about 6 MiB.
             Work::DecodeJpegBaseline => rate(10.0, 20.0).plus_fixed_mib(8),
-            Work::DecodeJpegProgressive => rate(14.0, 40.0).plus_fixed_mib(8),
+            Work::DecodeJpegProgressive => rate(7.0, 40.0).plus_fixed_mib(8),
             Work::DecodeJpegWindow => rate(8.0, 10.0).plus_fixed_mib(8),
-            Work::DecodePng => rate(12.0, 30.0),
-            Work::DecodePng16 => rate(20.0, 110.0),
-            Work::DecodePngInterlaced => rate(12.0, 45.0),
+            Work::DecodePng => rate(6.0, 30.0),
+            Work::DecodePng16 => rate(12.0, 110.0),
+            Work::DecodePngInterlaced => rate(6.0, 45.0),
             Work::DecodeWebpLossy => rate(10.0, 16.0),
             Work::DecodeWebpLossless => rate(14.0, 40.0),
             Work::DecodeGif => rate(20.0, 25.0),

@@ -253,7 +253,11 @@ impl Plan {
                 let stage = if num == 1 {
                     Stage::new(Work::DecodeJpegDc, what, px(decoded)).timed_by(source_px)
                 } else if traits.progressive {
-                    Stage::new(Work::DecodeJpegProgressive, what, source_px)
+                    // Every coefficient of the source is kept, then planes
+                    // and pixels at the decoded scale.
+                    let mut stage = Stage::new(Work::DecodeJpegProgressive, what, source_px);
+                    stage.memory_px = source_px + px(decoded);
+                    stage
                 } else {
                     Stage::new(Work::DecodeJpegBaseline, what, px(decoded)).timed_by(source_px)
                 };
@@ -288,7 +292,9 @@ impl Plan {
         let src = (self.source.width, self.source.height);
         let what = format!("decoding the {}x{} px jpg image", src.0, src.1);
         if SourceTraits::read(input, ImageFormat::Jpeg).progressive {
-            Stage::new(Work::DecodeJpegProgressive, what, px(src))
+            let mut stage = Stage::new(Work::DecodeJpegProgressive, what, px(src));
+            stage.memory_px = px(src) + px((src.0.div_ceil(8), src.1.div_ceil(8)));
+            stage
         } else {
             let decoded = (src.0.div_ceil(8), src.1.div_ceil(8));
             Stage::new(Work::DecodeJpegBaseline, what, px(decoded)).timed_by(px(src))
