@@ -21,7 +21,7 @@ pub mod metadata;
 pub mod png;
 pub mod webp;
 
-use crate::error::{ErrorCode, ProcessError, Result};
+use crate::error::{ProcessError, Result};
 use crate::raster::Raster;
 
 /// The image formats of the BOS language (spec §1.3).
@@ -116,34 +116,6 @@ impl ImageFormat {
         }
     }
 
-    /// Whether this build decodes the format.
-    pub fn can_decode(self) -> bool {
-        matches!(
-            self,
-            ImageFormat::Jpeg
-                | ImageFormat::Png
-                | ImageFormat::Webp
-                | ImageFormat::Bmp
-                | ImageFormat::Gif
-                | ImageFormat::Avif
-                | ImageFormat::Heic
-        )
-    }
-
-    /// Whether this build encodes the format.
-    pub fn can_encode(self) -> bool {
-        matches!(
-            self,
-            ImageFormat::Jpeg
-                | ImageFormat::Png
-                | ImageFormat::Webp
-                | ImageFormat::Bmp
-                | ImageFormat::Gif
-                | ImageFormat::Avif
-                | ImageFormat::Heic
-        )
-    }
-
     /// Whether this build writes animations in the format.
     pub fn animates(self) -> bool {
         matches!(self, ImageFormat::Gif | ImageFormat::Webp)
@@ -199,9 +171,6 @@ impl EncodeOptions {
 pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
     let format = ImageFormat::sniff(bytes)
         .ok_or_else(|| ProcessError::bad_image("the object is not a recognised image"))?;
-    if !format.can_decode() {
-        return Err(unsupported_source(format));
-    }
     let info = match format {
         ImageFormat::Jpeg => jpeg::probe(bytes),
         ImageFormat::Png => png::probe(bytes),
@@ -273,17 +242,6 @@ pub fn encode(raster: &Raster, format: ImageFormat, options: &EncodeOptions) -> 
     }
 }
 
-/// The error for a source format this build cannot decode.
-fn unsupported_source(format: ImageFormat) -> ProcessError {
-    ProcessError::new(
-        ErrorCode::UnsupportedFormat,
-        format!(
-            "decoding {} sources is not supported by this build",
-            format.name()
-        ),
-    )
-}
-
 /// Maps a decoder's error to a client error naming the format.
 pub(crate) fn decode_error(format: ImageFormat, err: impl std::fmt::Display) -> ProcessError {
     ProcessError::bad_image(format!(
@@ -295,6 +253,7 @@ pub(crate) fn decode_error(format: ImageFormat, err: impl std::fmt::Display) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     #[test]
     fn sniffs_magic_bytes() {

@@ -94,10 +94,6 @@ pub struct Command {
     pub normalized: String,
 }
 
-/// Actions of the BOS V2 language that this build recognises but does not run
-/// yet (answered 501 naming the action). Empty: every action is built.
-const NOT_YET_BUILT: &[&str] = &[];
-
 /// Actions that also accept the other vendors' bare-value form (`contrast,-20`).
 const ACCEPTS_BARE_VALUE: &[&str] = &[
     "contrast",
@@ -412,11 +408,6 @@ impl<'a> RawAction<'a> {
             "watermark" => Action::Watermark(Box::new(WatermarkSpec::parse(&mut params)?)),
             "blind-watermark" => {
                 Action::BlindWatermark(Box::new(BlindWatermarkSpec::parse(&mut params)?))
-            }
-            other if NOT_YET_BUILT.contains(&other) => {
-                return Err(ProcessError::not_implemented(format!(
-                    "action '{other}' is part of the BOS language but not implemented in this build"
-                )))
             }
             other => {
                 return Err(ProcessError::invalid(format!("unknown action '{other}'")));

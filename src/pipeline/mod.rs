@@ -18,7 +18,7 @@ use crate::codec::animation;
 use crate::codec::metadata::{self, Metadata};
 use crate::codec::{self, color, exif, EncodeOptions, ImageFormat, SourceInfo};
 use crate::command::{Action, Command};
-use crate::error::{ErrorCode, ProcessError, Result};
+use crate::error::{ProcessError, Result};
 use crate::raster::{Orientation, Raster};
 
 pub use crate::limits::{
@@ -84,15 +84,6 @@ impl Plan {
         let output = command.format().map_or(source.format, |f| {
             f.resolve(source.format, ctx.accept.as_deref())
         });
-        if !output.can_encode() {
-            return Err(ProcessError::new(
-                ErrorCode::UnsupportedFormat,
-                format!(
-                    "format,f_{} output is not supported by this build",
-                    output.name()
-                ),
-            ));
-        }
         let orientation = if command.auto_orients() {
             Orientation::from_exif(source.orientation)
         } else {
