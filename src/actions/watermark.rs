@@ -649,6 +649,15 @@ impl WatermarkJob {
         })
     }
 
+    /// The watermark image this job decodes (for every frame it draws on)
+    /// and the object's own `x-bce-process` command, if any: what the cost
+    /// estimate must count besides drawing.
+    pub fn overlay(&self) -> Option<(Option<&Command>, &[u8])> {
+        let part = self.spec.image.as_ref()?;
+        let bytes = self.image.as_deref()?;
+        Some((part.process.as_deref(), bytes))
+    }
+
     /// Draws the watermark on `base` (same size out).
     pub fn apply(&self, base: Raster) -> Result<Raster> {
         let spec = &self.spec;

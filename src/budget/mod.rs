@@ -103,6 +103,9 @@ pub struct Stage {
     /// Bytes held while it runs besides its own (the body, the image it
     /// reads), by [`estimate`].
     pub carried_bytes: u64,
+    /// What it costs besides its own work (a watermark's image, decoded
+    /// for it): bytes at its peak and ms.
+    pub extra: (u64, f64),
 }
 
 impl Stage {
@@ -114,6 +117,7 @@ impl Stage {
             time_px: px,
             memory_px: px,
             carried_bytes: 0,
+            extra: (0, 0.0),
         }
     }
 
@@ -132,12 +136,12 @@ impl Stage {
     /// Bytes this stage allocates at its peak, its result included.
     pub fn memory_bytes(&self) -> u64 {
         let rate = self.work.rate();
-        (rate.bytes_per_px * self.memory_px as f64) as u64 + rate.fixed_bytes
+        (rate.bytes_per_px * self.memory_px as f64) as u64 + rate.fixed_bytes + self.extra.0
     }
 
     /// Milliseconds this stage takes in the wasm build.
     pub fn time_ms(&self) -> f64 {
-        self.work.rate().ns_per_px * self.time_px as f64 / 1e6
+        self.work.rate().ns_per_px * self.time_px as f64 / 1e6 + self.extra.1
     }
 }
 

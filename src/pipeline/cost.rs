@@ -2,11 +2,12 @@
 //! decoder and path, each op on how many pixels, the encoder. Built from the
 //! header alone, before anything is decoded.
 
-use super::Plan;
+use super::{Plan, RequestContext};
 use crate::actions::resize::ResizeOutcome;
 use crate::actions::Op;
-use crate::budget::{Stage, Work};
+use crate::budget::{self, Stage, Work};
 use crate::codec::{self, ImageFormat};
+use crate::command::Command;
 use crate::raster::Orientation;
 
 /// Bytes of an RGBA image of `size` (the model counts 4 channels whatever
@@ -87,6 +88,27 @@ fn webp_has_chunk(bytes: &[u8], id: &[u8; 4]) -> bool {
         pos = pos.saturating_add(8 + size + (size & 1));
     }
     false
+}
+
+/// Peak bytes and ms of decoding a watermark image and running its own
+/// command on it (`render_raster`), estimated like a request's stages.
+fn overlay_cost(own: Option<&Command>, image: &[u8]) -> (u64, f64) {
+    let empty = Command {
+        actions: Vec::new(),
+        normalized: "image/".into(),
+    };
+    let Ok(info) = codec::probe(image) else {
+        return (0, 0.0);
+    };
+    let Ok(plan) = Plan::new(own.unwrap_or(&empty), info, &RequestContext::default()) else {
+        return (0, 0.0);
+    };
+    let costs = plan.cost_plan(image);
+    let mut stages = vec![costs.decode];
+    stages.extend(costs.orient);
+    stages.extend(costs.ops.into_iter().flatten());
+    let e = budget::estimate(0, &stages);
+    (e.peak_bytes, e.time_ms)
 }
 
 /// The plan's stages, in the order they run.
@@ -184,7 +206,16 @@ impl Plan {
                 Op::Bright(_) | Op::Contrast(_) | Op::Grayscale => {
                     stage(Work::Adjust, "the colour adjustment")
                 }
-                Op::Watermark { .. } => stage(Work::Watermark, "watermark"),
+                Op::Watermark { job } => stage(Work::Watermark, "watermark").map(|mut s| {
+                    let (bytes, ms) = self
+                        .watermarks
+                        .get(job)
+                        .and_then(|j| j.overlay())
+                        .map_or((0, 0.0), |(own, image)| overlay_cost(own, image));
+                    // Decoded again for every frame it is drawn on.
+                    s.extra = (bytes, ms * frames as f64);
+                    s
+                }),
                 Op::BlindWatermark { .. } => stage(Work::BlindWatermark, "blind-watermark"),
             });
         }
@@ -382,6 +413,55 @@ mod tests {
         }
         assert!(over.is_empty(), "over the model:\n{}", over.join("\n"));
         assert!(checked >= 40, "only {checked} cases ran");
+    }
+
+    /// A watermark image is decoded for the watermark: its cost is part of
+    /// the estimate, so a huge one is refused before anything is decoded.
+    #[test]
+    fn a_watermark_image_counts_in_the_estimate() {
+        use crate::actions::watermark::{ObjectRef, Resources};
+        use crate::budget::{Budget, MAX_TIME_MS};
+        use crate::codec::EncodeOptions;
+        use crate::command::Styles;
+        use crate::pipeline::process;
+        use crate::raster::Raster;
+        let overlay = codec::encode(
+            &Raster::filled(4000, 4000, [9, 9, 9, 255]),
+            ImageFormat::Png,
+            &EncodeOptions::with_quality(90),
+        )
+        .unwrap();
+        let mut resources = Resources {
+            bucket: "demo".into(),
+            ..Default::default()
+        };
+        resources.objects.insert(
+            ObjectRef {
+                bucket: "demo".into(),
+                key: "wm.png".into(),
+            },
+            overlay.into(),
+        );
+        let source = corpus("jpeg/cat.jpg");
+        // base64url("wm.png")
+        let command = Command::parse("image/watermark,image_d20ucG5n", &Styles::new()).unwrap();
+        let ctx = |memory_bytes| RequestContext {
+            resources: resources.clone(),
+            budget: Budget {
+                memory_bytes,
+                time_ms: MAX_TIME_MS,
+            },
+            ..Default::default()
+        };
+        let err = process(&command, &source, &ctx(64 << 20)).unwrap_err();
+        assert_eq!(err.code, crate::ErrorCode::ImageTooLarge);
+        assert!(
+            err.message.starts_with("watermark would need about"),
+            "{}",
+            err.message
+        );
+        let out = process(&command, &source, &ctx(512 << 20)).unwrap();
+        assert_eq!(out.size, Some((320, 240)));
     }
 
     #[test]
