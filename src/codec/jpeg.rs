@@ -56,16 +56,28 @@ pub fn shrink_numerator(full: (u32, u32), min_size: (u32, u32)) -> u32 {
 
 /// Decodes to RGB, at a reduced scale when `min_size` allows.
 pub fn decode(bytes: &[u8], info: &SourceInfo, min_size: Option<(u32, u32)>) -> Result<Raster> {
-    let mut decoder = Decoder::new(bytes);
     if let Some(min) = min_size {
-        let num = shrink_numerator((info.width, info.height), min);
-        if num == 1 {
+        if shrink_numerator((info.width, info.height), min) == 1 {
             // 1/8 scale needs only the DC coefficients: far less work, and
             // progressive files skip their AC scans entirely.
             if let Some(raster) = super::jpeg_dc::decode_eighth(bytes) {
                 return Ok(raster);
             }
         }
+    }
+    decode_without_dc(bytes, info, min_size)
+}
+
+/// [`decode`] by `jpeg-decoder` alone, never from the DC coefficients: for
+/// a file the DC decoder already declined.
+pub fn decode_without_dc(
+    bytes: &[u8],
+    info: &SourceInfo,
+    min_size: Option<(u32, u32)>,
+) -> Result<Raster> {
+    let mut decoder = Decoder::new(bytes);
+    if let Some(min) = min_size {
+        let num = shrink_numerator((info.width, info.height), min);
         if num < 8 {
             // jpeg-decoder picks the smallest scale whose width OR height reaches
             // the request, so asking for the exact scaled size selects `num`.

@@ -79,7 +79,7 @@ pub fn encode(raster: &Raster) -> Result<Vec<u8>> {
 }
 
 /// Adam7 passes: (x start, y start, x step, y step).
-const ADAM7: [(usize, usize, usize, usize); 7] = [
+pub const ADAM7: [(usize, usize, usize, usize); 7] = [
     (0, 0, 8, 8),
     (4, 0, 8, 8),
     (0, 4, 4, 8),

@@ -244,6 +244,8 @@ impl Plan {
             if let Some(guard) = guard {
                 guard.admit_more(&self.jpeg_fallback_stage(input), input.len() as u64)?;
             }
+            let raster = codec::jpeg::decode_without_dc(input, &self.source, min)?;
+            return Ok((raster, false));
         }
         let raster = codec::decode(input, &self.source, min)?;
         Ok((raster, false))

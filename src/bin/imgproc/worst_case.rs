@@ -441,28 +441,21 @@ fn png(
         Png::Rgb16 => (2, 16, 6),
     };
     // (x0, y0, dx, dy) of each pass; one pass covering all when not interlaced.
-    let passes: &[(u32, u32, u32, u32)] = if adam7 {
-        &[
-            (0, 0, 8, 8),
-            (4, 0, 8, 8),
-            (0, 4, 4, 8),
-            (2, 0, 4, 4),
-            (0, 2, 2, 4),
-            (1, 0, 2, 2),
-            (0, 1, 1, 2),
-        ]
+    let passes: &[(usize, usize, usize, usize)] = if adam7 {
+        &codec::png::ADAM7
     } else {
         &[(0, 0, 1, 1)]
     };
     let mut raw = Vec::with_capacity((w as usize * bpp + 1) * h as usize);
     let mut row = Vec::with_capacity(w as usize * bpp);
     for &(x0, y0, dx, dy) in passes {
+        let (x0, y0) = (x0 as u32, y0 as u32);
         if x0 >= w || y0 >= h {
             continue;
         }
-        for y in (y0..h).step_by(dy as usize) {
+        for y in (y0..h).step_by(dy) {
             row.clear();
-            for x in (x0..w).step_by(dx as usize) {
+            for x in (x0..w).step_by(dx) {
                 pixel(x, y, &mut row);
             }
             raw.push(1); // Sub
