@@ -2,7 +2,7 @@
 //! protection, find the command, and decide what goes upstream (path and
 //! headers, re-signed for a private bucket).
 //!
-//! Rules (README, "Original-image protection and signing"):
+//! Rules (docs/protection-and-signing.md):
 //! - Signatures are checked on GET and HEAD when the config has `credentials`
 //!   or `protection`; a signature that does not verify is refused (403), on
 //!   any object, as S3 and BOS do.

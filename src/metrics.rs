@@ -3,7 +3,7 @@
 //! `wasmcustom.<name>` in `/stats` and `/stats/prometheus`.
 //!
 //! Names are dotted so one `stats_tags` rule can turn the last part into a tag
-//! (README, "Metrics").
+//! (docs/metrics.md).
 
 use crate::auth::RefusalReason;
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Side-by-side latency of the header modes on Envoy and nginx (README, "Cost of local_reply").
+"""Side-by-side latency of the header modes on Envoy and nginx (docs/hosts.md, nginx, "Cost of local_reply").
 
 Reuses the configs the end-to-end suites rendered under target/e2e (run `cargo xtask test`, or
 the three envoy_e2e runs it makes, first): for each stack it starts s3s-fs on the stack's

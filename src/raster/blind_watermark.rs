@@ -52,7 +52,7 @@ pub const MARK_SIDE: u32 = 64;
 pub const MAX_TEXT_BYTES: usize = 100;
 /// The QIM step, in luma levels (0–255): larger is more robust and more
 /// visible. 12 gives a PSNR of 39.7–40.9 dB on the test photographs; 10 and 14
-/// were measured too (see the README's table and `robustness_table`).
+/// were measured too (see the table in docs/blind-watermark.md and `robustness_table`).
 pub const STEP: f32 = 12.0;
 /// The built-in key seeding the cell permutation and dithers.
 pub const KEY: u64 = 0x6270_6277_6d61_726b;
@@ -483,7 +483,7 @@ mod tests {
     /// for text and image marks on real photos, with the bounds: PSNR ≥ 38 dB,
     /// the text comes back exactly after every attack, the image mark's BER
     /// is ≤ 5 % after every attack (≤ 1 % without resizing). Run with
-    /// `--nocapture` to see the table (copied into the README).
+    /// `--nocapture` to see the table (copied into docs/blind-watermark.md).
     #[test]
     fn robustness_table() {
         let text = b"BOS blind watermark 2026 (c) image-process-filter #42";
