@@ -1,9 +1,6 @@
 //! Helpers shared by the unit tests.
 
-#[path = "../tests/support/corpus.rs"]
-mod corpus_path;
-
-pub use corpus_path::corpus_dir;
+pub use ipf_test_support::corpus::corpus_dir;
 
 /// The bytes of a corpus file, by its path under the corpus.
 pub fn corpus(path: &str) -> Vec<u8> {

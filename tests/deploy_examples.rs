@@ -17,11 +17,8 @@
 //! `IPF_WASM`, `IPF_PYTHON` and `IPF_K8S_MODELS`. Without them every case is
 //! listed as ignored.
 
-#[path = "support/stack.rs"]
-mod stack;
-
+use ipf_test_support::stack::{self, Stack, StackOptions, Tools};
 use libtest_mimic::{Arguments, Failed, Trial};
-use stack::{Stack, StackOptions, Tools};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -502,7 +499,7 @@ fn early_mode_needs_a_listener_buffer_limit(e: &Env) -> Check {
         && decoded_size(&r.body).is_ok_and(|d| d == (image::ImageFormat::Jpeg, 120, 68)));
     ensure(!processed, || {
         "a 1.4 MB image was processed in early mode without a listener buffer limit; \
-         the README's Istio notes say it cannot be"
+         docs/hosts.md's Istio notes say it cannot be"
             .into()
     })
 }

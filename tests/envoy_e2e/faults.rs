@@ -2,9 +2,9 @@
 //! real Envoy when the storage misbehaves.
 //!
 //! s3s-fs cannot be made to misbehave, so a small fault-injecting HTTP/1.1
-//! server (`tests/support/fault_upstream.rs`) stands in for a misbehaving
+//! server (`test-support/src/fault_upstream.rs`) stands in for a misbehaving
 //! storage. Both e2e Envoys (`held` and `early`) route `/faults/` to it with a
-//! 3 s route timeout (see `fault_routes` in `tests/envoy_e2e.rs`); the last
+//! 3 s route timeout (see `fault_routes` in `tests/envoy_e2e/main.rs`); the last
 //! path segment selects the fault. Every case checks that no half image is
 //! ever served as a whole one, that errors from the storage pass through byte
 //! for byte, that no response carries a validator of a body it does not
@@ -384,8 +384,8 @@ fn storage_304(e: &Env) -> Check {
 }
 
 /// 21 MiB, over the 20 MB limit: passed through untouched, with or without
-/// Content-Length (chunked: the filter stops buffering at the limit). README,
-/// "Behaviour decided where the spec is silent".
+/// Content-Length (chunked: the filter stops buffering at the limit).
+/// docs/behaviour.md.
 fn oversize(e: &Env) -> Check {
     let jpeg =
         std::fs::read(corpus::corpus_dir().join(FAULT_JPEG)).map_err(|err| err.to_string())?;

@@ -21,8 +21,8 @@
 //! sending back to back. Memory is Envoy's peak RSS growth (VmHWM after
 //! resetting it) over one request, in a fresh Envoy per scenario.
 
-use crate::stack::{self, free_port, Stack, StackOptions, Tools};
 use crate::{root, run, tools, Result};
+use ipf_test_support::stack::{self, free_port, Stack, StackOptions, Tools};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{Read, Write};

@@ -18,8 +18,8 @@
 //! its own `cases.tsv`.
 
 use crate::bench::{corpus_photos, http_get, PHOTOS};
-use crate::stack::{ProxyHost, Stack, StackOptions};
 use crate::{root, Result};
+use ipf_test_support::stack::{ProxyHost, Stack, StackOptions};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -278,7 +278,7 @@ fn image_seeds() -> Result<Vec<(String, Vec<u8>)>> {
 }
 
 /// The shared test corpus: `IPF_CORPUS`, `../shared/corpus` beside the
-/// checkout, or `/work/shared/corpus` (as `tests/support/corpus.rs`).
+/// checkout, or `/work/shared/corpus` (as `test-support/src/corpus.rs`).
 fn corpus_dir() -> Result<PathBuf> {
     [
         std::env::var_os("IPF_CORPUS").map(PathBuf::from),

@@ -22,12 +22,10 @@ mod bench;
 mod calibrate;
 mod fuzz;
 mod soak;
-#[path = "../../tests/support/stack.rs"]
-mod stack;
 mod tools;
 
+use ipf_test_support::stack::{self, ProxyHost, Stack, StackOptions};
 use sha2::{Digest, Sha256};
-use stack::{ProxyHost, Stack, StackOptions};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::sync::mpsc;

@@ -23,8 +23,8 @@
 //!
 //! No assertion on speed: the numbers are printed, not judged.
 
-use crate::stack::{self, Stack, StackOptions};
 use crate::{root, run, tools, Result};
+use ipf_test_support::stack::{self, Stack, StackOptions};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};

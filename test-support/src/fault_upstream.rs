@@ -10,8 +10,6 @@
 //! It records every request it receives (request line and headers) so the
 //! tests can check what Envoy and the filter sent.
 
-#![allow(dead_code)]
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;

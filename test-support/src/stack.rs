@@ -3,11 +3,9 @@
 //! rendered from `envoy/envoy.yaml`, or nginx with Kong's ngx_wasm_module,
 //! rendered from `nginx/nginx.conf`, with this run's ports and paths.
 //!
-//! Shared by `cargo xtask demo` and the end-to-end tests (included with
-//! `#[path]`, so neither crate depends on the other). Everything started here is
-//! killed when the [`Stack`] is dropped.
-
-#![allow(dead_code)]
+//! Shared by `cargo xtask` (`demo`, `soak`, `bench`, `calibrate`) and
+//! the end-to-end tests (`envoy_e2e`, `deploy_examples`) through this crate.
+//! Everything started here is killed when the [`Stack`] is dropped.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -154,9 +152,6 @@ pub fn render_envoy_yaml(
     Ok(out)
 }
 
-/// Renders the nginx config template with this stack's ports and paths:
-/// listen 8080 (HTTP/1.1) and 8443 (HTTP/2 prior knowledge), storage
-/// 127.0.0.1:9000, the module and the `.wasm`, and the worker count.
 /// The ports an nginx stack uses.
 pub struct NginxPorts {
     /// HTTP/1.1 listener.
@@ -167,6 +162,9 @@ pub struct NginxPorts {
     pub storage: u16,
 }
 
+/// Renders the nginx config template with this stack's ports and paths:
+/// listen 8080 (HTTP/1.1) and 8443 (HTTP/2 prior knowledge), storage
+/// 127.0.0.1:9000, the module and the `.wasm`, and the worker count.
 pub fn render_nginx_conf(
     template: &str,
     ports: &NginxPorts,

@@ -16,28 +16,18 @@
 //! listed as ignored on nginx; cases where nginx behaves differently by design
 //! assert nginx's behaviour (`e.host`).
 
-#[path = "envoy_e2e/auth.rs"]
 mod auth;
-#[path = "envoy_e2e/buffering.rs"]
 mod buffering;
-#[path = "support/corpus.rs"]
-mod corpus;
-#[path = "support/fault_upstream.rs"]
-mod fault_upstream;
-#[path = "envoy_e2e/faults.rs"]
 mod faults;
-#[path = "envoy_e2e/persistence.rs"]
 mod persistence;
-#[path = "support/stack.rs"]
-mod stack;
-#[path = "envoy_e2e/worst_case.rs"]
 mod worst_case;
 
 use base64::Engine;
 use image_process_filter::codec::jpeg::estimate_quality;
+use ipf_test_support::stack::{NginxTools, ProxyHost, Stack, StackOptions, Tools};
+use ipf_test_support::{corpus, fault_upstream, stack};
 use libtest_mimic::{Arguments, Failed, Trial};
 use md5::{Digest, Md5};
-use stack::{NginxTools, ProxyHost, Stack, StackOptions, Tools};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -2278,7 +2268,7 @@ fn start(tools: &Tools, host: ProxyHost) -> Result<Env, String> {
 /// `envoy_e2e/faults.rs` on `port`, with a 3 s read timeout, and the filter
 /// reading its originals there too (`upstream_cluster`).
 fn nginx_fault_location(port: u16) -> Vec<(String, String)> {
-    let shipped = include_str!("../nginx/nginx.conf");
+    let shipped = include_str!("../../nginx/nginx.conf");
     let start = shipped.find("        location / {").unwrap_or(0);
     let end = shipped[start..]
         .find("\n        }\n")
