@@ -31,14 +31,14 @@
 //! * Text is limited to printable ASCII (0x20–0x7E), the spec's "digits,
 //!   letters, common symbols".
 
-use crate::actions::watermark::{decode_base64url, is_valid_bucket, ObjectRef, Resources};
+use super::watermark::{decode_base64url, is_valid_bucket, ObjectRef};
+use super::{Step, StepCost};
+use crate::budget::Work;
 use crate::codec::{self, ImageFormat, SourceInfo};
-use crate::command::{Command, Params};
+use crate::command::Params;
 use crate::error::{ErrorCode, ProcessError, Result};
-use crate::pipeline::{check_source_limits, render_raster, MAX_SOURCE_PIXELS};
 use crate::raster::blind_watermark as bw;
 use crate::raster::Raster;
-use std::sync::Arc;
 
 /// The action's name in messages.
 const ACTION: &str = "blind-watermark";
@@ -245,91 +245,55 @@ pub fn check_source(source: &SourceInfo, size: (u32, u32), method: BlindMethod) 
     Ok(())
 }
 
-/// An embedding ready to run: the text, or the mark object's bytes (checked
-/// against the limits when the pipeline is planned, decoded when it runs).
-#[derive(Clone, PartialEq)]
-pub struct BlindEmbedJob {
-    payload: EmbedPayload,
-}
-
-#[derive(Clone, PartialEq)]
-enum EmbedPayload {
+/// An embedding ready to run: the text, or the mark (an overlay the
+/// pipeline admitted and renders). A [`Step`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum BlindEmbedJob {
+    /// `mode_1`: the text's bytes.
     Text(Vec<u8>),
-    Mark(Arc<[u8]>),
-}
-
-impl std::fmt::Debug for BlindEmbedJob {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.payload {
-            EmbedPayload::Text(t) => write!(f, "BlindEmbedJob(text, {} bytes)", t.len()),
-            EmbedPayload::Mark(m) => write!(f, "BlindEmbedJob(mark object, {} bytes)", m.len()),
-        }
-    }
+    /// `mode_0`: the index of the mark among the plan's overlays.
+    Mark(usize),
 }
 
 impl BlindEmbedJob {
-    /// Plans an embedding: finds the mark object in `resources` and checks it
-    /// (≤ 5 MB, an image within the source limits, its pixels plus
-    /// `source_pixels` ≤ 200 Mpx).
-    pub fn plan(
-        spec: &BlindWatermarkSpec,
-        resources: &Resources,
-        source_pixels: u64,
-    ) -> Result<BlindEmbedJob> {
-        let payload = match &spec.payload {
-            BlindPayload::Text(t) => EmbedPayload::Text(t.as_bytes().to_vec()),
-            BlindPayload::Image { .. } => {
-                let Some(object) = spec.object(&resources.bucket) else {
-                    return Err(ProcessError::internal("blind-watermark: no mark object"));
-                };
-                let bytes = resources.object(&object)?;
-                if bytes.len() > MAX_MARK_BYTES {
-                    return Err(ProcessError::too_large(format!(
-                        "{ACTION}: object '{object}' is {} bytes, at most {MAX_MARK_BYTES} are allowed",
-                        bytes.len()
-                    )));
-                }
-                let info = codec::probe(&bytes).map_err(|e| {
-                    ProcessError::new(
-                        e.code,
-                        format!("{ACTION}: object '{object}': {}", e.message),
-                    )
-                })?;
-                check_source_limits(&info)?;
-                let pixels = u64::from(info.width) * u64::from(info.height);
-                if pixels + source_pixels > MAX_SOURCE_PIXELS {
-                    return Err(ProcessError::too_large(format!(
-                        "{ACTION}: the mark ({}x{}) and the image together have {} px, at most {MAX_SOURCE_PIXELS} are allowed",
-                        info.width,
-                        info.height,
-                        pixels + source_pixels
-                    )));
-                }
-                EmbedPayload::Mark(bytes)
-            }
-            BlindPayload::None => {
-                return Err(ProcessError::internal(
-                    "blind-watermark: extraction planned as an embedding",
-                ))
-            }
-        };
-        Ok(BlindEmbedJob { payload })
+    /// Plans an embedding of `spec`; `overlay` is where the pipeline
+    /// admitted the mark object (for `mode_0`).
+    pub fn plan(spec: &BlindWatermarkSpec, overlay: Option<usize>) -> Result<BlindEmbedJob> {
+        match (&spec.payload, overlay) {
+            (BlindPayload::Text(t), None) => Ok(BlindEmbedJob::Text(t.as_bytes().to_vec())),
+            (BlindPayload::Image { .. }, Some(index)) => Ok(BlindEmbedJob::Mark(index)),
+            _ => Err(ProcessError::internal(
+                "blind-watermark: the payload and the overlay disagree",
+            )),
+        }
     }
+}
 
+impl Step for BlindEmbedJob {
+    fn output_size(&self, input: (u32, u32)) -> (u32, u32) {
+        input
+    }
     /// Embeds the mark into `raster` (same size out).
-    pub fn apply(&self, mut raster: Raster) -> Result<Raster> {
-        match &self.payload {
-            EmbedPayload::Text(text) => bw::embed_text(&mut raster, text),
-            EmbedPayload::Mark(bytes) => {
-                let empty = Command {
-                    actions: Vec::new(),
-                    normalized: "image/".into(),
-                };
-                let mark = render_raster(&empty, bytes)?;
-                bw::embed_mark(&mut raster, &bw::mark_bits(&mark)?);
+    fn run(&self, mut raster: Raster, overlays: &[Raster]) -> Result<Raster> {
+        match self {
+            BlindEmbedJob::Text(text) => bw::embed_text(&mut raster, text),
+            BlindEmbedJob::Mark(index) => {
+                let mark = overlays
+                    .get(*index)
+                    .ok_or_else(|| ProcessError::internal("blind-watermark: overlay missing"))?;
+                bw::embed_mark(&mut raster, &bw::mark_bits(mark)?);
             }
         }
         Ok(raster)
+    }
+    fn cost(&self) -> Option<StepCost> {
+        StepCost::once(Work::BlindWatermark, "blind-watermark")
+    }
+    fn overlay(&self) -> Option<usize> {
+        match self {
+            BlindEmbedJob::Mark(index) => Some(*index),
+            BlindEmbedJob::Text(_) => None,
+        }
     }
 }
 
@@ -372,7 +336,7 @@ pub fn extract_content_type(mode: BlindMode) -> &'static str {
 mod tests {
     use super::*;
     use crate::codec::EncodeOptions;
-    use crate::command::Styles;
+    use crate::command::{Command, Styles};
     use crate::pipeline::{process, Plan, Processed, RequestContext};
     use crate::test_support::corpus;
     use base64::Engine;

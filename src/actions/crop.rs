@@ -17,9 +17,13 @@
 //! `indexcrop` with both `x` and `y` is a 400; an `i` past the last strip
 //! leaves the image unchanged (spec).
 
-use super::Op;
+use super::{step, PixelAction, Step, StepCost};
+use crate::budget::Work;
 use crate::command::Params;
 use crate::error::{ProcessError, Result};
+use crate::raster::Raster;
+use std::any::Any;
+use std::sync::Arc;
 
 /// Largest coordinate accepted for `crop` (the largest source side).
 const MAX_COORD: i64 = 30_000;
@@ -86,7 +90,7 @@ impl CropSpec {
     }
 
     /// The rectangle this crop keeps from a `size` image.
-    pub fn plan(&self, size: (u32, u32)) -> Result<Op> {
+    pub fn rectangle(&self, size: (u32, u32)) -> Result<Crop> {
         let (sw, sh) = size;
         let want_w = self.w.unwrap_or(sw).min(sw);
         let want_h = self.h.unwrap_or(sh).min(sh);
@@ -124,7 +128,7 @@ impl CropSpec {
             )));
         }
         let (x, y) = (x as u32, y as u32);
-        Ok(Op::Crop {
+        Ok(Crop {
             x,
             y,
             w: want_w.min(sw - x),
@@ -133,20 +137,139 @@ impl CropSpec {
     }
 }
 
-/// Parses `circle,r_<1-4096>`; returns the radius in px.
-pub fn parse_circle(params: &mut Params<'_>) -> Result<u32> {
-    Ok(params.require_int("r", 1, 4096)? as u32)
+/// Parses `crop`.
+pub fn parse_crop(params: &mut Params<'_>) -> Result<Arc<dyn PixelAction>> {
+    Ok(Arc::new(CropSpec::parse(params)?))
 }
 
-/// The square a `circle` of radius `r` keeps from a `size` image.
-pub fn plan_circle(r: u32, size: (u32, u32)) -> Op {
-    let r = r.min(size.0.min(size.1) / 2).max(1);
-    Op::Circle { r }
+/// Parses `circle,r_<1-4096>`.
+pub fn parse_circle(params: &mut Params<'_>) -> Result<Arc<dyn PixelAction>> {
+    Ok(Arc::new(Circle {
+        r: params.require_int("r", 1, 4096)? as u32,
+    }))
 }
 
-/// Parses `rounded-corners,r_<1-4096>`; returns the radius in px.
-pub fn parse_rounded(params: &mut Params<'_>) -> Result<u32> {
-    Ok(params.require_int("r", 1, 4096)? as u32)
+/// Parses `rounded-corners,r_<1-4096>`.
+pub fn parse_rounded(params: &mut Params<'_>) -> Result<Arc<dyn PixelAction>> {
+    Ok(Arc::new(RoundedCorners {
+        r: params.require_int("r", 1, 4096)? as u32,
+    }))
+}
+
+/// Parses `indexcrop`.
+pub fn parse_indexcrop(params: &mut Params<'_>) -> Result<Arc<dyn PixelAction>> {
+    Ok(Arc::new(IndexCropSpec::parse(params)?))
+}
+
+/// A planned crop: keep the `w`×`h` rectangle at (`x`, `y`), px.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Crop {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+}
+
+/// `circle,r_`: keep the disc of radius `r` px on a transparent `2r`×`2r`
+/// square (as parsed; planned, `r` is capped at half the shorter side).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Circle {
+    pub r: u32,
+}
+
+/// `rounded-corners,r_`: round the corners with radius `r` px.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoundedCorners {
+    pub r: u32,
+}
+
+impl PixelAction for CropSpec {
+    fn name(&self) -> &'static str {
+        "crop"
+    }
+    fn plan(&self, size: (u32, u32)) -> Result<Vec<Arc<dyn Step>>> {
+        Ok(vec![step(self.rectangle(size)?)])
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl PixelAction for Circle {
+    fn name(&self) -> &'static str {
+        "circle"
+    }
+    fn plan(&self, size: (u32, u32)) -> Result<Vec<Arc<dyn Step>>> {
+        let r = self.r.min(size.0.min(size.1) / 2).max(1);
+        Ok(vec![step(Circle { r })])
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl PixelAction for RoundedCorners {
+    fn name(&self) -> &'static str {
+        "rounded-corners"
+    }
+    fn plan(&self, _size: (u32, u32)) -> Result<Vec<Arc<dyn Step>>> {
+        Ok(vec![step(*self)])
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl PixelAction for IndexCropSpec {
+    fn name(&self) -> &'static str {
+        "indexcrop"
+    }
+    fn plan(&self, size: (u32, u32)) -> Result<Vec<Arc<dyn Step>>> {
+        Ok(self.strip(size).map(step).into_iter().collect())
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl Step for Crop {
+    fn output_size(&self, _input: (u32, u32)) -> (u32, u32) {
+        (self.w, self.h)
+    }
+    fn run(&self, raster: Raster, _overlays: &[Raster]) -> Result<Raster> {
+        raster.crop(self.x, self.y, self.w, self.h)
+    }
+    fn cost(&self) -> Option<StepCost> {
+        StepCost::once(Work::Crop, "crop")
+    }
+    fn window(&self) -> Option<(u32, u32, u32, u32)> {
+        Some((self.x, self.y, self.w, self.h))
+    }
+}
+
+impl Step for Circle {
+    fn output_size(&self, input: (u32, u32)) -> (u32, u32) {
+        let side = (2 * self.r).clamp(1, input.0.min(input.1));
+        (side, side)
+    }
+    fn run(&self, raster: Raster, _overlays: &[Raster]) -> Result<Raster> {
+        raster.circle(self.r)
+    }
+    fn cost(&self) -> Option<StepCost> {
+        StepCost::once(Work::Mask, "the mask")
+    }
+}
+
+impl Step for RoundedCorners {
+    fn output_size(&self, input: (u32, u32)) -> (u32, u32) {
+        input
+    }
+    fn run(&self, raster: Raster, _overlays: &[Raster]) -> Result<Raster> {
+        Ok(raster.rounded_corners(self.r))
+    }
+    fn cost(&self) -> Option<StepCost> {
+        StepCost::once(Work::Mask, "the mask")
+    }
 }
 
 /// Which axis `indexcrop` cuts along.
@@ -186,7 +309,7 @@ impl IndexCropSpec {
 
     /// The strip this keeps from a `size` image; `None` when `i` is past the
     /// last strip (the image is left as it is).
-    pub fn plan(&self, size: (u32, u32)) -> Option<Op> {
+    pub fn strip(&self, size: (u32, u32)) -> Option<Crop> {
         let len = match self.axis {
             IndexAxis::X => size.0,
             IndexAxis::Y => size.1,
@@ -199,13 +322,13 @@ impl IndexCropSpec {
         let start = start as u32;
         let extent = step.min(len - start);
         Some(match self.axis {
-            IndexAxis::X => Op::Crop {
+            IndexAxis::X => Crop {
                 x: start,
                 y: 0,
                 w: extent,
                 h: size.1,
             },
-            IndexAxis::Y => Op::Crop {
+            IndexAxis::Y => Crop {
                 x: 0,
                 y: start,
                 w: size.0,

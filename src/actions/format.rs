@@ -153,6 +153,21 @@ pub fn parse_interlace(params: &mut Params<'_>) -> Result<bool> {
         .ok_or_else(|| ProcessError::missing(format!("{}: needs i", params.action())))
 }
 
+/// The output settings of a command, resolved once when it is parsed: the
+/// last `format`, the last `quality`, the last `interlace` and any `strip`
+/// decide. The pipeline and the encoder read only this.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutputOptions {
+    /// The last `format`, if any (else the source's format).
+    pub format: Option<FormatSpec>,
+    /// The last `quality`, if any.
+    pub quality: Option<QualitySpec>,
+    /// Progressive JPEG / interlaced PNG (the last `interlace`; default baseline).
+    pub progressive: bool,
+    /// `strip`: drop metadata.
+    pub strip: bool,
+}
+
 /// The encoder quality (1–100) for a lossy output, given the command's `quality`
 /// action (if any) and the source's estimated quality N (if known).
 pub fn resolve_quality(spec: Option<&QualitySpec>, source_quality: Option<u8>) -> u8 {

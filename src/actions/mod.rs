@@ -1,10 +1,23 @@
-//! One module per action family: parsing of its parameters and the geometry or
-//! encoding decisions it implies. Pixels are touched only in [`crate::raster`],
-//! driven by [`crate::pipeline`].
+//! The actions of the language, one file per family. An action file owns
+//! everything about its actions: parsing and validating the parameters, the
+//! planning (what each does to the size, what it needs decoded, what it
+//! costs) and the execution on pixels (through [`crate::raster`]).
 //!
-//! Planning turns each [`Action`] into an [`Op`] with absolute sizes computed
-//! from the size the previous step produced, so the whole chain's sizes are
-//! known (and checked) from the image header alone.
+//! Two traits carry this, so the pipeline never names an action:
+//!
+//! * [`PixelAction`]: a parsed action. [`PixelAction::plan`] turns it into
+//!   [`Step`]s with absolute sizes, computed from the size the previous step
+//!   produced, so the whole chain's sizes are known (and checked) from the
+//!   image header alone.
+//! * [`Step`]: a planned pixel operation: its output size, how it relates to a
+//!   reduced-scale decode, its cost, and [`Step::run`].
+//!
+//! Adding a pixel action is one new file (a type implementing both traits, or
+//! a spec that plans into steps) and one line in [`PIXEL_ACTIONS`].
+//! The actions that are not pixel operations (`format`, `quality`,
+//! `interlace`, `strip`, `auto-orient`, `ignore-error`, `info`, `detect`) and
+//! the two that need other objects (`watermark`, `blind-watermark`) are
+//! [`crate::command::Action`]'s other variants.
 
 pub mod adjust;
 pub mod blind_watermark;
@@ -15,122 +28,248 @@ pub mod resize;
 pub mod rotate;
 pub mod watermark;
 
-use crate::command::Action;
-use crate::raster::{rotated_size, Orientation};
-use resize::ResizeOutcome;
+use crate::budget::Work;
+use crate::command::Params;
+use crate::error::Result;
+use crate::raster::{Orientation, Raster};
+use std::any::Any;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+/// A validated pixel action, as parsed from the command.
+pub trait PixelAction: Debug + Send + Sync + Any {
+    /// The action's name, as written in commands and error messages.
+    fn name(&self) -> &'static str;
+
+    /// The steps this action performs on a `size` image (px); none when it
+    /// changes nothing there (an `indexcrop` past the last strip,
+    /// `grayscale,0`). Errors are 400s naming the action.
+    fn plan(&self, size: (u32, u32)) -> Result<Vec<Arc<dyn Step>>>;
+
+    /// The action as [`Any`], for tests that look inside a parsed command.
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// How a step relates to decoding the source at a reduced scale
+/// (shrink-on-load, [`crate::codec::jpeg::shrink_numerator`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScaleNeed {
+    /// The step gives the same pixels whether it runs before or after a
+    /// downscale (grey, brightness, a quarter turn): the pipeline looks
+    /// through it. `swaps_axes`: it exchanges width and height.
+    Commutes { swaps_axes: bool },
+    /// The step scales to this absolute size (px, as it sees the image):
+    /// the decode only has to cover it, and every later step sees the
+    /// planned pixels whatever scale the source was decoded at.
+    ScalesTo { w: u32, h: u32 },
+    /// The step addresses source pixels (a crop, a blur radius, an
+    /// any-angle rotation): the image must be decoded at full scale.
+    FullScale,
+}
+
+/// What a step costs, for [`crate::budget`]: the kind of work (its
+/// calibrated rates) and how many passes over the larger of its input and
+/// output it makes (1 for most; the kernel width for a blur).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepCost {
+    pub work: Work,
+    /// Names the step in a budget refusal ("resize would need about …").
+    pub what: &'static str,
+    /// Passes over the pixels, ≥ 1.
+    pub passes: u64,
+}
+
+impl StepCost {
+    /// One pass of `work`.
+    pub fn once(work: Work, what: &'static str) -> Option<StepCost> {
+        Some(StepCost {
+            work,
+            what,
+            passes: 1,
+        })
+    }
+}
 
 /// A planned pixel operation with absolute sizes.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Op {
-    /// Resize (`resize`, `pxresize`).
-    Resize(ResizeOutcome),
-    /// Keep the `w`×`h` rectangle at (`x`, `y`) (`crop`, `indexcrop`).
-    Crop { x: u32, y: u32, w: u32, h: u32 },
-    /// Keep the disc of radius `r` px on a transparent `2r`×`2r` square.
-    Circle { r: u32 },
-    /// Round the corners with radius `r` px.
-    RoundedCorners { r: u32 },
-    /// Rotate clockwise by `degrees`, growing the canvas.
-    Rotate { degrees: i32 },
-    /// Turn upright by an EXIF orientation.
-    Orient(Orientation),
-    /// Gaussian blur: kernel radius and standard deviation in px (1–50).
-    Blur { radius: u32, sigma: u32 },
-    /// Unsharp mask: radius and standard deviation in px (1–50).
-    Sharpen { radius: u32, sigma: u32 },
-    /// Brightness −100–100.
-    Bright(i32),
-    /// Contrast −100–100.
-    Contrast(i32),
-    /// Convert to grey.
-    Grayscale,
-    /// Draw the plan's watermark number `job` (size unchanged).
-    Watermark { job: usize },
-    /// Embed the plan's blind watermark number `job` (size unchanged).
-    BlindWatermark { job: usize },
-}
+pub trait Step: Debug + Send + Sync {
+    /// The size (px) this step produces from an `input`-sized image.
+    fn output_size(&self, input: (u32, u32)) -> (u32, u32);
 
-impl Op {
-    /// The size this op produces from a `src`-sized image.
-    pub fn output_size(&self, src: (u32, u32)) -> (u32, u32) {
-        match *self {
-            Op::Resize(outcome) => outcome.output_size(src),
-            Op::Crop { w, h, .. } => (w, h),
-            Op::Circle { r } => {
-                let side = (2 * r).clamp(1, src.0.min(src.1));
-                (side, side)
-            }
-            Op::Rotate { degrees } => rotated_size(src, degrees),
-            Op::Orient(o) => o.output_size(src),
-            Op::RoundedCorners { .. }
-            | Op::Blur { .. }
-            | Op::Sharpen { .. }
-            | Op::Bright(_)
-            | Op::Contrast(_)
-            | Op::Grayscale
-            | Op::Watermark { .. }
-            | Op::BlindWatermark { .. } => src,
-        }
+    /// The largest side (px) of any image this step makes, intermediates
+    /// included (checked against [`crate::limits::MAX_OUTPUT_SIDE`]).
+    fn largest_side(&self, input: (u32, u32)) -> u32 {
+        let (w, h) = self.output_size(input);
+        w.max(h)
     }
 
-    /// The largest side of any image this op makes, intermediates included.
-    pub fn largest_side(&self, src: (u32, u32)) -> u32 {
-        match *self {
-            Op::Resize(outcome) => outcome.largest_side(src),
-            _ => {
-                let (w, h) = self.output_size(src);
-                w.max(h)
-            }
-        }
+    /// Runs the step. `overlays` are the images the plan's overlays rendered
+    /// (a watermark's image, a blind mark), by index; most steps ignore them.
+    fn run(&self, raster: Raster, overlays: &[Raster]) -> Result<Raster>;
+
+    /// How the step relates to a reduced-scale decode (default: it needs
+    /// full scale).
+    fn scale_need(&self) -> ScaleNeed {
+        ScaleNeed::FullScale
     }
 
-    /// Whether the op's result has its planned size whatever the size of its
-    /// input: a resize that scales (to absolute sizes).
-    pub fn scales_to_absolute_size(&self) -> bool {
-        matches!(
-            self,
-            Op::Resize(
-                ResizeOutcome::Scale { .. }
-                    | ResizeOutcome::Fill { .. }
-                    | ResizeOutcome::Pad { .. }
-            )
-        )
+    /// What the step costs; `None` when it does nothing.
+    fn cost(&self) -> Option<StepCost>;
+
+    /// The rectangle (`x`, `y`, `w`, `h`, px) a crop keeps: as the first
+    /// step, a JPEG source is then decoded only there
+    /// ([`crate::codec::decode_window`]).
+    fn window(&self) -> Option<(u32, u32, u32, u32)> {
+        None
+    }
+
+    /// The turn or flip a step makes when that is all it does: as the last
+    /// step of a baseline JPEG, the encoder reads the rows turned
+    /// ([`crate::codec::jpeg::encode_turned`]) instead.
+    fn turn(&self) -> Option<Orientation> {
+        None
+    }
+
+    /// The index of the overlay this step draws, if any.
+    fn overlay(&self) -> Option<usize> {
+        None
     }
 }
 
-/// The ops an action performs on a `size` image: none when it does not touch
-/// pixels (format, quality, interlace, strip, auto-orient) or changes nothing
-/// (an `indexcrop` past the last strip, `grayscale,0`).
-pub fn plan_action(action: &Action, size: (u32, u32)) -> crate::error::Result<Vec<Op>> {
-    Ok(match action {
-        Action::Resize(spec) => {
-            let outcome = spec.outcome(size.0, size.1);
-            match spec.sharpen {
-                Some((radius, sigma)) if outcome != ResizeOutcome::Unchanged => {
-                    vec![Op::Resize(outcome), Op::Sharpen { radius, sigma }]
-                }
-                _ => vec![Op::Resize(outcome)],
-            }
+/// Whether `step` has its planned size whatever the size of its input (a
+/// resize that scales to absolute sizes).
+pub fn scales_to_absolute_size(step: &dyn Step) -> bool {
+    matches!(step.scale_need(), ScaleNeed::ScalesTo { .. })
+}
+
+/// Parses one pixel action's parameters.
+pub type ParsePixelAction = fn(&mut Params<'_>) -> Result<Arc<dyn PixelAction>>;
+
+/// A pixel action of the language.
+pub struct PixelActionEntry {
+    /// The name in commands.
+    pub name: &'static str,
+    /// Whether it also takes the other vendors' bare-value form (`contrast,-20`).
+    pub accepts_bare_value: bool,
+    pub parse: ParsePixelAction,
+}
+
+/// Every pixel action, by name. Adding one is a new file and a line here.
+pub static PIXEL_ACTIONS: &[PixelActionEntry] = &[
+    entry("resize", false, resize::parse),
+    entry("pxresize", false, resize::parse),
+    entry("crop", false, crop::parse_crop),
+    entry("circle", false, crop::parse_circle),
+    entry("rounded-corners", false, crop::parse_rounded),
+    entry("indexcrop", false, crop::parse_indexcrop),
+    entry("rotate", false, rotate::parse_rotate),
+    entry("blur", false, adjust::parse_blur),
+    entry("sharpen", false, adjust::parse_sharpen),
+    entry("bright", false, adjust::parse_bright),
+    entry("contrast", true, adjust::parse_contrast),
+    entry("grayscale", true, adjust::parse_grayscale),
+];
+
+const fn entry(
+    name: &'static str,
+    accepts_bare_value: bool,
+    parse: ParsePixelAction,
+) -> PixelActionEntry {
+    PixelActionEntry {
+        name,
+        accepts_bare_value,
+        parse,
+    }
+}
+
+/// The pixel action called `name`, if there is one.
+pub fn pixel_action(name: &str) -> Option<&'static PixelActionEntry> {
+    PIXEL_ACTIONS.iter().find(|e| e.name == name)
+}
+
+/// One step in an `Arc`, for [`PixelAction::plan`].
+pub fn step(step: impl Step + 'static) -> Arc<dyn Step> {
+    Arc::new(step)
+}
+
+#[cfg(test)]
+mod new_action_tests {
+    //! The README's Layout section shows how to add a pixel action: this is
+    //! that example, `flip,d_h|v`, defined here and nowhere else, run by
+    //! the real pipeline. Nothing outside this module knows about it.
+
+    use super::{step, PixelAction, ScaleNeed, Step, StepCost};
+    use crate::budget::Work;
+    use crate::codec::{self, EncodeOptions, ImageFormat};
+    use crate::command::{Action, Command, Params};
+    use crate::error::{ProcessError, Result};
+    use crate::pipeline::{process, RequestContext};
+    use crate::raster::{Orientation, PixelLayout, Raster};
+    use std::any::Any;
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    /// `flip,d_h` (mirror left–right) or `flip,d_v` (top–bottom).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    struct Flip(Orientation);
+
+    fn parse_flip(params: &mut Params<'_>) -> Result<Arc<dyn PixelAction>> {
+        let d = params.take_enum("d", &[("h", Orientation::FlipH), ("v", Orientation::FlipV)])?;
+        let d = d.ok_or_else(|| ProcessError::missing("flip: needs d"))?;
+        Ok(Arc::new(Flip(d)))
+    }
+
+    impl PixelAction for Flip {
+        fn name(&self) -> &'static str {
+            "flip"
         }
-        Action::Crop(spec) => vec![spec.plan(size)?],
-        Action::Circle(r) => vec![crop::plan_circle(*r, size)],
-        Action::RoundedCorners(r) => vec![Op::RoundedCorners { r: *r }],
-        Action::IndexCrop(spec) => spec.plan(size).into_iter().collect(),
-        Action::Rotate(degrees) => vec![Op::Rotate { degrees: *degrees }],
-        Action::Adjust(op) => vec![*op],
-        Action::Grayscale(on) => on.then_some(Op::Grayscale).into_iter().collect(),
-        // Planned by the pipeline, which holds the watermark's objects.
-        Action::Watermark(_)
-        | Action::BlindWatermark(_)
-        | Action::AutoOrient(_)
-        | Action::IgnoreError(_)
-        | Action::Format(_)
-        | Action::Quality(_)
-        | Action::Interlace(_)
-        | Action::Strip
-        | Action::Info
-        | Action::Detect => Vec::new(),
-    })
+        fn plan(&self, _size: (u32, u32)) -> Result<Vec<Arc<dyn Step>>> {
+            Ok(vec![step(*self)])
+        }
+        fn as_any(&self) -> &dyn Any {
+            self
+        }
+    }
+
+    impl Step for Flip {
+        fn output_size(&self, input: (u32, u32)) -> (u32, u32) {
+            input
+        }
+        fn run(&self, raster: Raster, _overlays: &[Raster]) -> Result<Raster> {
+            Ok(raster.orient(self.0))
+        }
+        fn scale_need(&self) -> ScaleNeed {
+            ScaleNeed::Commutes { swaps_axes: false }
+        }
+        fn cost(&self) -> Option<StepCost> {
+            StepCost::once(Work::Turn, "flip")
+        }
+        fn turn(&self) -> Option<Orientation> {
+            Some(self.0)
+        }
+    }
+
+    #[test]
+    fn a_new_pixel_action_runs_without_touching_the_pipeline() {
+        // What the registry line would do: parse by name.
+        let mut map = BTreeMap::new();
+        map.insert("d", "h");
+        let mut params = Params::for_test("flip", map);
+        let flip = parse_flip(&mut params).unwrap();
+        // A 4×2 PNG, left half black, right half white.
+        let mut data = Vec::new();
+        for _ in 0..2 {
+            data.extend_from_slice(&[0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 255, 255]);
+        }
+        let raster = Raster::new(4, 2, PixelLayout::Rgb8, data).unwrap();
+        let png =
+            codec::encode(&raster, ImageFormat::Png, &EncodeOptions::with_quality(90)).unwrap();
+        let command = Command::of_actions(vec![Action::Pixel(flip)], "image/flip,d_h");
+        let out = process(&command, &png, &RequestContext::default()).unwrap();
+        let img = image::load_from_memory(&out.body).unwrap().to_rgb8();
+        assert_eq!(img.get_pixel(0, 0).0, [255, 255, 255], "left is now white");
+        assert_eq!(img.get_pixel(3, 1).0, [0, 0, 0], "right is now black");
+        assert_eq!(command.actions[0].name(), "flip");
+    }
 }
 
 #[cfg(test)]

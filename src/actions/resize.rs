@@ -19,8 +19,14 @@
 //! sharpen the scaled result like `sharpen,r_,s_` (the usual thumbnail
 //! practice), only when the image was actually scaled.
 
+use super::adjust::Sharpen;
+use super::{step, PixelAction, ScaleNeed, Step, StepCost};
+use crate::budget::Work;
 use crate::command::Params;
 use crate::error::{ProcessError, Result};
+use crate::raster::Raster;
+use std::any::Any;
+use std::sync::Arc;
 
 /// Scaling mode (`m`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +123,76 @@ impl ResizeOutcome {
                 ..
             } => w.max(h).max(canvas_w).max(canvas_h),
         }
+    }
+}
+
+impl Step for ResizeOutcome {
+    fn output_size(&self, input: (u32, u32)) -> (u32, u32) {
+        ResizeOutcome::output_size(self, input)
+    }
+    fn largest_side(&self, input: (u32, u32)) -> u32 {
+        ResizeOutcome::largest_side(self, input)
+    }
+    fn run(&self, raster: Raster, _overlays: &[Raster]) -> Result<Raster> {
+        Ok(match *self {
+            ResizeOutcome::Unchanged => raster,
+            ResizeOutcome::Scale { w, h } => raster.resize(w, h)?,
+            ResizeOutcome::Fill {
+                crop_w,
+                crop_h,
+                align,
+                ..
+            } => raster.resize_fill(crop_w, crop_h, align)?,
+            ResizeOutcome::Pad {
+                w,
+                h,
+                canvas_w,
+                canvas_h,
+                color,
+            } => raster.resize(w, h)?.pad(canvas_w, canvas_h, color),
+        })
+    }
+    fn scale_need(&self) -> ScaleNeed {
+        match *self {
+            ResizeOutcome::Unchanged => ScaleNeed::Commutes { swaps_axes: false },
+            ResizeOutcome::Scale { w, h }
+            | ResizeOutcome::Fill { w, h, .. }
+            | ResizeOutcome::Pad { w, h, .. } => ScaleNeed::ScalesTo { w, h },
+        }
+    }
+    fn cost(&self) -> Option<StepCost> {
+        match self {
+            ResizeOutcome::Unchanged => None,
+            _ => StepCost::once(Work::Resize, "resize"),
+        }
+    }
+}
+
+/// Parses `resize` and `pxresize`.
+pub fn parse(params: &mut Params<'_>) -> Result<Arc<dyn PixelAction>> {
+    Ok(Arc::new(ResizeSpec::parse(params)?))
+}
+
+impl PixelAction for ResizeSpec {
+    /// `pxresize` is an alias: its messages from planning say `resize`.
+    fn name(&self) -> &'static str {
+        "resize"
+    }
+
+    /// The resize, and the unsharp mask of `radius`/`sigma` when the image
+    /// was actually scaled.
+    fn plan(&self, size: (u32, u32)) -> Result<Vec<Arc<dyn Step>>> {
+        let outcome = self.outcome(size.0, size.1);
+        Ok(match self.sharpen {
+            Some((radius, sigma)) if outcome != ResizeOutcome::Unchanged => {
+                vec![step(outcome), step(Sharpen { radius, sigma })]
+            }
+            _ => vec![step(outcome)],
+        })
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }
 
@@ -322,17 +398,14 @@ pub fn parse_hex_color(raw: &str) -> Option<[u8; 4]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::{Action, Command, Styles};
+    use crate::command::{Command, Styles};
 
     fn spec(cmd: &str) -> ResizeSpec {
-        match Command::parse(&format!("image/{cmd}"), &Styles::new())
-            .unwrap()
-            .actions
-            .remove(0)
-        {
-            Action::Resize(r) => r,
-            other => panic!("{other:?}"),
-        }
+        let command = Command::parse(&format!("image/{cmd}"), &Styles::new()).unwrap();
+        command.actions[0]
+            .pixel::<ResizeSpec>()
+            .unwrap_or_else(|| panic!("{:?}", command.actions[0]))
+            .clone()
     }
 
     /// (source size, command, expected outcome size) — the spec's worked examples first.

@@ -37,16 +37,15 @@
 //! watermark too; when tiled, `g` is ignored and tiles repeat every watermark
 //! size plus `x` (horizontally) and `y` (vertically), starting at the top-left.
 
-use crate::codec;
+use super::{Step, StepCost};
+use crate::budget::Work;
 use crate::command::{Action, Command, Params, Styles};
 use crate::error::{ErrorCode, ProcessError, Result};
-use crate::pipeline::{
-    check_source_limits, render_raster, Plan, RequestContext, MAX_OUTPUT_SIDE, MAX_SOURCE_BYTES,
-    MAX_SOURCE_PIXELS,
-};
+use crate::limits::MAX_OUTPUT_SIDE;
 use crate::raster::watermark::{
     anchor_position, composite, mixed_layout, render_text, tile_positions,
 };
+pub use crate::raster::watermark::{Align, FontStyle, TextEffect, TextPart, DEFAULT_FONT};
 use crate::raster::{rotated_size, Raster};
 use base64::Engine;
 use std::collections::BTreeMap;
@@ -54,9 +53,6 @@ use std::sync::Arc;
 
 /// The font used when `type` is absent, built into the module.
 pub const DEFAULT_FONT_NAME: &str = "OpenSans";
-/// The built-in font's bytes: Open Sans Regular (Apache-2.0), from Debian's
-/// `fonts-open-sans`; see `fonts/`.
-pub static DEFAULT_FONT: &[u8] = include_bytes!("../../fonts/OpenSans-Regular.ttf");
 
 /// Longest `text_` value, in Base64 characters (spec §4.21).
 pub const MAX_TEXT_BASE64: usize = 200;
@@ -136,52 +132,6 @@ impl ImagePart {
             key: self.key.clone(),
         }
     }
-}
-
-/// `style_`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FontStyle {
-    Normal,
-    Italic,
-    Bold,
-}
-
-/// `effect_`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TextEffect {
-    /// A copy of the text in the shadow colour, offset by (`shx`, `shy`).
-    HardShadow,
-    /// A blurred halo (the text dilated by 2 px, then blurred) in the shadow colour.
-    SoftOutline,
-}
-
-/// The text part of a watermark. Colours are straight RGBA (alpha = opacity).
-#[derive(Debug, Clone, PartialEq)]
-pub struct TextPart {
-    pub text: String,
-    /// Font name from `type_`; `None` is the built-in font.
-    pub font: Option<String>,
-    /// Font size in px, 1–1024.
-    pub size: u32,
-    pub color: [u8; 4],
-    pub style: FontStyle,
-    /// Outline width in px (0: none).
-    pub stroke_width: u32,
-    pub stroke_color: [u8; 4],
-    pub effect: Option<TextEffect>,
-    /// Shadow offset in px, each 0–10.
-    pub shadow_offset: (u32, u32),
-    pub shadow_color: [u8; 4],
-    /// Blur of the outline / halo: radius and sigma, each 1–50.
-    pub blur: (u32, u32),
-}
-
-/// `align_` of a mixed watermark: where the text sits against the image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Align {
-    Top,
-    Centre,
-    Bottom,
 }
 
 /// A validated `watermark` action.
@@ -576,65 +526,40 @@ impl Resources {
     }
 }
 
-/// A watermark ready to draw: its spec with the bytes of its objects, checked
-/// against the limits when the pipeline is planned.
+/// A watermark ready to draw: its spec, its font's bytes, and the overlay
+/// (the watermark image, rendered by the pipeline) it draws. A [`Step`].
 #[derive(Clone, PartialEq)]
 pub struct WatermarkJob {
     spec: WatermarkSpec,
-    image: Option<Arc<[u8]>>,
     /// `None`: the built-in font.
     font: Option<Arc<[u8]>>,
+    /// The index of the watermark image among the plan's overlays.
+    overlay: Option<usize>,
 }
 
 impl std::fmt::Debug for WatermarkJob {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WatermarkJob")
             .field("spec", &self.spec)
-            .field("image_bytes", &self.image.as_ref().map(|b| b.len()))
             .field("font_bytes", &self.font.as_ref().map(|b| b.len()))
+            .field("overlay", &self.overlay)
             .finish()
     }
 }
 
 impl WatermarkJob {
-    /// Finds the objects of `spec` in `resources` and checks the limits of
-    /// spec §1.3: the watermark object is an image within the source limits,
-    /// its own command plans, and its pixels plus `source_pixels` are at most
-    /// 200 Mpx.
-    pub fn plan(spec: &WatermarkSpec, resources: &Resources, source_pixels: u64) -> Result<Self> {
-        let image = match &spec.image {
-            None => None,
-            Some(part) => {
-                let object = part.object(&resources.bucket);
-                let bytes = resources.object(&object)?;
-                if bytes.len() > MAX_SOURCE_BYTES {
-                    return Err(ProcessError::too_large(format!(
-                        "watermark: object '{object}' is {} bytes, at most {MAX_SOURCE_BYTES} can be processed",
-                        bytes.len()
-                    )));
-                }
-                let info = codec::probe(&bytes).map_err(|e| {
-                    ProcessError::new(
-                        e.code,
-                        format!("watermark: object '{object}': {}", e.message),
-                    )
-                })?;
-                check_source_limits(&info)?;
-                let pixels = u64::from(info.width) * u64::from(info.height);
-                if pixels + source_pixels > MAX_SOURCE_PIXELS {
-                    return Err(ProcessError::too_large(format!(
-                        "watermark: the watermark ({}x{}) and the image together have {} px, at most {MAX_SOURCE_PIXELS} are allowed",
-                        info.width,
-                        info.height,
-                        pixels + source_pixels
-                    )));
-                }
-                if let Some(own) = &part.process {
-                    Plan::new(own, info, &RequestContext::default())?;
-                }
-                Some(bytes)
-            }
-        };
+    /// Finds the font of `spec` in `resources`; `overlay` is where the
+    /// pipeline admitted the watermark image (when `spec` has one).
+    pub fn plan(
+        spec: &WatermarkSpec,
+        resources: &Resources,
+        overlay: Option<usize>,
+    ) -> Result<Self> {
+        if spec.image.is_some() != overlay.is_some() {
+            return Err(ProcessError::internal(
+                "watermark: image and overlay disagree",
+            ));
+        }
         let font = match spec.text.as_ref().and_then(|t| t.font.as_deref()) {
             None => None,
             Some(name) => match font_source(name, &resources.fonts)? {
@@ -644,40 +569,31 @@ impl WatermarkJob {
         };
         Ok(WatermarkJob {
             spec: spec.clone(),
-            image,
             font,
+            overlay,
         })
     }
 
-    /// The watermark image this job decodes (for every frame it draws on)
-    /// and the object's own `x-bce-process` command, if any: what the cost
-    /// estimate must count besides drawing.
-    pub fn overlay(&self) -> Option<(Option<&Command>, &[u8])> {
-        let part = self.spec.image.as_ref()?;
-        let bytes = self.image.as_deref()?;
-        Some((part.process.as_deref(), bytes))
-    }
-
-    /// Draws the watermark on `base` (same size out).
-    pub fn apply(&self, base: Raster) -> Result<Raster> {
+    /// Draws the watermark on `base` (same size out); `image` is the
+    /// rendered watermark image (RGBA), when the watermark has one.
+    pub fn apply(&self, base: Raster, image: Option<&Raster>) -> Result<Raster> {
         let spec = &self.spec;
         let (bw, bh) = base.size();
-        let image = match (&spec.image, &self.image) {
-            (Some(part), Some(bytes)) => {
-                let empty = Command {
-                    actions: Vec::new(),
-                    normalized: "image/".into(),
-                };
-                let own = part.process.as_deref().unwrap_or(&empty);
-                let raster = render_raster(own, bytes)?.with_alpha();
+        let image = match (&spec.image, image) {
+            (Some(part), Some(raster)) => {
                 let (w, h) = fit_percent(raster.size(), (bw, bh), part.scale_percent);
                 Some(if (w, h) == raster.size() {
-                    raster
+                    raster.clone()
                 } else {
                     raster.resize(w, h)?
                 })
             }
-            _ => None,
+            (None, None) => None,
+            _ => {
+                return Err(ProcessError::internal(
+                    "watermark: the image was not rendered",
+                ))
+            }
         };
         let text = match &spec.text {
             Some(part) => Some(render_text(
@@ -725,6 +641,29 @@ impl WatermarkJob {
             composite(&mut base, &mark, left, top, spec.opacity);
         }
         Ok(base)
+    }
+}
+
+impl Step for WatermarkJob {
+    fn output_size(&self, input: (u32, u32)) -> (u32, u32) {
+        input
+    }
+    fn run(&self, raster: Raster, overlays: &[Raster]) -> Result<Raster> {
+        let image = match self.overlay {
+            Some(index) => Some(
+                overlays
+                    .get(index)
+                    .ok_or_else(|| ProcessError::internal("watermark: overlay missing"))?,
+            ),
+            None => None,
+        };
+        self.apply(raster, image)
+    }
+    fn cost(&self) -> Option<StepCost> {
+        StepCost::once(Work::Watermark, "watermark")
+    }
+    fn overlay(&self) -> Option<usize> {
+        self.overlay
     }
 }
 
@@ -945,7 +884,7 @@ mod tests {
     // ---- Golden-image tests: whole commands through the pipeline, decoded
     // pixels compared with a tolerance. ----
 
-    use crate::codec::{EncodeOptions, ImageFormat};
+    use crate::codec::{self, EncodeOptions, ImageFormat};
     use crate::pipeline::{process, RequestContext};
     use crate::raster::PixelLayout;
 
@@ -1185,26 +1124,17 @@ mod tests {
         .unwrap_err();
         assert_eq!((err.code, err.http_status()), (ErrorCode::NoSuchKey, 404));
         assert!(err.message.contains("'demo/nope.png'"), "{}", err.message);
-        // Watermark pixels + source pixels ≤ 200 Mpx, from the headers alone.
-        let spec = spec(&format!("watermark,image_{}", b64("wm.png"))).unwrap();
-        let err = WatermarkJob::plan(&spec, &resources(), MAX_SOURCE_PIXELS - 799).unwrap_err();
-        assert_eq!(err.code, ErrorCode::ImageTooLarge);
-        assert!(
-            err.message.starts_with("watermark: the watermark (40x20)"),
-            "{}",
-            err.message
-        );
-        assert!(WatermarkJob::plan(&spec, &resources(), MAX_SOURCE_PIXELS - 800).is_ok());
-        // Not an image.
-        let mut r = resources();
-        r.objects.insert(
-            ObjectRef::parse("demo/t.txt").unwrap(),
-            Arc::from(&b"hello"[..]),
-        );
-        let spec2 = spec_of(&format!("watermark,image_{}", b64("t.txt")));
-        let err = WatermarkJob::plan(&spec2, &r, 1).unwrap_err();
-        assert_eq!(err.code, ErrorCode::InvalidImage);
-        assert!(err.message.contains("'demo/t.txt'"), "{}", err.message);
+        // The limits on the image object are the pipeline's
+        // (`pipeline::overlay`); a font that is not configured is this
+        // module's.
+        let spec = spec_of(&format!(
+            "watermark,text_{},type_{}",
+            b64("hi"),
+            b64("Nope")
+        ));
+        let err = WatermarkJob::plan(&spec, &resources(), None).unwrap_err();
+        assert_eq!(err.http_status(), 400, "{}", err.message);
+        assert!(err.message.contains("Nope"), "{}", err.message);
     }
 
     fn spec_of(cmd: &str) -> WatermarkSpec {

@@ -13,7 +13,6 @@
 use super::animation::decode_animation;
 use super::{decode, probe, SourceInfo};
 use crate::error::Result;
-use crate::pipeline::check_source_limits;
 use Expect::*;
 
 #[derive(Debug, Clone, Copy)]
@@ -509,7 +508,7 @@ const HOSTILE: &[(&str, Expect)] = &[
 /// animation decode when there are frames.
 fn run(bytes: &[u8], shrink: u32) -> Result<(SourceInfo, (u32, u32))> {
     let info = probe(bytes)?;
-    check_source_limits(&info)?;
+    crate::limits::check_source(info.width, info.height, info.frames)?;
     // A target the 1/`shrink` scale serves: JPEG's 1/8 wants twice the
     // target (only 1 and 8 are used here).
     let min_size = (shrink > 1).then(|| (info.width / (2 * shrink), info.height / (2 * shrink)));
@@ -536,7 +535,9 @@ fn check_file(
         .map_err(|e| format!("{path}: cannot read: {e}"))?;
     if let TooLarge = expect {
         // Header only: decoding a bomb is the failure this guards against.
-        return match probe(&bytes).and_then(|info| check_source_limits(&info).map(|()| info)) {
+        return match probe(&bytes).and_then(|info| {
+            crate::limits::check_source(info.width, info.height, info.frames).map(|()| info)
+        }) {
             Err(e) if e.http_status() < 500 => Ok(()),
             Err(e) => Err(format!(
                 "{path}: expected {expect:?}, got {} {e}",

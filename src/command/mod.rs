@@ -23,42 +23,28 @@ pub mod system;
 pub use styles::Styles;
 
 use crate::actions::blind_watermark::{BlindMethod, BlindMode, BlindWatermarkSpec};
-use crate::actions::crop::{CropSpec, IndexCropSpec};
-use crate::actions::format::{FormatSpec, QualitySpec};
-use crate::actions::resize::ResizeSpec;
+use crate::actions::format::{self, FormatSpec, OutputOptions, QualitySpec};
 use crate::actions::watermark::{ObjectRef, WatermarkSpec};
-use crate::actions::{adjust, crop, format, rotate, Op};
+use crate::actions::{pixel_action, rotate, PixelAction};
 use crate::error::{ErrorCode, ProcessError, Result};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// At most this many actions in one command (spec §1.3).
 pub const MAX_ACTIONS: usize = 16;
 
 /// One validated action, in command order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Action {
-    /// `resize` / `pxresize`.
-    Resize(ResizeSpec),
-    /// `crop`.
-    Crop(CropSpec),
-    /// `circle,r_`: radius in px.
-    Circle(u32),
-    /// `rounded-corners,r_`: radius in px.
-    RoundedCorners(u32),
-    /// `indexcrop`.
-    IndexCrop(IndexCropSpec),
-    /// `rotate,a_`: clockwise degrees, −360–360.
-    Rotate(i32),
+    /// A pixel action: `resize`, `crop`, `rotate`, `blur` … (the list is
+    /// [`crate::actions::PIXEL_ACTIONS`]).
+    Pixel(Arc<dyn PixelAction>),
     /// `auto-orient,o_`: turn upright by EXIF (true) or keep as stored.
     AutoOrient(bool),
     /// `ignore-error,1` (spec §4.26, CLONE DECISION as OBS): answer with the
     /// untouched original when processing fails on the body; `ignore-error,0`
     /// reports the error (the default).
     IgnoreError(bool),
-    /// `blur`, `sharpen`, `bright`, `contrast`: a size-preserving op.
-    Adjust(Op),
-    /// `grayscale` (false for `grayscale,0`).
-    Grayscale(bool),
     /// `format,f_`.
     Format(FormatSpec),
     /// `quality`.
@@ -78,30 +64,65 @@ pub enum Action {
 }
 
 impl Action {
+    /// The action's name, as written in commands and error messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Pixel(p) => p.name(),
+            Action::AutoOrient(_) => "auto-orient",
+            Action::IgnoreError(_) => "ignore-error",
+            Action::Format(_) => "format",
+            Action::Quality(_) => "quality",
+            Action::Interlace(_) => "interlace",
+            Action::Strip => "strip",
+            Action::Info => "info",
+            Action::Detect => "detect",
+            Action::Watermark(_) => "watermark",
+            Action::BlindWatermark(_) => "blind-watermark",
+        }
+    }
+
     /// Whether the action answers with JSON instead of an image.
     pub fn is_inspection(&self) -> bool {
         matches!(self, Action::Info | Action::Detect)
     }
+
+    /// The pixel action inside, when it is a `T`.
+    pub fn pixel<T: PixelAction>(&self) -> Option<&T> {
+        match self {
+            Action::Pixel(p) => p.as_any().downcast_ref(),
+            _ => None,
+        }
+    }
 }
 
 /// A parsed, validated command: what the request asks for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Command {
     /// Actions in the order they run.
     pub actions: Vec<Action>,
     /// A canonical spelling (keys sorted inside each action), used to derive ETags:
     /// two spellings of the same command give the same string.
     pub normalized: String,
+    /// The output settings, resolved from the actions.
+    pub output: OutputOptions,
+    /// Whether the image is turned upright by its EXIF orientation: yes
+    /// unless `auto-orient,o_0` appears anywhere.
+    pub auto_orient: bool,
+    /// The last `ignore-error` says so.
+    pub ignore_errors: bool,
 }
 
-/// Actions that also accept the other vendors' bare-value form (`contrast,-20`).
-const ACCEPTS_BARE_VALUE: &[&str] = &[
-    "contrast",
-    "grayscale",
-    "auto-orient",
-    "interlace",
-    "ignore-error",
-];
+/// Two commands are the same when their canonical spellings are.
+impl PartialEq for Command {
+    fn eq(&self, other: &Command) -> bool {
+        self.normalized == other.normalized
+    }
+}
+
+/// The actions besides the pixel actions that also accept the other
+/// vendors' bare-value form (`interlace,1`); pixel actions say so in
+/// [`crate::actions::PIXEL_ACTIONS`].
+const ACCEPTS_BARE_VALUE: &[&str] = &["auto-orient", "interlace", "ignore-error"];
 
 impl Command {
     /// Parses an `x-bce-process` value (already percent-decoded).
@@ -157,11 +178,7 @@ impl Command {
             actions.push(raw.into_action()?);
         }
         if actions.len() > 1 {
-            if let Some(name) = actions.iter().find_map(|a| match a {
-                Action::Info => Some("info"),
-                Action::Detect => Some("detect"),
-                _ => None,
-            }) {
+            if let Some(name) = actions.iter().find(|a| a.is_inspection()).map(Action::name) {
                 return Err(ProcessError::invalid(format!(
                     "{name}: must be the only action of the command"
                 )));
@@ -173,69 +190,79 @@ impl Command {
                 "ignore-error: must be combined with an action that processes the image",
             ));
         }
-        Ok(Command {
+        Ok(Command::from_actions(
             actions,
-            normalized: format!("image/{}", normalized.join("/")),
-        })
+            format!("image/{}", normalized.join("/")),
+        ))
+    }
+
+    /// The command of no action (`image/`): decode, turn upright, encode.
+    pub fn empty() -> Command {
+        Command::from_actions(Vec::new(), "image/".into())
+    }
+
+    /// A command made of `actions` (already validated), spelled `normalized`.
+    #[cfg(test)]
+    pub(crate) fn of_actions(actions: Vec<Action>, normalized: &str) -> Command {
+        Command::from_actions(actions, normalized.into())
+    }
+
+    /// A command of `actions`, with what they decide resolved once.
+    fn from_actions(actions: Vec<Action>, normalized: String) -> Command {
+        let mut output = OutputOptions::default();
+        let mut auto_orient = true;
+        let mut ignore_errors = false;
+        for action in &actions {
+            match action {
+                Action::Format(f) => output.format = Some(f.clone()),
+                Action::Quality(q) => output.quality = Some(q.clone()),
+                Action::Interlace(p) => output.progressive = *p,
+                Action::Strip => output.strip = true,
+                Action::AutoOrient(false) => auto_orient = false,
+                Action::IgnoreError(on) => ignore_errors = *on,
+                _ => {}
+            }
+        }
+        Command {
+            actions,
+            normalized,
+            output,
+            auto_orient,
+            ignore_errors,
+        }
     }
 
     /// The `format` action that decides the output, if any (the last one wins).
     pub fn format(&self) -> Option<&FormatSpec> {
-        self.actions.iter().rev().find_map(|a| match a {
-            Action::Format(f) => Some(f),
-            _ => None,
-        })
+        self.output.format.as_ref()
     }
 
     /// The inspection (`info` or `detect`) this command asks for, if any; it is
     /// then the only action.
     pub fn inspection(&self) -> Option<&Action> {
-        self.actions.iter().find(|a| a.is_inspection())
+        self.actions.first().filter(|a| a.is_inspection())
     }
 
-    /// Whether the image is turned upright by its EXIF orientation: yes unless
-    /// `auto-orient,o_0` appears anywhere.
+    /// Whether the image is turned upright by its EXIF orientation.
     pub fn auto_orients(&self) -> bool {
-        !self
-            .actions
-            .iter()
-            .any(|a| matches!(a, Action::AutoOrient(false)))
+        self.auto_orient
     }
 
-    /// Whether `interlace` asks for progressive output (the last one wins).
+    /// Whether the output is progressive (the last `interlace`).
     pub fn progressive(&self) -> bool {
-        self.actions
-            .iter()
-            .rev()
-            .find_map(|a| match a {
-                Action::Interlace(p) => Some(*p),
-                _ => None,
-            })
-            .unwrap_or(false)
+        self.output.progressive
     }
 
-    /// Whether a failure on the body answers with the original (`ignore-error,1`;
-    /// the last one wins).
+    /// Whether processing errors answer with the untouched original.
     pub fn ignores_errors(&self) -> bool {
-        self.actions
-            .iter()
-            .rev()
-            .find_map(|a| match a {
-                Action::IgnoreError(on) => Some(*on),
-                _ => None,
-            })
-            .unwrap_or(false)
+        self.ignore_errors
     }
 
     /// Whether `strip` drops the metadata.
     pub fn strips_metadata(&self) -> bool {
-        self.actions.iter().any(|a| matches!(a, Action::Strip))
+        self.output.strip
     }
 
-    /// The objects the command's watermarks need besides the source (watermark
-    /// images, configured fonts), each once, in command order. `request_bucket`
-    /// is where a watermark image without `bucket_` lives; `fonts` maps font
-    /// names to font objects. An unknown font is a 400.
     pub fn objects(
         &self,
         request_bucket: &str,
@@ -269,11 +296,9 @@ impl Command {
     }
 
     /// The `quality` action, if any (the last one wins).
+    /// The `quality` action that decides the encoder quality, if any.
     pub fn quality(&self) -> Option<&QualitySpec> {
-        self.actions.iter().rev().find_map(|a| match a {
-            Action::Quality(q) => Some(q),
-            _ => None,
-        })
+        self.output.quality.as_ref()
     }
 }
 
@@ -291,13 +316,16 @@ fn check_blind_extraction(actions: &[Action]) -> Result<()> {
             "blind-watermark: method_extract must be the last action of the command",
         ));
     }
-    if let Some(name) = actions.iter().find_map(|a| match a {
-        Action::Format(_) => Some("format"),
-        Action::Quality(_) => Some("quality"),
-        Action::Interlace(_) => Some("interlace"),
-        Action::Strip => Some("strip"),
-        _ => None,
-    }) {
+    if let Some(name) = actions
+        .iter()
+        .find(|a| {
+            matches!(
+                a,
+                Action::Format(_) | Action::Quality(_) | Action::Interlace(_) | Action::Strip
+            )
+        })
+        .map(Action::name)
+    {
         return Err(ProcessError::invalid(format!(
             "blind-watermark: method_extract answers with the mark (JSON or PNG); {name} does not apply"
         )));
@@ -371,8 +399,13 @@ impl<'a> RawAction<'a> {
     }
 
     fn into_action(self) -> Result<Action> {
+        let pixel = pixel_action(self.name);
         if let Some(bare) = self.bare {
-            if !ACCEPTS_BARE_VALUE.contains(&self.name) {
+            let accepts = match pixel {
+                Some(entry) => entry.accepts_bare_value,
+                None => ACCEPTS_BARE_VALUE.contains(&self.name),
+            };
+            if !accepts {
                 return Err(not_key_value(self.name, bare));
             }
         }
@@ -381,35 +414,24 @@ impl<'a> RawAction<'a> {
             map: self.params,
             bare: self.bare,
         };
-        let action = match self.name {
-            // CLONE DECISION (spec §4.2): pxresize is an alias of resize.
-            "resize" | "pxresize" => Action::Resize(ResizeSpec::parse(&mut params)?),
-            "crop" => Action::Crop(CropSpec::parse(&mut params)?),
-            "circle" => Action::Circle(crop::parse_circle(&mut params)?),
-            "rounded-corners" => Action::RoundedCorners(crop::parse_rounded(&mut params)?),
-            "indexcrop" => Action::IndexCrop(IndexCropSpec::parse(&mut params)?),
-            "rotate" => Action::Rotate(rotate::parse_rotate(&mut params)?),
-            "auto-orient" => Action::AutoOrient(rotate::parse_auto_orient(&mut params)?),
-            "blur" => Action::Adjust(adjust::parse_blur(&mut params)?),
-            "sharpen" => Action::Adjust(adjust::parse_sharpen(&mut params)?),
-            "bright" => Action::Adjust(adjust::parse_bright(&mut params)?),
-            "contrast" => Action::Adjust(adjust::parse_contrast(&mut params)?),
-            "grayscale" => Action::Grayscale(adjust::parse_grayscale(&mut params)?),
-            "format" => Action::Format(FormatSpec::parse(&mut params)?),
-            "quality" => Action::Quality(QualitySpec::parse(&mut params)?),
-            "interlace" => Action::Interlace(format::parse_interlace(&mut params)?),
-            "strip" => Action::Strip,
-            "info" => Action::Info,
-            "detect" => Action::Detect,
-            "ignore-error" => {
+        let action = match (pixel, self.name) {
+            (Some(entry), _) => Action::Pixel((entry.parse)(&mut params)?),
+            (None, "auto-orient") => Action::AutoOrient(rotate::parse_auto_orient(&mut params)?),
+            (None, "format") => Action::Format(FormatSpec::parse(&mut params)?),
+            (None, "quality") => Action::Quality(QualitySpec::parse(&mut params)?),
+            (None, "interlace") => Action::Interlace(format::parse_interlace(&mut params)?),
+            (None, "strip") => Action::Strip,
+            (None, "info") => Action::Info,
+            (None, "detect") => Action::Detect,
+            (None, "ignore-error") => {
                 params.take_bare_as("v")?;
                 Action::IgnoreError(params.take_int("v", 0, 1)?.unwrap_or(1) == 1)
             }
-            "watermark" => Action::Watermark(Box::new(WatermarkSpec::parse(&mut params)?)),
-            "blind-watermark" => {
+            (None, "watermark") => Action::Watermark(Box::new(WatermarkSpec::parse(&mut params)?)),
+            (None, "blind-watermark") => {
                 Action::BlindWatermark(Box::new(BlindWatermarkSpec::parse(&mut params)?))
             }
-            other => {
+            (None, other) => {
                 return Err(ProcessError::invalid(format!("unknown action '{other}'")));
             }
         };
@@ -418,8 +440,6 @@ impl<'a> RawAction<'a> {
     }
 }
 
-/// The parameters of one action, consumed key by key by the action's parser.
-/// Whatever is left at the end is an unknown key.
 #[derive(Debug)]
 pub struct Params<'a> {
     action: &'a str,
@@ -428,6 +448,17 @@ pub struct Params<'a> {
 }
 
 impl<'a> Params<'a> {
+    /// The parameters `map` of an action called `action`, as the parser
+    /// would hand them over.
+    #[cfg(test)]
+    pub(crate) fn for_test(action: &'a str, map: BTreeMap<&'a str, &'a str>) -> Params<'a> {
+        Params {
+            action,
+            map,
+            bare: None,
+        }
+    }
+
     /// The action's name, for error messages.
     pub fn action(&self) -> &'a str {
         self.action
@@ -560,7 +591,7 @@ mod ignore_error_tests {
 mod tests {
     use super::*;
     use crate::actions::format::FormatTarget;
-    use crate::actions::resize::ResizeMode;
+    use crate::actions::resize::{ResizeMode, ResizeSpec};
     use crate::codec::ImageFormat;
 
     fn parse(s: &str) -> Result<Command> {
@@ -571,13 +602,12 @@ mod tests {
     fn parses_the_spec_example() {
         let c = parse("image/resize,m_lfit,w_200,h_100/format,f_webp").unwrap();
         assert_eq!(c.actions.len(), 2);
-        match &c.actions[0] {
-            Action::Resize(r) => {
-                assert_eq!(r.mode, ResizeMode::Lfit);
-                assert_eq!((r.w, r.h), (Some(200), Some(100)));
-            }
-            other => panic!("{other:?}"),
-        }
+        let r = c.actions[0]
+            .pixel::<ResizeSpec>()
+            .unwrap_or_else(|| panic!("{:?}", c.actions[0]));
+        assert_eq!(c.actions[0].name(), "resize");
+        assert_eq!(r.mode, ResizeMode::Lfit);
+        assert_eq!((r.w, r.h), (Some(200), Some(100)));
         assert_eq!(
             c.format().unwrap().target,
             FormatTarget::Fixed(ImageFormat::Webp)

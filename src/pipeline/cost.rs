@@ -2,12 +2,10 @@
 //! decoder and path, each op on how many pixels, the encoder. Built from the
 //! header alone, before anything is decoded.
 
-use super::{Plan, RequestContext};
-use crate::actions::resize::ResizeOutcome;
-use crate::actions::Op;
-use crate::budget::{self, Stage, Work};
+use super::Plan;
+use crate::actions::scales_to_absolute_size;
+use crate::budget::{Stage, Work};
 use crate::codec::{self, ImageFormat};
-use crate::command::Command;
 use crate::raster::Orientation;
 
 /// Bytes of an RGBA image of `size` (the model counts 4 channels whatever
@@ -90,30 +88,11 @@ fn webp_has_chunk(bytes: &[u8], id: &[u8; 4]) -> bool {
     false
 }
 
-/// Peak bytes and ms of decoding a watermark image and running its own
-/// command on it (`render_raster`), estimated like a request's stages.
-fn overlay_cost(own: Option<&Command>, image: &[u8]) -> (u64, f64) {
-    let empty = Command {
-        actions: Vec::new(),
-        normalized: "image/".into(),
-    };
-    let Ok(info) = codec::probe(image) else {
-        return (0, 0.0);
-    };
-    let Ok(plan) = Plan::new(own.unwrap_or(&empty), info, &RequestContext::default()) else {
-        return (0, 0.0);
-    };
-    let costs = plan.cost_plan(image);
-    let mut stages = vec![costs.decode];
-    stages.extend(costs.orient);
-    stages.extend(costs.ops.into_iter().flatten());
-    let e = budget::estimate(0, &stages);
-    (e.peak_bytes, e.time_ms)
-}
-
 /// The plan's stages, in the order they run.
 #[derive(Debug, Clone)]
 pub(crate) struct CostPlan {
+    /// Rendering each overlay (a watermark image, a blind mark), once.
+    pub overlays: Vec<Stage>,
     /// Decoding (every frame for an animated plan).
     pub decode: Stage,
     /// Turning upright after decoding.
@@ -127,7 +106,8 @@ pub(crate) struct CostPlan {
 impl CostPlan {
     /// Every stage, for [`crate::budget::estimate`].
     pub fn stages(&self) -> Vec<Stage> {
-        let mut all = vec![self.decode.clone()];
+        let mut all = self.overlays.clone();
+        all.push(self.decode.clone());
         all.extend(self.orient.clone());
         all.extend(self.ops.iter().flatten().cloned());
         all.push(self.encode.clone());
@@ -159,9 +139,13 @@ impl Plan {
         } else {
             self.decode_stage(src, traits, what)
         };
+        let overlays: Vec<Stage> = self.overlays.iter().map(|o| o.cost_stage()).collect();
+        // Rendered overlays are held from before the decode to the end.
+        let overlay_bytes: u64 = self.overlays.iter().map(|o| o.rendered_bytes()).sum();
+        let decode = decode.carrying(overlay_bytes);
         let mut current = self.orientation.output_size(decoded);
         // Every frame is held while each is processed.
-        let held = |size: (u32, u32)| raster_bytes(size) * frames;
+        let held = |size: (u32, u32)| raster_bytes(size) * frames + overlay_bytes;
         let orient = (self.orientation != Orientation::Normal).then(|| {
             Stage::new(
                 Work::Turn,
@@ -174,7 +158,7 @@ impl Plan {
         let mut ops = Vec::with_capacity(self.ops.len());
         for (op, planned) in &self.ops {
             let input = current;
-            let output = if reduced && !op.scales_to_absolute_size() {
+            let output = if reduced && !scales_to_absolute_size(op.as_ref()) {
                 op.output_size(input)
             } else {
                 reduced = false;
@@ -182,42 +166,11 @@ impl Plan {
             };
             current = output;
             let larger = px(input).max(px(output)) * frames;
-            let stage =
-                |work, what: &str| Some(Stage::new(work, what, larger).carrying(held(input)));
-            ops.push(match *op {
-                Op::Resize(ResizeOutcome::Unchanged) => None,
-                Op::Resize(_) => stage(Work::Resize, "resize"),
-                Op::Crop { .. } => stage(Work::Crop, "crop"),
-                Op::Circle { .. } | Op::RoundedCorners { .. } => stage(Work::Mask, "the mask"),
-                Op::Rotate { degrees } if degrees.rem_euclid(90) == 0 => {
-                    stage(Work::Turn, "rotate")
-                }
-                Op::Rotate { .. } => stage(Work::Rotate, "rotate"),
-                Op::Orient(_) => stage(Work::Turn, "auto-orient"),
-                Op::Blur { radius, .. } | Op::Sharpen { radius, .. } => {
-                    let taps = u64::from(2 * radius + 1);
-                    let what = if matches!(op, Op::Blur { .. }) {
-                        "blur"
-                    } else {
-                        "sharpen"
-                    };
-                    stage(Work::Blur, what).map(|s| s.timed_by(larger * taps))
-                }
-                Op::Bright(_) | Op::Contrast(_) | Op::Grayscale => {
-                    stage(Work::Adjust, "the colour adjustment")
-                }
-                Op::Watermark { job } => stage(Work::Watermark, "watermark").map(|mut s| {
-                    let (bytes, ms) = self
-                        .watermarks
-                        .get(job)
-                        .and_then(|j| j.overlay())
-                        .map_or((0, 0.0), |(own, image)| overlay_cost(own, image));
-                    // Decoded again for every frame it is drawn on.
-                    s.extra = (bytes, ms * frames as f64);
-                    s
-                }),
-                Op::BlindWatermark { .. } => stage(Work::BlindWatermark, "blind-watermark"),
-            });
+            ops.push(op.cost().map(|cost| {
+                Stage::new(cost.work, cost.what, larger)
+                    .timed_by(larger * cost.passes)
+                    .carrying(held(input))
+            }));
         }
         let out = px(self.output_size) * frames;
         let encode = if self.extraction.is_some() {
@@ -247,6 +200,7 @@ impl Plan {
         }
         .carrying(held(current));
         CostPlan {
+            overlays,
             decode,
             orient,
             ops,
@@ -422,8 +376,8 @@ mod tests {
         use crate::actions::watermark::{ObjectRef, Resources};
         use crate::budget::{Budget, MAX_TIME_MS};
         use crate::codec::EncodeOptions;
-        use crate::command::Styles;
-        use crate::pipeline::process;
+        use crate::command::{Command, Styles};
+        use crate::pipeline::{process, RequestContext};
         use crate::raster::Raster;
         let overlay = codec::encode(
             &Raster::filled(4000, 4000, [9, 9, 9, 255]),
@@ -456,7 +410,8 @@ mod tests {
         let err = process(&command, &source, &ctx(64 << 20)).unwrap_err();
         assert_eq!(err.code, crate::ErrorCode::ImageTooLarge);
         assert!(
-            err.message.starts_with("watermark would need about"),
+            err.message
+                .starts_with("the watermark image 'demo/wm.png' would need about"),
             "{}",
             err.message
         );

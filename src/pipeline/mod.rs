@@ -6,20 +6,24 @@
 //! before a pixel is decoded.
 
 mod cost;
+mod overlay;
 
-use crate::actions::blind_watermark::{self, BlindEmbedJob, BlindMethod, BlindMode};
+use crate::actions::blind_watermark::{
+    self, BlindEmbedJob, BlindMethod, BlindMode, MAX_MARK_BYTES,
+};
 use crate::actions::format::resolve_quality;
 use crate::actions::inspect;
-use crate::actions::resize::ResizeOutcome;
 use crate::actions::watermark::{Resources, WatermarkJob};
-use crate::actions::{plan_action, Op};
-use crate::budget::{self, Budget, CostReport, Guard};
+use crate::actions::{scales_to_absolute_size, step, ScaleNeed, Step};
+use crate::budget::{self, Budget, CostReport, Guard, Work};
 use crate::codec::animation;
 use crate::codec::metadata::{self, Metadata};
 use crate::codec::{self, color, exif, EncodeOptions, ImageFormat, SourceInfo};
 use crate::command::{Action, Command};
 use crate::error::{ProcessError, Result};
 use crate::raster::{Orientation, Raster};
+use overlay::{Overlay, OverlayRules};
+use std::sync::Arc;
 
 pub use crate::limits::{
     MAX_OUTPUT_FRAMES, MAX_OUTPUT_SIDE, MAX_SOURCE_BYTES, MAX_SOURCE_PIXELS, MAX_SOURCE_SIDE,
@@ -50,14 +54,32 @@ pub struct Processed {
     pub size: Option<(u32, u32)>,
 }
 
+/// What `watermark` allows for its image object.
+const WATERMARK_IMAGE: OverlayRules = OverlayRules {
+    action: "watermark",
+    noun: "watermark",
+    max_bytes: MAX_SOURCE_BYTES,
+    with_alpha: true,
+    work: Work::Watermark,
+};
+
+/// What `blind-watermark,mode_0` allows for its mark object.
+const BLIND_MARK: OverlayRules = OverlayRules {
+    action: "blind-watermark",
+    noun: "mark",
+    max_bytes: MAX_MARK_BYTES,
+    with_alpha: false,
+    work: Work::BlindWatermark,
+};
+
 /// A pipeline planned from the command and the source header.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Plan {
     pub source: SourceInfo,
     /// Applied right after decoding (auto-orientation).
     pub orientation: Orientation,
-    /// Pixel operations in order, each with the size it produces.
-    ops: Vec<(Op, (u32, u32))>,
+    /// Pixel steps in order, each with the size it produces.
+    ops: Vec<(Arc<dyn Step>, (u32, u32))>,
     /// Output format.
     pub output: ImageFormat,
     /// Encoder settings.
@@ -67,10 +89,9 @@ pub struct Plan {
     /// Every frame of an animated source is processed and written (GIF and
     /// WebP output); otherwise only the first frame.
     pub animated: bool,
-    /// The watermarks that [`Op::Watermark`] draws, by index.
-    watermarks: Vec<WatermarkJob>,
-    /// The blind watermarks that [`Op::BlindWatermark`] embeds, by index.
-    blind_embeds: Vec<BlindEmbedJob>,
+    /// The images other objects add (watermark images, blind marks), by
+    /// the index their steps name ([`Step::overlay`]).
+    overlays: Vec<Overlay>,
     /// `blind-watermark,method_extract` ends the command: the answer is the
     /// mark read from the result of the ops, not an image.
     pub extraction: Option<BlindMode>,
@@ -90,47 +111,58 @@ impl Plan {
             Orientation::Normal
         };
         let mut size = orientation.output_size((source.width, source.height));
-        let mut ops = Vec::new();
-        let mut watermarks = Vec::new();
-        let mut blind_embeds = Vec::new();
+        let mut ops: Vec<(Arc<dyn Step>, (u32, u32))> = Vec::new();
+        let mut overlays = Vec::new();
         let mut extraction = None;
         let source_pixels = u64::from(source.width) * u64::from(source.height);
+        let mut admit = |rules, object, own| -> Result<usize> {
+            overlays.push(Overlay::admit(
+                rules,
+                object,
+                &ctx.resources,
+                source_pixels,
+                own,
+            )?);
+            Ok(overlays.len() - 1)
+        };
         for action in &command.actions {
-            if let Action::Watermark(spec) = action {
-                watermarks.push(WatermarkJob::plan(spec, &ctx.resources, source_pixels)?);
-                ops.push((
-                    Op::Watermark {
-                        job: watermarks.len() - 1,
-                    },
-                    size,
-                ));
-                continue;
-            }
-            if let Action::BlindWatermark(spec) = action {
-                blind_watermark::check_source(&source, size, spec.method)?;
-                if spec.method == BlindMethod::Extract {
-                    extraction = Some(spec.mode);
-                    continue;
+            let steps = match action {
+                Action::Pixel(pixel) => pixel.plan(size)?,
+                Action::Watermark(spec) => {
+                    let overlay = match &spec.image {
+                        Some(part) => Some(admit(
+                            WATERMARK_IMAGE,
+                            part.object(&ctx.resources.bucket),
+                            part.process.as_deref(),
+                        )?),
+                        None => None,
+                    };
+                    vec![step(WatermarkJob::plan(spec, &ctx.resources, overlay)?)]
                 }
-                blind_embeds.push(BlindEmbedJob::plan(spec, &ctx.resources, source_pixels)?);
-                ops.push((
-                    Op::BlindWatermark {
-                        job: blind_embeds.len() - 1,
-                    },
-                    size,
-                ));
-                continue;
-            }
-            for op in plan_action(action, size)? {
-                let largest = op.largest_side(size);
+                Action::BlindWatermark(spec) => {
+                    blind_watermark::check_source(&source, size, spec.method)?;
+                    if spec.method == BlindMethod::Extract {
+                        extraction = Some(spec.mode);
+                        continue;
+                    }
+                    let overlay = match spec.object(&ctx.resources.bucket) {
+                        Some(object) => Some(admit(BLIND_MARK, object, None)?),
+                        None => None,
+                    };
+                    vec![step(BlindEmbedJob::plan(spec, overlay)?)]
+                }
+                _ => continue,
+            };
+            for step in steps {
+                let largest = step.largest_side(size);
                 if largest > MAX_OUTPUT_SIDE {
                     return Err(ProcessError::too_large(format!(
-                    "{}: the result would be {largest} px on a side, at most {MAX_OUTPUT_SIDE} are allowed",
-                    action_name(action)
-                )));
+                        "{}: the result would be {largest} px on a side, at most {MAX_OUTPUT_SIDE} are allowed",
+                        action.name()
+                    )));
                 }
-                size = op.output_size(size);
-                ops.push((op, size));
+                size = step.output_size(size);
+                ops.push((step, size));
             }
         }
         if size.0.max(size.1) > MAX_OUTPUT_SIDE {
@@ -151,8 +183,7 @@ impl Plan {
             orientation,
             animated,
             ops,
-            watermarks,
-            blind_embeds,
+            overlays,
             extraction,
             output,
             encode: EncodeOptions {
@@ -181,25 +212,14 @@ impl Plan {
             return extraction_decode_size((self.source.width, self.source.height));
         }
         let mut swapped = self.orientation.swaps_axes();
-        for (op, _) in &self.ops {
-            match *op {
-                Op::Resize(
-                    ResizeOutcome::Scale { w, h }
-                    | ResizeOutcome::Fill { w, h, .. }
-                    | ResizeOutcome::Pad { w, h, .. },
-                ) => {
+        for (step, _) in &self.ops {
+            match step.scale_need() {
+                ScaleNeed::ScalesTo { w, h } => {
                     let (w, h) = if swapped { (h, w) } else { (w, h) };
                     return Some((w.min(self.source.width), h.min(self.source.height)));
                 }
-                Op::Resize(ResizeOutcome::Unchanged)
-                | Op::Bright(_)
-                | Op::Contrast(_)
-                | Op::Grayscale => {}
-                Op::Orient(o) => swapped ^= o.swaps_axes(),
-                Op::Rotate { degrees } if degrees.rem_euclid(90) == 0 => {
-                    swapped ^= degrees.rem_euclid(180) == 90;
-                }
-                _ => return None,
+                ScaleNeed::Commutes { swaps_axes } => swapped ^= swaps_axes,
+                ScaleNeed::FullScale => return None,
             }
         }
         None
@@ -213,9 +233,7 @@ impl Plan {
     /// first op is anything else (then [`Plan::min_decode_size`] may shrink
     /// the decode instead) or the crop keeps the whole image.
     fn source_window(&self) -> Option<(u32, u32, u32, u32)> {
-        let (Op::Crop { x, y, w, h }, _) = *self.ops.first()? else {
-            return None;
-        };
+        let (x, y, w, h) = self.ops.first()?.0.window()?;
         let stored = (self.source.width, self.source.height);
         let window = self.orientation.source_rect(stored, (x, y, w, h));
         (window != (0, 0, stored.0, stored.1)).then_some(window)
@@ -289,16 +307,7 @@ impl Plan {
         {
             return None;
         }
-        match self.ops.last()?.0 {
-            Op::Rotate { degrees } => match degrees.rem_euclid(360) {
-                90 => Some(Orientation::Rotate90),
-                180 => Some(Orientation::Rotate180),
-                270 => Some(Orientation::Rotate270),
-                _ => None,
-            },
-            Op::Orient(o) if o != Orientation::Normal => Some(o),
-            _ => None,
-        }
+        self.ops.last()?.0.turn()
     }
 
     /// Runs the plan on the decoded source, which may have been decoded at a
@@ -306,8 +315,30 @@ impl Plan {
     /// first scaling resize run on fewer pixels than planned, and sizes are
     /// checked from that resize on. When `windowed`, the source is the first
     /// crop's window already ([`Plan::source_window`]) and that crop is skipped.
-    fn execute(&self, decoded: Raster, windowed: bool) -> Result<Raster> {
-        self.execute_first(decoded, windowed, self.ops.len(), None)
+    fn execute(&self, decoded: Raster, windowed: bool, overlays: &[Raster]) -> Result<Raster> {
+        self.execute_first(decoded, windowed, self.ops.len(), None, overlays)
+    }
+
+    /// Renders the plan's overlays, once, in the order their steps name
+    /// them; with a guard, each is measured against its cost stage.
+    fn render_overlays(
+        &self,
+        mut watch: Option<(&mut Guard, &cost::CostPlan)>,
+    ) -> Result<Vec<Raster>> {
+        let mut rendered = Vec::with_capacity(self.overlays.len());
+        for (index, overlay) in self.overlays.iter().enumerate() {
+            if let Some((guard, _)) = watch.as_mut() {
+                guard.begin();
+            }
+            rendered.push(overlay.render()?);
+            if let Some((guard, stages)) = watch.as_mut() {
+                match stages.overlays.get(index) {
+                    Some(stage) => guard.end(stage)?,
+                    None => guard.check("an overlay")?,
+                }
+            }
+        }
+        Ok(rendered)
     }
 
     /// [`Plan::execute`] over the first `count` ops of the plan; with a
@@ -319,10 +350,11 @@ impl Plan {
         windowed: bool,
         count: usize,
         mut watch: Option<(&mut Guard, &cost::CostPlan)>,
+        overlays: &[Raster],
     ) -> Result<Raster> {
         let first = &self.ops[..count];
         let (ops, planned) = match first.split_first() {
-            Some(((Op::Crop { .. }, size), rest)) if windowed => (rest, *size),
+            Some(((step, size), rest)) if windowed && step.window().is_some() => (rest, *size),
             _ if windowed => return Err(ProcessError::internal("a window without a crop")),
             _ => (
                 first,
@@ -358,17 +390,7 @@ impl Plan {
             if let Some((guard, _)) = watch.as_mut() {
                 guard.begin();
             }
-            raster = match op {
-                Op::Watermark { job } => match self.watermarks.get(*job) {
-                    Some(w) => w.apply(raster)?,
-                    None => return Err(ProcessError::internal("watermark job missing")),
-                },
-                Op::BlindWatermark { job } => match self.blind_embeds.get(*job) {
-                    Some(b) => b.apply(raster)?,
-                    None => return Err(ProcessError::internal("blind watermark job missing")),
-                },
-                _ => run_op(raster, op)?,
-            };
+            raster = op.run(raster, overlays)?;
             if let Some((guard, stages)) = watch.as_mut() {
                 match stages.ops.get(skipped + index) {
                     Some(Some(stage)) => guard.end(stage)?,
@@ -376,7 +398,7 @@ impl Plan {
                 }
             }
             if reduced {
-                if !op.scales_to_absolute_size() {
+                if !scales_to_absolute_size(op.as_ref()) {
                     continue;
                 }
                 reduced = false;
@@ -416,19 +438,6 @@ fn extraction_decode_size(size: (u32, u32)) -> Option<(u32, u32)> {
         (u64::from(side) * u64::from(EXTRACTION_MIN_SIDE)).div_ceil(u64::from(short)) as u32
     };
     Some((scale(size.0), scale(size.1)))
-}
-
-/// The action's name in error messages.
-fn action_name(action: &Action) -> &'static str {
-    match action {
-        Action::Resize(_) => "resize",
-        Action::Crop(_) => "crop",
-        Action::Circle(_) => "circle",
-        Action::RoundedCorners(_) => "rounded-corners",
-        Action::IndexCrop(_) => "indexcrop",
-        Action::Rotate(_) => "rotate",
-        _ => "the command",
-    }
 }
 
 /// Checks the source header against the limits of spec §1.3
@@ -483,13 +492,14 @@ fn run(
     let plan = Plan::new(command, source, ctx)?;
     let stages = plan.cost_plan(input);
     guard.admit(budget::estimate(input.len() as u64, &stages.stages()))?;
+    let overlays = plan.render_overlays(Some((&mut *guard, &stages)))?;
     if plan.animated {
         guard.begin();
         let mut animation = animation::decode_animation(input, &source)?;
         guard.end(&stages.decode)?;
         for frame in &mut animation.frames {
             let raster = std::mem::replace(&mut frame.raster, Raster::filled(1, 1, [0; 4]));
-            frame.raster = plan.execute(raster, false)?;
+            frame.raster = plan.execute(raster, false, &overlays)?;
             guard.check("a frame")?;
         }
         guard.begin();
@@ -507,7 +517,13 @@ fn run(
     // A final quarter turn is left to the JPEG encoder (no turned copy).
     let turn = plan.final_turn();
     let count = plan.ops.len() - usize::from(turn.is_some());
-    let mut raster = plan.execute_first(decoded, windowed, count, Some((&mut *guard, &stages)))?;
+    let mut raster = plan.execute_first(
+        decoded,
+        windowed,
+        count,
+        Some((&mut *guard, &stages)),
+        &overlays,
+    )?;
     guard.begin();
     if let Some(mode) = plan.extraction {
         let (body, content_type, size) = blind_watermark::extract(mode, &raster)?;
@@ -526,7 +542,7 @@ fn run(
                 Some(body) => (body?, size),
                 // Not 8-bit RGB: turn, then encode as usual.
                 None => {
-                    let turned = run_op(raster, &plan.ops[count].0)?;
+                    let turned = plan.ops[count].0.run(raster, &overlays)?;
                     (codec::encode(&turned, plan.output, &plan.encode)?, size)
                 }
             }
@@ -546,46 +562,6 @@ fn run(
         body,
         content_type: plan.output.mime(),
         size: Some(size),
-    })
-}
-
-/// Decodes `input` and runs `command`'s pixel steps on it, without encoding
-/// (a watermark object's own `x-bce-process`). Limits are checked as for a source.
-pub fn render_raster(command: &Command, input: &[u8]) -> Result<Raster> {
-    let source = codec::probe(input)?;
-    let plan = Plan::new(command, source, &RequestContext::default())?;
-    let (decoded, windowed) = plan.decode(input, None)?;
-    plan.execute(decoded, windowed)
-}
-
-fn run_op(raster: Raster, op: &Op) -> Result<Raster> {
-    Ok(match *op {
-        Op::Resize(ResizeOutcome::Unchanged) => raster,
-        Op::Resize(ResizeOutcome::Scale { w, h }) => raster.resize(w, h)?,
-        Op::Resize(ResizeOutcome::Fill {
-            crop_w,
-            crop_h,
-            align,
-            ..
-        }) => raster.resize_fill(crop_w, crop_h, align)?,
-        Op::Resize(ResizeOutcome::Pad {
-            w,
-            h,
-            canvas_w,
-            canvas_h,
-            color,
-        }) => raster.resize(w, h)?.pad(canvas_w, canvas_h, color),
-        Op::Crop { x, y, w, h } => raster.crop(x, y, w, h)?,
-        Op::Circle { r } => raster.circle(r)?,
-        Op::RoundedCorners { r } => raster.rounded_corners(r),
-        Op::Rotate { degrees } => raster.rotate(degrees, [255, 255, 255, 0]),
-        Op::Orient(o) => raster.orient(o),
-        Op::Blur { radius, sigma } => raster.gaussian_blur(radius, f64::from(sigma)),
-        Op::Sharpen { radius, sigma } => raster.sharpen(radius, f64::from(sigma)),
-        Op::Bright(b) => raster.brighten(b),
-        Op::Contrast(c) => raster.contrast(c),
-        Op::Grayscale => raster.grayscale(),
-        Op::Watermark { .. } | Op::BlindWatermark { .. } => raster,
     })
 }
 
@@ -643,7 +619,7 @@ mod tests {
             assert!(plan.final_turn().is_some(), "{cmd}");
             let (decoded, windowed) = plan.decode(&src, None).unwrap();
             let reference = codec::encode(
-                &plan.execute(decoded, windowed).unwrap(),
+                &plan.execute(decoded, windowed, &[]).unwrap(),
                 plan.output,
                 &plan.encode,
             );
@@ -1168,9 +1144,9 @@ mod tests {
             let plan = Plan::new(&c, source, &RequestContext::default()).unwrap();
             let (window, windowed) = plan.decode(input, None).unwrap();
             assert!(windowed, "{cmd}: decoded whole");
-            let fast = plan.execute(window, true).unwrap();
+            let fast = plan.execute(window, true, &[]).unwrap();
             let full = codec::decode(input, &source, None).unwrap();
-            let slow = plan.execute(full, false).unwrap();
+            let slow = plan.execute(full, false, &[]).unwrap();
             assert_eq!(fast.size(), slow.size(), "{cmd}");
             assert_eq!(fast.size(), plan.output_size, "{cmd}");
             let worst = crate::test_support::max_diff(&fast.data, &slow.data);

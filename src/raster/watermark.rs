@@ -7,10 +7,59 @@
 //! same bytes (the blur kernel is the one `blur` uses).
 
 use super::{PixelLayout, Raster};
-use crate::actions::watermark::{Align, FontStyle, TextEffect, TextPart};
 use crate::error::{ProcessError, Result};
 use crate::limits::MAX_OUTPUT_SIDE;
 use ab_glyph::{point, Font, FontRef, PxScale, ScaleFont};
+
+/// The built-in font's bytes: Open Sans Regular (Apache-2.0), from Debian's
+/// `fonts-open-sans`; see `fonts/`.
+pub static DEFAULT_FONT: &[u8] = include_bytes!("../../fonts/OpenSans-Regular.ttf");
+
+/// `style_`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FontStyle {
+    Normal,
+    Italic,
+    Bold,
+}
+
+/// `effect_`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEffect {
+    /// A copy of the text in the shadow colour, offset by (`shx`, `shy`).
+    HardShadow,
+    /// A blurred halo (the text dilated by 2 px, then blurred) in the shadow colour.
+    SoftOutline,
+}
+
+/// The text part of a watermark. Colours are straight RGBA (alpha = opacity).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextPart {
+    pub text: String,
+    /// Font name from `type_`; `None` is the built-in font.
+    pub font: Option<String>,
+    /// Font size in px, 1–1024.
+    pub size: u32,
+    pub color: [u8; 4],
+    pub style: FontStyle,
+    /// Outline width in px (0: none).
+    pub stroke_width: u32,
+    pub stroke_color: [u8; 4],
+    pub effect: Option<TextEffect>,
+    /// Shadow offset in px, each 0–10.
+    pub shadow_offset: (u32, u32),
+    pub shadow_color: [u8; 4],
+    /// Blur of the outline / halo: radius and sigma, each 1–50.
+    pub blur: (u32, u32),
+}
+
+/// `align_` of a mixed watermark: where the text sits against the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Top,
+    Centre,
+    Bottom,
+}
 
 /// Horizontal shear of synthetic italics (px right per px up).
 const ITALIC_SLANT: f32 = 0.2;
@@ -500,7 +549,6 @@ pub fn composite(base: &mut Raster, mark: &Raster, left: i64, top: i64, opacity:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actions::watermark::DEFAULT_FONT;
 
     fn text(s: &str) -> TextPart {
         TextPart {
