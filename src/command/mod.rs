@@ -214,8 +214,8 @@ impl Command {
         let mut ignore_errors = false;
         for action in &actions {
             match action {
-                Action::Format(f) => output.format = Some(f.clone()),
-                Action::Quality(q) => output.quality = Some(q.clone()),
+                Action::Format(f) => output.format = Some(*f),
+                Action::Quality(q) => output.quality = Some(*q),
                 Action::Interlace(p) => output.progressive = *p,
                 Action::Strip => output.strip = true,
                 Action::AutoOrient(false) => auto_orient = false,
