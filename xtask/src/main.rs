@@ -409,93 +409,176 @@ fn presign_with_bos_sdk(python: &Path, port: u16, key: &str) -> Result<String> {
         .ok_or_else(|| format!("unexpected output: {text}"))
 }
 
+/// The wall-clock time of each stage of `cargo xtask test`, printed at the end
+/// (and when a stage fails) so that a CI log shows where its minutes went.
+struct Stages {
+    started: std::time::Instant,
+    done: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Stages {
+    fn new() -> Self {
+        Stages {
+            started: std::time::Instant::now(),
+            done: Vec::new(),
+        }
+    }
+
+    /// Runs one stage, recording its duration whether it passes or fails.
+    fn run<T>(&mut self, name: &'static str, stage: impl FnOnce() -> Result<T>) -> Result<T> {
+        let started = std::time::Instant::now();
+        let result = stage();
+        self.done.push((name, started.elapsed()));
+        if result.is_err() {
+            self.print();
+        }
+        result
+    }
+
+    fn print(&self) {
+        println!("xtask: stage times (wall clock, seconds):");
+        for (name, took) in &self.done {
+            println!("xtask:   {:>7.1}  {name}", took.as_secs_f64());
+        }
+        println!(
+            "xtask:   {:>7.1}  total",
+            self.started.elapsed().as_secs_f64()
+        );
+    }
+}
+
 /// Everything CI runs, in order, stopping at the first failure.
+///
+/// Every cargo invocation on the main workspace passes `--workspace`: cargo
+/// unifies dependency features over the packages it selects, so a
+/// `cargo test --test envoy_e2e` after a `cargo test --workspace` would rebuild
+/// syn, serde, image, rav1e … with another feature set (5 minutes each time on
+/// two cores), and the next `--workspace` run would rebuild them back.
 fn test() -> Result<()> {
-    tools::ensure_rust_components()?;
-    run(cargo().args(["fmt", "--all", "--check"]))?;
-    // fuzz/, tools/storage and tools/wasmtime-c-api are workspaces of their
-    // own: `--all` does not reach them.
-    for manifest in [
-        "fuzz/Cargo.toml",
-        "tools/storage/Cargo.toml",
-        "tools/wasmtime-c-api/Cargo.toml",
-    ] {
-        run(cargo().args(["fmt", "--check", "--manifest-path", manifest]))?;
-    }
-    let tools = prepare_stack(true)?;
-    run(cargo().args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    run(cargo().args([
-        "clippy",
-        "--lib",
-        "--release",
-        "--target",
-        "wasm32-wasip1",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    tools::ensure_curl()?;
-    let python = tools::ensure_signing_sdks()?;
-    tools::ensure_test_fonts()?;
-    let chromium = tools::ensure_chromium()?;
-    let k8s_models = tools::ensure_k8s_models()?;
-    for config in ["envoy/envoy.yaml", "envoy/production.yaml"] {
-        run(Command::new(&tools.envoy)
-            .args(["--mode", "validate", "-c", config])
-            .args(["--log-level", "error"]))?;
-    }
+    let mut stages = Stages::new();
+    stages.run("rust components, rustfmt", || {
+        tools::ensure_rust_components()?;
+        run(cargo().args(["fmt", "--all", "--check"]))?;
+        // fuzz/, tools/storage and tools/wasmtime-c-api are workspaces of their
+        // own: `--all` does not reach them.
+        for manifest in [
+            "fuzz/Cargo.toml",
+            "tools/storage/Cargo.toml",
+            "tools/wasmtime-c-api/Cargo.toml",
+        ] {
+            run(cargo().args(["fmt", "--check", "--manifest-path", manifest]))?;
+        }
+        Ok(())
+    })?;
+    let wasm = stages.run("filter .wasm (release build, wasm-opt)", build)?;
+    let nginx = stages.run("nginx with ngx_wasm_module", tools::ensure_nginx_wasm)?;
+    let tools = stages.run("Envoy, s3s-fs", || {
+        Ok(stack::Tools {
+            envoy: tools::ensure_envoy()?,
+            s3s_fs: tools::ensure_s3s_fs()?,
+            wasm,
+            nginx: Some(stack::NginxTools {
+                nginx: nginx.nginx,
+                module: nginx.module,
+            }),
+        })
+    })?;
+    stages.run("clippy (native, wasm32)", || {
+        run(cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+        run(cargo().args([
+            "clippy",
+            "--lib",
+            "--release",
+            "--target",
+            "wasm32-wasip1",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    })?;
+    let (python, chromium, k8s_models) =
+        stages.run("curl, signing SDKs, fonts, chromium, k8s models", || {
+            tools::ensure_curl()?;
+            let python = tools::ensure_signing_sdks()?;
+            tools::ensure_test_fonts()?;
+            let chromium = tools::ensure_chromium()?;
+            let k8s_models = tools::ensure_k8s_models()?;
+            Ok((python, chromium, k8s_models))
+        })?;
+    stages.run("envoy --mode validate", || {
+        for config in ["envoy/envoy.yaml", "envoy/production.yaml"] {
+            run(Command::new(&tools.envoy)
+                .args(["--mode", "validate", "-c", config])
+                .args(["--log-level", "error"]))?;
+        }
+        Ok(())
+    })?;
     // Unit tests, doc tests, the CLI tests, the Envoy end-to-end tests and
     // the deployment examples (envoy/, Istio, Envoy Gateway) in real Envoy.
-    run(cargo()
-        .args(["test", "--workspace"])
-        .env("IPF_ENVOY", &tools.envoy)
-        .env("IPF_S3S_FS", &tools.s3s_fs)
-        .env("IPF_WASM", &tools.wasm)
-        .env("IPF_PYTHON", &python)
-        .env("IPF_CHROMIUM", &chromium)
-        .env("IPF_K8S_MODELS", &k8s_models))?;
-    // The end-to-end suite again, with Envoy answering processed requests
-    // from the request phase (`local_reply`, the mode for hosts that cannot
-    // hold response headers).
+    stages.run("cargo test --workspace (build and run)", || {
+        run(cargo()
+            .args(["test", "--workspace"])
+            .env("IPF_ENVOY", &tools.envoy)
+            .env("IPF_S3S_FS", &tools.s3s_fs)
+            .env("IPF_WASM", &tools.wasm)
+            .env("IPF_PYTHON", &python)
+            .env("IPF_CHROMIUM", &chromium)
+            .env("IPF_K8S_MODELS", &k8s_models))
+    })?;
     let e2e = || {
         let mut cmd = cargo();
-        cmd.args(["test", "--test", "envoy_e2e"])
+        cmd.args(["test", "--workspace", "--test", "envoy_e2e"])
             .env("IPF_ENVOY", &tools.envoy)
             .env("IPF_S3S_FS", &tools.s3s_fs)
             .env("IPF_WASM", &tools.wasm)
             .env("IPF_PYTHON", &python);
         cmd
     };
-    run(e2e().env("IPF_EXACT_MODE", "local_reply"))?;
+    // The end-to-end suite again, with Envoy answering processed requests
+    // from the request phase (`local_reply`, the mode for hosts that cannot
+    // hold response headers).
+    stages.run("e2e suite, Envoy local_reply", || {
+        run(e2e().env("IPF_EXACT_MODE", "local_reply"))
+    })?;
     // The end-to-end suite again, through nginx with ngx_wasm_module (wasmtime).
     let nginx = tools.nginx.as_ref().ok_or("the test stack has no nginx")?;
-    run(e2e()
-        .env("IPF_HOST", "nginx")
-        .env("IPF_NGINX", &nginx.nginx)
-        .env("IPF_NGINX_MODULE", &nginx.module))?;
+    stages.run("e2e suite, nginx", || {
+        run(e2e()
+            .env("IPF_HOST", "nginx")
+            .env("IPF_NGINX", &nginx.nginx)
+            .env("IPF_NGINX_MODULE", &nginx.module))
+    })?;
     // A short soak: mixed load at concurrency 4 for 20 s, every answer checked.
-    tools::ensure_wrk()?;
-    run(cargo().args(["build", "-p", "image-process-filter", "--bin", "imgproc"]))?;
-    for host in [ProxyHost::Envoy, ProxyHost::Nginx] {
-        soak::run_soak(
-            &tools,
-            &root().join("target/debug/imgproc"),
-            &soak::SoakOptions {
-                host,
-                seconds: 20,
-                concurrency: 4,
-            },
-        )?;
-    }
+    stages.run("soak, Envoy and nginx", || {
+        tools::ensure_wrk()?;
+        // Already built by `cargo test --workspace` (the CLI tests run it):
+        // the same feature set makes this a no-op.
+        run(cargo().args(["build", "--workspace", "--bin", "imgproc"]))?;
+        for host in [ProxyHost::Envoy, ProxyHost::Nginx] {
+            soak::run_soak(
+                &tools,
+                &root().join("target/debug/imgproc"),
+                &soak::SoakOptions {
+                    host,
+                    seconds: 20,
+                    concurrency: 4,
+                },
+            )?;
+        }
+        Ok(())
+    })?;
     // The fuzz targets, briefly: a crash, a timeout or a bomb fails the run.
-    fuzz::run_targets(&fuzz::TARGETS, fuzz::CI_SECONDS)?;
+    stages.run("fuzz targets (build, short runs)", || {
+        fuzz::run_targets(&fuzz::TARGETS, fuzz::CI_SECONDS)
+    })?;
+    stages.print();
     println!("xtask: all checks passed");
     Ok(())
 }

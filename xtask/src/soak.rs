@@ -297,7 +297,7 @@ pub fn soak(args: &[String]) -> Result<()> {
     let opts = SoakOptions::parse(args)?;
     let tools = crate::prepare_stack(opts.host == stack::ProxyHost::Nginx)?;
     tools::ensure_wrk()?;
-    run(crate::cargo().args(["build", "-p", "image-process-filter", "--bin", "imgproc"]))?;
+    run(crate::cargo().args(["build", "--workspace", "--bin", "imgproc"]))?;
     run_soak(&tools, &root().join("target/debug/imgproc"), &opts)
 }
 
