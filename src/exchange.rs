@@ -5,7 +5,8 @@
 //! The proxy-wasm glue asks these functions and applies their answers; it makes
 //! no decision of its own.
 
-use crate::actions::format::FormatTarget;
+use crate::actions::format::{accepts_avif, accepts_webp, FormatTarget};
+use crate::budget::Budget;
 use crate::codec::ImageFormat;
 use crate::command::query;
 use crate::command::{Command, Styles};
@@ -145,8 +146,11 @@ pub fn predicted_content_type(
     match command.format() {
         Some(f) => match (f.target, source) {
             (FormatTarget::Fixed(out), _) => Some(out.mime()),
-            (FormatTarget::Auto, Some(src)) => Some(f.resolve(src, accept).mime()),
-            (FormatTarget::Auto, None) => None,
+            // AVIF or not depends on the image's size and the budget.
+            (FormatTarget::Auto, _) if accepts_avif(accept) => None,
+            // WebP whatever the source (even when the storage gave no type).
+            (FormatTarget::Auto, _) if accepts_webp(accept) => Some(ImageFormat::Webp.mime()),
+            (FormatTarget::Auto, source) => source.map(ImageFormat::mime),
         },
         None => source.map(ImageFormat::mime),
     }
@@ -160,15 +164,18 @@ pub fn varies_on_accept(command: &Command) -> bool {
 }
 
 /// What, besides the source and the command, decides a processed response:
-/// for `format,f_auto`, the format `Accept` selects; otherwise nothing (the
-/// output type follows from the command and the source).
-pub fn etag_variant(command: &Command, accept: Option<&str>) -> &'static str {
+/// for `format,f_auto`, the formats `Accept` offers and, when it offers AVIF,
+/// the request's budget (AVIF is chosen when its estimate fits it); otherwise
+/// nothing (the output type follows from the command and the source).
+pub fn etag_variant(command: &Command, accept: Option<&str>, budget: &Budget) -> String {
     if !varies_on_accept(command) {
-        ""
-    } else if crate::actions::format::accepts_webp(accept) {
-        "auto:webp"
+        String::new()
+    } else if accepts_avif(accept) {
+        format!("auto:avif:{}ms:{}B", budget.time_ms, budget.memory_bytes)
+    } else if accepts_webp(accept) {
+        "auto:webp".to_string()
     } else {
-        "auto:source"
+        "auto:source".to_string()
     }
 }
 
@@ -223,6 +230,7 @@ pub const NOT_MODIFIED_KEPT_HEADERS: &[&str] = &[
 pub fn not_modified_answer(
     command: &Command,
     accept: Option<&str>,
+    budget: &Budget,
     if_none_match: Option<&str>,
     upstream_etag: Option<&str>,
     upstream_header: &dyn Fn(&str) -> Option<String>,
@@ -231,7 +239,7 @@ pub fn not_modified_answer(
     let etag = derived_etag(
         upstream_etag,
         &command.normalized,
-        etag_variant(command, accept),
+        &etag_variant(command, accept, budget),
     )?;
     if !if_none_match_hits(if_none_match, &etag) {
         return None;
@@ -279,6 +287,8 @@ pub struct ExchangeFacts<'a> {
     pub upstream_etag: Option<&'a str>,
     pub upstream_vary: Option<&'a str>,
     pub accept: Option<&'a str>,
+    /// The request's budget (`f_auto` chooses AVIF when it fits).
+    pub budget: Budget,
 }
 
 /// Header edits for a response whose body was replaced by `processed`
@@ -297,7 +307,7 @@ pub fn processed_header_edits(
         derived_etag(
             facts.upstream_etag,
             &command.normalized,
-            etag_variant(command, facts.accept),
+            &etag_variant(command, facts.accept, &facts.budget),
         ),
     ));
     edits.push((
@@ -329,7 +339,7 @@ pub fn early_header_edits(
         derived_etag(
             facts.upstream_etag,
             &command.normalized,
-            etag_variant(command, facts.accept),
+            &etag_variant(command, facts.accept, &facts.budget),
         ),
     ));
     if varies_on_accept(command) {
@@ -356,7 +366,7 @@ pub fn not_modified_passthrough_edits(
         derived_etag(
             facts.upstream_etag,
             &command.normalized,
-            etag_variant(command, facts.accept),
+            &etag_variant(command, facts.accept, &facts.budget),
         ),
     ));
     if varies_on_accept(command) {
@@ -542,10 +552,30 @@ mod tests {
     fn etag_variant_follows_accept_only_for_auto() {
         let auto = cmd("image/resize,w_10/format,f_auto");
         let plain = cmd("image/resize,w_10");
-        assert_eq!(etag_variant(&plain, Some("image/webp")), "");
-        assert_eq!(etag_variant(&auto, Some("image/webp,*/*")), "auto:webp");
-        assert_eq!(etag_variant(&auto, Some("image/jpeg")), "auto:source");
-        assert_eq!(etag_variant(&auto, None), "auto:source");
+        let budget = Budget::DEFAULT;
+        assert_eq!(etag_variant(&plain, Some("image/webp"), &budget), "");
+        assert_eq!(etag_variant(&plain, Some("image/avif"), &budget), "");
+        assert_eq!(
+            etag_variant(&auto, Some("image/webp,*/*"), &budget),
+            "auto:webp"
+        );
+        assert_eq!(
+            etag_variant(&auto, Some("image/jpeg"), &budget),
+            "auto:source"
+        );
+        assert_eq!(etag_variant(&auto, None, &budget), "auto:source");
+        // With AVIF on offer the format depends on the budget: two budgets,
+        // two variants (a signed and an unsigned request never share a tag).
+        let avif = Some("image/avif,image/webp,*/*");
+        let small = Budget {
+            time_ms: 2_000,
+            ..Budget::DEFAULT
+        };
+        assert!(etag_variant(&auto, avif, &budget).starts_with("auto:avif"));
+        assert_ne!(
+            etag_variant(&auto, avif, &budget),
+            etag_variant(&auto, avif, &small)
+        );
     }
 
     #[test]
@@ -579,6 +609,16 @@ mod tests {
             predicted_content_type(&c, Some("image/png"), Some("*/*")),
             Some("image/png")
         );
+        assert_eq!(
+            predicted_content_type(&c, None, Some("image/webp")),
+            Some("image/webp")
+        );
+        assert_eq!(predicted_content_type(&c, None, Some("*/*")), None);
+        // AVIF or WebP is known only once the image's size is.
+        assert_eq!(
+            predicted_content_type(&c, Some("image/png"), Some("image/avif,image/webp")),
+            None
+        );
         assert!(varies_on_accept(&c));
         assert_eq!(
             predicted_content_type(&cmd("image/info"), Some("image/png"), None),
@@ -600,6 +640,7 @@ mod tests {
             upstream_etag: Some("\"orig\""),
             upstream_vary: None,
             accept: Some("image/webp"),
+            budget: Budget::DEFAULT,
         };
         let edits = not_modified_passthrough_edits(&c, &facts);
         let get = |k: &str| {

@@ -2,8 +2,11 @@
 //!
 //! `format,f_<jpg|png|bmp|webp|gif|heic|avif|auto>` picks the output format;
 //! without it the output keeps the source format (CLONE DECISION, spec §3).
-//! `f_auto` picks WebP when the request's `Accept` lists `image/webp`, else the
-//! source format, and the response carries `Vary: Accept`.
+//! `f_auto` picks, from what the request's `Accept` lists explicitly (`image/*`
+//! and `*/*` name no format): AVIF for a still image when `image/avif` is listed
+//! and the AVIF result fits the request's cost budget, else WebP when
+//! `image/webp` is listed, else the source format; the response carries
+//! `Vary: Accept`. (BOS negotiates only WebP; AVIF is this filter's addition.)
 //!
 //! `quality` applies to lossy outputs (JPEG, WebP; HEIC later) and is ignored for
 //! lossless ones. `q_<1-100>` is relative to the source's estimated quality N
@@ -55,11 +58,24 @@ impl FormatSpec {
         Ok(FormatSpec { target })
     }
 
-    /// The output format for a source of format `source`, given the request's `Accept`.
-    pub fn resolve(&self, source: ImageFormat, accept: Option<&str>) -> ImageFormat {
+    /// The output format for a source of format `source`, given the request's
+    /// `Accept`: the fixed format, or `f_auto`'s first choice. `still` says the
+    /// source has one frame (AVIF output keeps no animation, so an animation
+    /// never gets it). An AVIF chosen here is provisional: when the AVIF result
+    /// would not fit the request's budget the pipeline takes
+    /// [`FormatSpec::resolve_without_avif`] instead.
+    pub fn resolve(&self, source: ImageFormat, still: bool, accept: Option<&str>) -> ImageFormat {
+        match self.target {
+            FormatTarget::Auto if still && accepts(accept, "image/avif") => ImageFormat::Avif,
+            _ => self.resolve_without_avif(source, accept),
+        }
+    }
+
+    /// [`FormatSpec::resolve`] with AVIF left out of `f_auto`'s choices.
+    pub fn resolve_without_avif(&self, source: ImageFormat, accept: Option<&str>) -> ImageFormat {
         match self.target {
             FormatTarget::Fixed(f) => f,
-            FormatTarget::Auto if accepts_webp(accept) => ImageFormat::Webp,
+            FormatTarget::Auto if accepts(accept, "image/webp") => ImageFormat::Webp,
             FormatTarget::Auto => source,
         }
     }
@@ -67,19 +83,46 @@ impl FormatSpec {
 
 /// Whether an `Accept` header value lists `image/webp` with a non-zero q.
 pub fn accepts_webp(accept: Option<&str>) -> bool {
+    accepts(accept, "image/webp")
+}
+
+/// Whether an `Accept` header value lists `image/avif` with a non-zero q.
+pub fn accepts_avif(accept: Option<&str>) -> bool {
+    accepts(accept, "image/avif")
+}
+
+/// Whether an `Accept` header value lists the media type `mime` by name
+/// (case-insensitive) with a non-zero q. Ranges (`image/*`, `*/*`) do not count:
+/// a client that lists only them may not decode the format.
+fn accepts(accept: Option<&str>, mime: &str) -> bool {
     accept.is_some_and(|a| {
         a.split(',').any(|item| {
             let mut parts = item.split(';').map(str::trim);
-            let is_webp = parts
-                .next()
-                .is_some_and(|m| m.eq_ignore_ascii_case("image/webp"));
+            let named = parts.next().is_some_and(|m| m.eq_ignore_ascii_case(mime));
             let zero_q = parts.any(|p| {
                 p.strip_prefix("q=")
                     .and_then(|q| q.parse::<f32>().ok())
                     .is_some_and(|q| q <= 0.0)
             });
-            is_webp && !zero_q
+            named && !zero_q
         })
+    })
+}
+
+/// `accept` without the `image/avif` entries: what `f_auto` may use when the
+/// response's `Content-Type` must be decided before the image is seen (the
+/// `early` header mode), since AVIF depends on the image's size.
+pub fn accept_without_avif(accept: Option<&str>) -> Option<String> {
+    accept.map(|a| {
+        a.split(',')
+            .filter(|item| {
+                !item
+                    .split(';')
+                    .next()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("image/avif"))
+            })
+            .collect::<Vec<_>>()
+            .join(",")
     })
 }
 
@@ -230,16 +273,70 @@ mod tests {
         assert!(!accepts_webp(Some("image/webp;q=0")));
         assert!(!accepts_webp(Some("image/png,*/*")));
         assert!(!accepts_webp(None));
+        assert!(accepts_avif(Some("image/avif,image/webp,*/*")));
+        assert!(!accepts_avif(Some("image/avif;q=0,image/webp")));
+        assert!(!accepts_avif(Some("image/*,*/*")));
         let auto = FormatSpec {
             target: FormatTarget::Auto,
         };
+        let chrome = Some("image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8");
+        // (Accept, still source, first choice, choice without AVIF)
+        let cases: &[(Option<&str>, bool, ImageFormat, ImageFormat)] = &[
+            (chrome, true, ImageFormat::Avif, ImageFormat::Webp),
+            (chrome, false, ImageFormat::Webp, ImageFormat::Webp),
+            (
+                Some("image/avif"),
+                true,
+                ImageFormat::Avif,
+                ImageFormat::Jpeg,
+            ),
+            (
+                Some("image/avif;q=0, image/webp"),
+                true,
+                ImageFormat::Webp,
+                ImageFormat::Webp,
+            ),
+            (
+                Some("image/webp"),
+                true,
+                ImageFormat::Webp,
+                ImageFormat::Webp,
+            ),
+            (Some("*/*"), true, ImageFormat::Jpeg, ImageFormat::Jpeg),
+            (None, true, ImageFormat::Jpeg, ImageFormat::Jpeg),
+        ];
+        for (accept, still, first, without) in cases {
+            assert_eq!(
+                auto.resolve(ImageFormat::Jpeg, *still, *accept),
+                *first,
+                "{accept:?}"
+            );
+            assert_eq!(
+                auto.resolve_without_avif(ImageFormat::Jpeg, *accept),
+                *without,
+                "{accept:?}"
+            );
+        }
+        let fixed = FormatSpec {
+            target: FormatTarget::Fixed(ImageFormat::Png),
+        };
         assert_eq!(
-            auto.resolve(ImageFormat::Jpeg, Some("image/webp")),
-            ImageFormat::Webp
+            fixed.resolve(ImageFormat::Jpeg, true, chrome),
+            ImageFormat::Png
         );
+    }
+
+    #[test]
+    fn accept_without_avif_keeps_the_rest() {
+        let chrome = "image/avif,image/webp,image/apng,*/*;q=0.8";
+        let early = accept_without_avif(Some(chrome));
+        assert_eq!(early.as_deref(), Some("image/webp,image/apng,*/*;q=0.8"));
+        assert!(!accepts_avif(early.as_deref()));
+        assert!(accepts_webp(early.as_deref()));
         assert_eq!(
-            auto.resolve(ImageFormat::Jpeg, Some("*/*")),
-            ImageFormat::Jpeg
+            accept_without_avif(Some("image/webp, IMAGE/AVIF;q=0.9")).as_deref(),
+            Some("image/webp")
         );
+        assert_eq!(accept_without_avif(None), None);
     }
 }

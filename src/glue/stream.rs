@@ -11,6 +11,7 @@
 
 use super::host::{Flow, Host, SharedDataError};
 use crate::access::{self, Admission};
+use crate::actions::format;
 use crate::actions::watermark::{ObjectRef, Resources};
 use crate::auth::IncomingRequest;
 use crate::budget::Budget;
@@ -354,7 +355,12 @@ impl<H: Host> FilterStream<H> {
                         .find(|(k, _)| k == name)
                         .map(|(_, v)| v.clone())
                 };
-                let accept = header("accept");
+                let mut accept = header("accept");
+                if self.header_mode == HeaderMode::Early {
+                    // The Content-Type goes out before the image is seen, and
+                    // whether f_auto can give AVIF depends on the image.
+                    accept = format::accept_without_avif(accept.as_deref());
+                }
                 let if_none_match = header("if-none-match");
                 let pending = Pending {
                     command,
@@ -403,6 +409,7 @@ impl<H: Host> FilterStream<H> {
                 upstream_etag: upstream_etag.as_deref(),
                 upstream_vary: vary.as_deref(),
                 accept: pending.accept.as_deref(),
+                budget: pending.budget,
             };
             self.apply_response_edits(&exchange::not_modified_passthrough_edits(
                 &pending.command,
@@ -452,6 +459,7 @@ impl<H: Host> FilterStream<H> {
                     upstream_etag: etag.as_deref(),
                     upstream_vary: pending.upstream_vary.as_deref(),
                     accept: pending.accept.as_deref(),
+                    budget: pending.budget,
                 };
                 let edits =
                     exchange::early_header_edits(&pending.command, content_type.as_deref(), &facts);
@@ -573,6 +581,7 @@ impl<H: Host> FilterStream<H> {
             upstream_etag: upstream_etag.as_deref(),
             upstream_vary: pending.upstream_vary.as_deref(),
             accept: pending.accept.as_deref(),
+            budget: pending.budget,
         };
         let result = self.run_pipeline(&pending.command, &body, &ctx, &pending.request_id);
         match result {
@@ -611,6 +620,7 @@ impl<H: Host> FilterStream<H> {
         let Some(headers) = exchange::not_modified_answer(
             &pending.command,
             pending.accept.as_deref(),
+            &pending.budget,
             pending.if_none_match.as_deref(),
             upstream_etag.as_deref(),
             &|name| self.response_header(name),
@@ -1107,6 +1117,7 @@ impl<H: Host> FilterStream<H> {
                     upstream_etag: etag.as_deref(),
                     upstream_vary: vary.as_deref(),
                     accept: pending.accept.as_deref(),
+                    budget: pending.budget,
                 };
                 let edits = exchange::not_modified_passthrough_edits(&pending.command, &facts);
                 self.host.count(Metric::PassedThrough);
@@ -1122,6 +1133,7 @@ impl<H: Host> FilterStream<H> {
                     if let Some(reply) = exchange::not_modified_answer(
                         &pending.command,
                         pending.accept.as_deref(),
+                        &pending.budget,
                         pending.if_none_match.as_deref(),
                         etag.as_deref(),
                         &|name| header(name),
@@ -1247,6 +1259,7 @@ impl<H: Host> FilterStream<H> {
                     upstream_etag: etag.as_deref(),
                     upstream_vary: header("vary"),
                     accept: pending.accept.as_deref(),
+                    budget: pending.budget,
                 };
                 let edits = exchange::processed_header_edits(&pending.command, &processed, &facts);
                 let reply = local_reply::reply_headers(&headers, &edits);

@@ -82,6 +82,9 @@ pub struct Plan {
     ops: Vec<(Arc<dyn Step>, (u32, u32))>,
     /// Output format.
     pub output: ImageFormat,
+    /// When `f_auto` chose AVIF: what it chooses without AVIF, taken when the
+    /// AVIF result would not fit the budget ([`Plan::settle_format`]).
+    auto_fallback: Option<ImageFormat>,
     /// Encoder settings.
     pub encode: EncodeOptions,
     /// Output size in px.
@@ -102,9 +105,16 @@ impl Plan {
     /// limit on the way.
     pub fn new(command: &Command, source: SourceInfo, ctx: &RequestContext) -> Result<Plan> {
         check_source_limits(&source)?;
-        let output = command.format().map_or(source.format, |f| {
-            f.resolve(source.format, ctx.accept.as_deref())
-        });
+        let accept = ctx.accept.as_deref();
+        let still = source.frames <= 1;
+        let output = command
+            .format()
+            .map_or(source.format, |f| f.resolve(source.format, still, accept));
+        // f_auto's AVIF stands only if it fits the budget ([`Plan::settle_format`]).
+        let auto_fallback = command
+            .format()
+            .map(|f| f.resolve_without_avif(source.format, accept))
+            .filter(|fallback| *fallback != output);
         let orientation = if command.auto_orients() {
             Orientation::from_exif(source.orientation)
         } else {
@@ -186,12 +196,33 @@ impl Plan {
             overlays,
             extraction,
             output,
+            auto_fallback,
             encode: EncodeOptions {
                 quality: resolve_quality(command.quality(), source.quality),
                 progressive: command.progressive(),
             },
             output_size: size,
         })
+    }
+
+    /// Settles `f_auto`'s choice of AVIF: it stands when the whole plan with
+    /// AVIF output fits `budget` (the estimate, from the header alone, so the
+    /// same source, command, `Accept` and budget always give the same format);
+    /// otherwise the plan takes the format `f_auto` picks without AVIF. Returns
+    /// the cost plan of the format that stands.
+    pub(crate) fn settle_format(&mut self, input: &[u8], budget: &Budget) -> cost::CostPlan {
+        let stages = self.cost_plan(input);
+        let Some(fallback) = self.auto_fallback.take() else {
+            return stages;
+        };
+        if budget::estimate(input.len() as u64, &stages.stages())
+            .check(budget)
+            .is_ok()
+        {
+            return stages;
+        }
+        self.output = fallback;
+        self.cost_plan(input)
     }
 
     /// The smallest decoded size (as stored, before orientation) that serves
@@ -489,8 +520,8 @@ fn run(
         });
     }
     let source = codec::probe(input)?;
-    let plan = Plan::new(command, source, ctx)?;
-    let stages = plan.cost_plan(input);
+    let mut plan = Plan::new(command, source, ctx)?;
+    let stages = plan.settle_format(input, &ctx.budget);
     guard.admit(budget::estimate(input.len() as u64, &stages.stages()))?;
     let overlays = plan.render_overlays(Some((&mut *guard, &stages)))?;
     if plan.animated {
@@ -943,6 +974,15 @@ mod tests {
         for f in ["avif", "heic"] {
             let web = estimate(&format!("image/resize,w_1920/format,f_{f}"));
             assert_eq!(web.check(&Budget::DEFAULT), Ok(()), "{f}: {web:?}");
+            // envoy/production.yaml's unsigned budget: a thumbnail fits,
+            // 1080p does not (what f_auto's choice of AVIF rests on).
+            let unsigned = Budget {
+                time_ms: 2_000,
+                memory_bytes: 256 << 20,
+            };
+            let thumb = estimate(&format!("image/resize,w_200/format,f_{f}"));
+            assert_eq!(thumb.check(&unsigned), Ok(()), "{f}: {thumb:?}");
+            assert!(web.check(&unsigned).is_err(), "{f}: {web:?}");
             let full = estimate(&format!("image/format,f_{f}"));
             let err = full.check(&Budget::DEFAULT).unwrap_err();
             assert_eq!(err.code, ErrorCode::ImageTooLarge);
@@ -953,6 +993,67 @@ mod tests {
                 err.message
             );
         }
+    }
+
+    /// `f_auto` gives AVIF to a client that lists `image/avif` when the AVIF
+    /// result fits the request's budget, WebP when it does not (or the source
+    /// is an animation), and the choice is the same every time.
+    #[test]
+    fn f_auto_gives_avif_when_it_fits_the_budget_else_webp() {
+        let chrome = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
+        let src = jpeg(640, 480);
+        let info = codec::probe(&src).unwrap();
+        let estimate_ms = |format: &str| {
+            let c = Command::parse(&format!("image/format,f_{format}"), &Styles::new()).unwrap();
+            let plan = Plan::new(&c, info, &RequestContext::default()).unwrap();
+            budget::estimate(src.len() as u64, &plan.cost_plan(&src).stages()).time_ms
+        };
+        let (avif_ms, webp_ms) = (estimate_ms("avif"), estimate_ms("webp"));
+        assert!(webp_ms < avif_ms, "webp {webp_ms} ms, avif {avif_ms} ms");
+        let auto = Command::parse("image/format,f_auto", &Styles::new()).unwrap();
+        let answer = |accept: &str, time_ms: u64| {
+            let ctx = RequestContext {
+                accept: Some(accept.to_string()),
+                budget: Budget {
+                    time_ms,
+                    ..Budget::DEFAULT
+                },
+                ..Default::default()
+            };
+            let out = process(&auto, &src, &ctx).unwrap();
+            let got = codec::probe(&out.body).unwrap();
+            assert_eq!(out.content_type, got.format.mime());
+            assert_eq!((got.width, got.height), (640, 480));
+            got.format
+        };
+        // The guard also holds the real run to the budget (in wall-clock
+        // time, on a shared machine): the roomy budget is the default one.
+        let roomy = Budget::DEFAULT.time_ms;
+        assert!(avif_ms < roomy as f64 / 4.0, "avif {avif_ms} ms");
+        let between = ((avif_ms + webp_ms) / 2.0) as u64;
+        assert!(
+            between > webp_ms.ceil() as u64,
+            "no budget between {webp_ms} and {avif_ms}"
+        );
+        assert_eq!(answer(chrome, roomy), ImageFormat::Avif);
+        assert_eq!(answer(chrome, roomy), ImageFormat::Avif);
+        assert_eq!(answer(chrome, between), ImageFormat::Webp);
+        assert_eq!(answer("image/avif", between), ImageFormat::Jpeg);
+        assert_eq!(answer("image/webp,*/*", roomy), ImageFormat::Webp);
+        assert_eq!(answer("image/*,*/*", roomy), ImageFormat::Jpeg);
+        // An animation keeps its frames: WebP, never AVIF.
+        let gif = SourceInfo {
+            format: ImageFormat::Gif,
+            frames: 3,
+            ..info
+        };
+        let ctx = RequestContext {
+            accept: Some(chrome.to_string()),
+            ..Default::default()
+        };
+        let plan = Plan::new(&auto, gif, &ctx).unwrap();
+        assert_eq!(plan.output, ImageFormat::Webp);
+        assert!(plan.animated);
     }
 
     #[test]

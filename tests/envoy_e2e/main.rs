@@ -396,6 +396,10 @@ fn cases() -> Vec<Case> {
         ("passthrough_404", passthrough_404),
         ("head_has_the_headers_of_get", head_has_the_headers_of_get),
         ("if_none_match_304_without_processing", if_none_match_304),
+        (
+            "f_auto_avif_webp_or_source_by_accept_and_budget",
+            f_auto_negotiates,
+        ),
         ("passthrough_oversize_body", passthrough_oversize),
         ("early_mode_streams_processed_image", early_mode),
         ("info_json", info_json),
@@ -920,6 +924,83 @@ fn if_none_match_304(e: &Env) -> Check {
         eq(&format!("{stack}: stale tag"), stale.status, 200)?;
         ensure(!stale.body.is_empty(), || "stale tag got no body".into())?;
     }
+    Ok(())
+}
+
+/// `format,f_auto`: AVIF for a client that lists it when the AVIF result fits
+/// the budget (a thumbnail), WebP when it does not (a 5 Mpx result: about 7 s
+/// of AVIF encoding, over the 10 s budget with the decode) or for a client that
+/// lists only WebP, the source format otherwise; `early` mode, whose
+/// Content-Type leaves before the image is seen, never chooses AVIF.
+fn f_auto_negotiates(e: &Env) -> Check {
+    use image_process_filter::codec::{self, ImageFormat};
+    let chrome = "accept: image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
+    let thumb = "/demo/photo.jpg?x-bce-process=image/resize,w_200/format,f_auto";
+    let large = "/demo/photo.jpg?x-bce-process=image/resize,w_3000/format,f_auto";
+    let cases = [
+        (
+            "thumbnail, Chrome",
+            e.held_url(thumb),
+            chrome,
+            ImageFormat::Avif,
+            200,
+        ),
+        (
+            "5 Mpx, Chrome",
+            e.held_url(large),
+            chrome,
+            ImageFormat::Webp,
+            3000,
+        ),
+        (
+            "thumbnail, WebP only",
+            e.held_url(thumb),
+            "accept: image/webp,*/*",
+            ImageFormat::Webp,
+            200,
+        ),
+        (
+            "thumbnail, */*",
+            e.held_url(thumb),
+            "accept: */*",
+            ImageFormat::Jpeg,
+            200,
+        ),
+        (
+            "thumbnail, Chrome, early",
+            e.early_url(thumb),
+            chrome,
+            ImageFormat::Webp,
+            200,
+        ),
+    ];
+    for (what, url, accept, want, width) in cases {
+        let r = e.curl(Proto::H1, &url, &["-H", accept])?;
+        eq(&format!("{what}: status"), r.status, 200)?;
+        let got = codec::probe(&r.body).map_err(|err| format!("{what}: body: {err}"))?;
+        eq(&format!("{what}: format"), got.format, want)?;
+        eq(&format!("{what}: width"), got.width, width)?;
+        eq(
+            &format!("{what}: content-type"),
+            r.header("content-type"),
+            Some(want.mime()),
+        )?;
+        ensure(
+            r.header("vary").is_some_and(|v| v.contains("Accept")),
+            || format!("{what}: no Vary: Accept"),
+        )?;
+    }
+    // The AVIF answer's ETag is known before the body: a conditional request
+    // is answered 304 without processing.
+    let url = e.held_url(thumb);
+    let first = e.curl(Proto::H1, &url, &["-H", chrome])?;
+    let etag = first.header("etag").ok_or("AVIF answer without an ETag")?;
+    let again = e.curl(
+        Proto::H1,
+        &url,
+        &["-H", chrome, "-H", &format!("if-none-match: {etag}")],
+    )?;
+    eq("AVIF conditional: status", again.status, 304)?;
     Ok(())
 }
 
