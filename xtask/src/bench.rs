@@ -198,6 +198,16 @@ const CASES: &[Case] = &[
         samples_per_round: 1,
     },
     Case {
+        id: "avif1080-12mp-baseline",
+        title: "12 MP baseline JPEG → AVIF within 1920×1080, quality 50",
+        key: "sunset.baseline.jpg",
+        command: Some("image/resize,m_lfit,w_1920,h_1080/format,f_avif/quality,Q_50,c_any"),
+        nginx: None,
+        sharp: "avif1080",
+        fidelity: true,
+        samples_per_round: 1,
+    },
+    Case {
         id: "croprot-12mp-baseline",
         title: "12 MP baseline JPEG → centre crop 1000×1000 + rotate 90 → JPEG",
         key: "sunset.baseline.jpg",
@@ -651,6 +661,8 @@ async function handle(op, body) {
       return sameFormat(sharp(body).resize(200, 200, { fit: 'inside', withoutEnlargement: true }), body).toBuffer();
     case 'webp1080':
       return sharp(body).resize(1080, 1080, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 85 }).toBuffer();
+    case 'avif1080':
+      return sharp(body).resize(1920, 1080, { fit: 'inside', withoutEnlargement: true }).avif({ quality: 50, effort: 4 }).toBuffer();
     case 'croprot': {
       const { width, height } = await sharp(body).metadata();
       const side = Math.min(1000, width, height);
@@ -1398,8 +1410,9 @@ fn render_report(
         format!("{q:.2}×"),
         q <= 1.2,
     );
+    let av = idx("avif1080-12mp-baseline");
     for (i, case) in CASES.iter().enumerate() {
-        if i == tb || i == tp || case.command.is_none() {
+        if i == tb || i == tp || i == av || case.command.is_none() {
             continue;
         }
         let q = f(i) / med(i, Target::Sharp);
@@ -1427,6 +1440,22 @@ fn render_report(
                 a >= b,
             );
         }
+    }
+    // Issue 21: AVIF at web sizes against sharp's AVIF (quality 50, effort 4);
+    // the PSNR of both is in the quality table below.
+    let q = f(av) / med(av, Target::Sharp);
+    target_row(
+        format!("{}: ≤ 1.0× sharp (issue 21)", CASES[av].title),
+        format!("{q:.2}×"),
+        q <= 1.0,
+    );
+    let bytes = |t| get(av, t).map(|s| s.output_bytes);
+    if let (Some(a), Some(b)) = (bytes(Target::Filter), bytes(Target::Sharp)) {
+        target_row(
+            format!("{}: bytes ≤ sharp's (issue 21)", CASES[av].title),
+            format!("{a} vs {b} bytes"),
+            a <= b,
+        );
     }
     let pt = idx("passthrough");
     let q = f(pt) / med(pt, Target::EnvoyPlain);
