@@ -19,7 +19,6 @@ use crate::budget::Work;
 use crate::command::Params;
 use crate::error::Result;
 use crate::raster::Raster;
-use std::any::Any;
 use std::sync::Arc;
 
 /// `blur`: a Gaussian blur.
@@ -97,9 +96,6 @@ macro_rules! one_step_action {
             fn plan(&self, _size: (u32, u32)) -> Result<Vec<Arc<dyn Step>>> {
                 Ok(vec![step(*self)])
             }
-            fn as_any(&self) -> &dyn Any {
-                self
-            }
         }
     };
 }
@@ -119,9 +115,6 @@ impl PixelAction for Grayscale {
         } else {
             Vec::new()
         })
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

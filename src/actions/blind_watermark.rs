@@ -289,12 +289,6 @@ impl Step for BlindEmbedJob {
     fn cost(&self) -> Option<StepCost> {
         StepCost::once(Work::BlindWatermark, "blind-watermark")
     }
-    fn overlay(&self) -> Option<usize> {
-        match self {
-            BlindEmbedJob::Mark(index) => Some(*index),
-            BlindEmbedJob::Text(_) => None,
-        }
-    }
 }
 
 /// The answer of `method_extract` on `raster`: `(body, content type, size)`.

@@ -22,7 +22,6 @@ use crate::budget::Work;
 use crate::command::Params;
 use crate::error::{ProcessError, Result};
 use crate::raster::Raster;
-use std::any::Any;
 use std::sync::Arc;
 
 /// Largest coordinate accepted for `crop` (the largest source side).
@@ -190,9 +189,6 @@ impl PixelAction for CropSpec {
     fn plan(&self, size: (u32, u32)) -> Result<Vec<Arc<dyn Step>>> {
         Ok(vec![step(self.rectangle(size)?)])
     }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 }
 
 impl PixelAction for Circle {
@@ -203,9 +199,6 @@ impl PixelAction for Circle {
         let r = self.r.min(size.0.min(size.1) / 2).max(1);
         Ok(vec![step(Circle { r })])
     }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 }
 
 impl PixelAction for RoundedCorners {
@@ -215,9 +208,6 @@ impl PixelAction for RoundedCorners {
     fn plan(&self, _size: (u32, u32)) -> Result<Vec<Arc<dyn Step>>> {
         Ok(vec![step(*self)])
     }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 }
 
 impl PixelAction for IndexCropSpec {
@@ -226,9 +216,6 @@ impl PixelAction for IndexCropSpec {
     }
     fn plan(&self, size: (u32, u32)) -> Result<Vec<Arc<dyn Step>>> {
         Ok(self.strip(size).map(step).into_iter().collect())
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

@@ -45,9 +45,6 @@ pub trait PixelAction: Debug + Send + Sync + Any {
     /// changes nothing there (an `indexcrop` past the last strip,
     /// `grayscale,0`). Errors are 400s naming the action.
     fn plan(&self, size: (u32, u32)) -> Result<Vec<Arc<dyn Step>>>;
-
-    /// The action as [`Any`], for tests that look inside a parsed command.
-    fn as_any(&self) -> &dyn Any;
 }
 
 /// How a step relates to decoding the source at a reduced scale
@@ -128,11 +125,6 @@ pub trait Step: Debug + Send + Sync {
     fn turn(&self) -> Option<Orientation> {
         None
     }
-
-    /// The index of the overlay this step draws, if any.
-    fn overlay(&self) -> Option<usize> {
-        None
-    }
 }
 
 /// Whether `step` has its planned size whatever the size of its input (a
@@ -204,7 +196,6 @@ mod new_action_tests {
     use crate::error::{ProcessError, Result};
     use crate::pipeline::{process, RequestContext};
     use crate::raster::{Orientation, PixelLayout, Raster};
-    use std::any::Any;
     use std::collections::BTreeMap;
     use std::sync::Arc;
 
@@ -224,9 +215,6 @@ mod new_action_tests {
         }
         fn plan(&self, _size: (u32, u32)) -> Result<Vec<Arc<dyn Step>>> {
             Ok(vec![step(*self)])
-        }
-        fn as_any(&self) -> &dyn Any {
-            self
         }
     }
 

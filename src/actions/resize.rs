@@ -25,7 +25,6 @@ use crate::budget::Work;
 use crate::command::Params;
 use crate::error::{ProcessError, Result};
 use crate::raster::Raster;
-use std::any::Any;
 use std::sync::Arc;
 
 /// Scaling mode (`m`).
@@ -189,10 +188,6 @@ impl PixelAction for ResizeSpec {
             }
             _ => vec![step(outcome)],
         })
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

@@ -18,7 +18,6 @@ use crate::budget::Work;
 use crate::command::Params;
 use crate::error::Result;
 use crate::raster::{rotated_size, Orientation, Raster};
-use std::any::Any;
 use std::sync::Arc;
 
 /// `rotate,a_`: clockwise degrees, −360–360; the canvas grows to the
@@ -43,9 +42,6 @@ impl PixelAction for Rotate {
     }
     fn plan(&self, _size: (u32, u32)) -> Result<Vec<Arc<dyn Step>>> {
         Ok(vec![step(*self)])
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

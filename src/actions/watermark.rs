@@ -662,9 +662,6 @@ impl Step for WatermarkJob {
     fn cost(&self) -> Option<StepCost> {
         StepCost::once(Work::Watermark, "watermark")
     }
-    fn overlay(&self) -> Option<usize> {
-        self.overlay
-    }
 }
 
 /// The size of a `mark` scaled (aspect kept, up or down) to fit `percent` %

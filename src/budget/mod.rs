@@ -326,11 +326,6 @@ impl Guard {
         }
     }
 
-    /// The budget being watched.
-    pub fn budget(&self) -> &Budget {
-        &self.budget
-    }
-
     /// Checks the plan's estimate; a refusal is recorded.
     pub fn admit(&mut self, estimate: Estimate) -> Result<()> {
         let verdict = estimate.check(&self.budget);

@@ -89,7 +89,10 @@ impl Action {
     /// The pixel action inside, when it is a `T`.
     pub fn pixel<T: PixelAction>(&self) -> Option<&T> {
         match self {
-            Action::Pixel(p) => p.as_any().downcast_ref(),
+            Action::Pixel(p) => {
+                let any: &dyn std::any::Any = &**p;
+                any.downcast_ref()
+            }
             _ => None,
         }
     }
