@@ -270,6 +270,7 @@ impl CacheIndex {
         Some(evicted)
     }
 
+    #[cfg(test)]
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.entries.iter().map(|(k, _)| k.as_str())
     }

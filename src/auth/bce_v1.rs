@@ -226,6 +226,7 @@ fn header_sets(auth: &AuthString<'_>, headers: &[(String, String)]) -> Vec<Vec<S
 }
 
 /// Verifies a BCE v1 signed request; returns its access key.
+#[cfg(test)]
 pub fn verify(
     req: &IncomingRequest<'_>,
     carrier: Carrier,

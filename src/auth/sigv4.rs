@@ -320,6 +320,7 @@ fn single_param(params: &[QueryParam<'_>], name: &str) -> Result<String, Refusal
 }
 
 /// Verifies a SigV4 signed request; returns its access key.
+#[cfg(test)]
 pub fn verify(
     req: &IncomingRequest<'_>,
     carrier: Carrier,

@@ -78,6 +78,7 @@ unsafe impl GlobalAlloc for MeteredAlloc {
 
 /// Whether [`MeteredAlloc`] is this program's allocator (it has counted
 /// something on this thread).
+#[cfg(test)]
 pub fn installed() -> bool {
     INSTALLED.try_with(Cell::get).unwrap_or(false)
 }

@@ -87,6 +87,7 @@ impl Action {
     }
 
     /// The pixel action inside, when it is a `T`.
+    #[cfg(test)]
     pub fn pixel<T: PixelAction>(&self) -> Option<&T> {
         match self {
             Action::Pixel(p) => {

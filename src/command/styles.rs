@@ -34,6 +34,7 @@ impl Styles {
     }
 
     /// The style's text as configured.
+    #[cfg(test)]
     pub fn get(&self, name: &str) -> Option<&str> {
         self.by_name.get(name).map(|s| s.body.as_str())
     }
