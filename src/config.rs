@@ -136,6 +136,11 @@ pub struct FilterConfig {
 /// Default [`FilterConfig::clock_skew_seconds`]: 15 minutes.
 pub const DEFAULT_CLOCK_SKEW_SECONDS: u32 = 900;
 
+/// Default [`FilterConfig::original_read_timeout_ms`]: how long the filter
+/// waits for the whole original in `local_reply` mode, in milliseconds (60 s,
+/// nginx's default `proxy_read_timeout`).
+const DEFAULT_READ_TIMEOUT_MS: u64 = 60_000;
+
 /// Largest `object_cache_bytes`.
 pub const MAX_OBJECT_CACHE_BYTES: usize = 1 << 30;
 
@@ -155,7 +160,7 @@ impl Default for FilterConfig {
             object_cache_bytes: 64 << 20,
             object_cache_ttl_seconds: 60,
             persistence: PersistenceConfig::default(),
-            original_read_timeout_ms: crate::local_reply::DEFAULT_READ_TIMEOUT_MS,
+            original_read_timeout_ms: DEFAULT_READ_TIMEOUT_MS,
             budget: Budget::DEFAULT,
             unsigned_budget: None,
             log_level: LogLevel::Info,
@@ -202,6 +207,7 @@ fn budget_field(parent: &str, message: &str) -> String {
 impl FilterConfig {
     /// The budget for a request: [`FilterConfig::unsigned_budget`] unless
     /// it carries a valid signature.
+    #[cfg(any(target_arch = "wasm32", test))]
     pub fn budget_for(&self, signed: bool) -> Budget {
         match self.unsigned_budget {
             Some(unsigned) if !signed => unsigned,

@@ -160,6 +160,7 @@ impl ProcessError {
     /// Whether the detail of this error is the server's own (a 5xx other than
     /// 501): clients get a fixed message and the request id, the log gets
     /// the detail.
+    #[cfg(any(target_arch = "wasm32", test))]
     pub fn is_server_fault(&self) -> bool {
         self.http_status() >= 500 && self.code != ErrorCode::NotImplemented
     }

@@ -5,14 +5,20 @@
 //! The proxy-wasm glue asks these functions and applies their answers; it makes
 //! no decision of its own.
 
-use crate::actions::format::{accepts_avif, accepts_webp, FormatTarget};
-use crate::budget::Budget;
-use crate::codec::ImageFormat;
 use crate::command::query;
 use crate::command::{Command, Styles};
-use crate::error::{ProcessError, Result};
-use crate::pipeline::Processed;
+use crate::error::ProcessError;
+#[cfg(any(target_arch = "wasm32", test))]
+use crate::{
+    actions::format::{accepts_avif, accepts_webp, FormatTarget},
+    budget::Budget,
+    codec::ImageFormat,
+    error::Result,
+    pipeline::Processed,
+};
+#[cfg(any(target_arch = "wasm32", test))]
 use base64::Engine;
+#[cfg(any(target_arch = "wasm32", test))]
 use md5::{Digest, Md5};
 
 /// Request headers removed from the upstream request when we process the
@@ -22,10 +28,12 @@ pub const STRIP_REQUEST_HEADERS: &[&str] = &["range", "if-range", "if-none-match
 
 /// Set on a response that carries the untouched original because processing
 /// failed (`ignore-error,1`); its value is the error code (`InvalidImage`, ...).
+#[cfg(any(target_arch = "wasm32", test))]
 pub const FALLBACK_HEADER: &str = "x-bce-process-error";
 
 /// Response headers that describe the original body and become false once it
 /// is replaced.
+#[cfg(any(target_arch = "wasm32", test))]
 pub const STALE_RESPONSE_HEADERS: &[&str] = &[
     "accept-ranges",
     "content-range",
@@ -76,6 +84,7 @@ pub fn decide_request(method: &str, path: &str, styles: &Styles) -> RequestDecis
 
 /// The upstream response headers that decide whether we process.
 #[derive(Debug, Clone, Default)]
+#[cfg(any(target_arch = "wasm32", test))]
 pub struct UpstreamHead<'a> {
     pub status: Option<&'a str>,
     pub content_type: Option<&'a str>,
@@ -85,6 +94,7 @@ pub struct UpstreamHead<'a> {
 
 /// Whether a response is processed, or passed through and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg(any(target_arch = "wasm32", test))]
 pub enum Gate {
     Process,
     PassThrough(&'static str),
@@ -92,6 +102,7 @@ pub enum Gate {
 
 /// Decides from the upstream response headers, before any body byte is buffered.
 /// `max_body_bytes` is the largest body the filter will buffer.
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn gate_response(head: &UpstreamHead<'_>, max_body_bytes: usize) -> Gate {
     if head.status != Some("200") {
         return Gate::PassThrough("status is not 200");
@@ -127,10 +138,12 @@ pub fn gate_response(head: &UpstreamHead<'_>, max_body_bytes: usize) -> Gate {
 }
 
 /// A header change: set to `Some(value)` or remove with `None`.
+#[cfg(any(target_arch = "wasm32", test))]
 pub type HeaderEdit = (&'static str, Option<String>);
 
 /// The output `Content-Type` a command will produce, when it can be known before
 /// the body is seen: from the `format` action, or from the upstream type.
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn predicted_content_type(
     command: &Command,
     upstream_content_type: Option<&str>,
@@ -157,6 +170,7 @@ pub fn predicted_content_type(
 }
 
 /// Whether the response depends on `Accept` (`format,f_auto`).
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn varies_on_accept(command: &Command) -> bool {
     command
         .format()
@@ -167,6 +181,7 @@ pub fn varies_on_accept(command: &Command) -> bool {
 /// for `format,f_auto`, the formats `Accept` offers and, when it offers AVIF,
 /// the request's budget (AVIF is chosen when its estimate fits it); otherwise
 /// nothing (the output type follows from the command and the source).
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn etag_variant(command: &Command, accept: Option<&str>, budget: &Budget) -> String {
     if !varies_on_accept(command) {
         String::new()
@@ -185,6 +200,7 @@ pub fn etag_variant(command: &Command, accept: Option<&str>, budget: &Budget) ->
 /// headers alone, before the body: conditional requests are answered without
 /// processing, and `held` and `early` modes send the same tag. `None` when
 /// upstream sent no ETag.
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn derived_etag(
     upstream_etag: Option<&str>,
     normalized: &str,
@@ -204,6 +220,7 @@ pub fn derived_etag(
 
 /// Whether an `If-None-Match` value matches `etag` (RFC 9110 weak comparison:
 /// `W/` prefixes ignored; `*` matches any).
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn if_none_match_hits(if_none_match: &str, etag: &str) -> bool {
     let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
     let etag = bare(etag);
@@ -214,6 +231,7 @@ pub fn if_none_match_hits(if_none_match: &str, etag: &str) -> bool {
 }
 
 /// Upstream response headers a 304 repeats (RFC 9110 §15.4.5), besides the ETag.
+#[cfg(any(target_arch = "wasm32", test))]
 pub const NOT_MODIFIED_KEPT_HEADERS: &[&str] = &[
     "cache-control",
     "content-location",
@@ -227,6 +245,7 @@ pub const NOT_MODIFIED_KEPT_HEADERS: &[&str] = &[
 /// `Accept`, so no processing is needed). `upstream_header` reads one header
 /// of the upstream answer; `upstream_etag` is its ETag combined with those of
 /// any watermark objects.
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn not_modified_answer(
     command: &Command,
     accept: Option<&str>,
@@ -258,6 +277,7 @@ pub fn not_modified_answer(
 }
 
 /// `Content-MD5`: Base64 of the MD5 of the body.
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn content_md5(body: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(Md5::digest(body))
 }
@@ -268,6 +288,7 @@ pub fn image_info_header(width: u32, height: u32) -> String {
 }
 
 /// Adds `Accept` to an existing `Vary` value.
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn vary_with_accept(existing: Option<&str>) -> String {
     match existing.map(str::trim).filter(|v| !v.is_empty()) {
         None => "Accept".to_string(),
@@ -283,6 +304,7 @@ pub fn vary_with_accept(existing: Option<&str>) -> String {
 
 /// Facts about the exchange that header rules need.
 #[derive(Debug, Clone, Default)]
+#[cfg(any(target_arch = "wasm32", test))]
 pub struct ExchangeFacts<'a> {
     pub upstream_etag: Option<&'a str>,
     pub upstream_vary: Option<&'a str>,
@@ -293,6 +315,7 @@ pub struct ExchangeFacts<'a> {
 
 /// Header edits for a response whose body was replaced by `processed`
 /// (held-headers mode: everything is exact).
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn processed_header_edits(
     command: &Command,
     processed: &Processed,
@@ -323,6 +346,7 @@ pub fn processed_header_edits(
 /// Header edits made in the response-headers phase when headers cannot be held
 /// (early mode): only what is known before the body. Content-Length and
 /// Content-MD5 are removed (the response goes out chunked).
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn early_header_edits(
     command: &Command,
     upstream_content_type: Option<&str>,
@@ -356,6 +380,7 @@ pub fn early_header_edits(
 /// would have), or is removed when none can be derived, so a cache never
 /// stores the original's ETag on a processed body. Headers describing the
 /// original's bytes are dropped, and `Vary: Accept` is added for `f_auto`.
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn not_modified_passthrough_edits(
     command: &Command,
     facts: &ExchangeFacts<'_>,
@@ -376,6 +401,7 @@ pub fn not_modified_passthrough_edits(
 }
 
 /// An error answer replacing an upstream response whose headers are still held.
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn error_header_edits(error: &ProcessError, body: &str) -> Vec<HeaderEdit> {
     let mut edits: Vec<HeaderEdit> = STALE_RESPONSE_HEADERS.iter().map(|h| (*h, None)).collect();
     edits.extend([
@@ -391,6 +417,7 @@ pub fn error_header_edits(error: &ProcessError, body: &str) -> Vec<HeaderEdit> {
 }
 
 /// The headers of a locally generated error response.
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn error_response_headers() -> Vec<(&'static str, &'static str)> {
     vec![
         ("content-type", "application/json"),
@@ -401,11 +428,13 @@ pub fn error_response_headers() -> Vec<(&'static str, &'static str)> {
 /// Whether a buffered body starts like an image of a known format. Bodies that
 /// do not are passed through untouched; ones that do but fail to decode get an
 /// `InvalidImage` error.
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn is_image_body(body: &[u8]) -> bool {
     ImageFormat::sniff(body).is_some()
 }
 
 /// Checks a buffered body length against the limit while it streams in.
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn check_buffered_size(len: usize, max_body_bytes: usize) -> Result<()> {
     if len > max_body_bytes {
         return Err(ProcessError::too_large(format!(
@@ -415,6 +444,7 @@ pub fn check_buffered_size(len: usize, max_body_bytes: usize) -> Result<()> {
     Ok(())
 }
 
+#[cfg(any(target_arch = "wasm32", test))]
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

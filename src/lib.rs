@@ -36,11 +36,15 @@ pub mod config;
 pub mod error;
 pub mod exchange;
 pub mod limits;
+#[cfg(any(target_arch = "wasm32", test))]
 pub mod local_reply;
+#[cfg(any(target_arch = "wasm32", test))]
 pub mod metrics;
+#[cfg(any(target_arch = "wasm32", test))]
 pub mod objects;
 pub mod persistence;
 pub mod pipeline;
+#[cfg(any(target_arch = "wasm32", test))]
 pub mod proxy_host;
 pub mod raster;
 #[cfg(test)]

@@ -27,11 +27,6 @@ use crate::access::RequestEdit;
 use crate::error::{ErrorCode, ProcessError};
 use crate::exchange::{self, Gate, HeaderEdit, UpstreamHead};
 
-/// Default [`crate::config::FilterConfig::original_read_timeout_ms`]: how
-/// long the filter waits for the whole original, in milliseconds (60 s,
-/// nginx's default `proxy_read_timeout`).
-pub const DEFAULT_READ_TIMEOUT_MS: u64 = 60_000;
-
 /// Headers never copied from one HTTP message into another: they describe one
 /// connection or the framing of one message. `content-length` is among them:
 /// the host sets it from the body it sends.

@@ -39,14 +39,16 @@
 use crate::actions::watermark::{is_valid_bucket, ObjectRef};
 use crate::auth::encoding::{percent_decode, split_path};
 use crate::auth::protection::BucketAddressing;
-use crate::auth::upstream::UpstreamSigning;
 use crate::auth::{self, Clock, IncomingRequest, Refusal, RefusalReason, Verified};
 use crate::command::system::{self, SystemAction};
 use crate::command::{query, Command};
 use crate::config::FilterConfig;
 use crate::error::{ErrorCode, ProcessError, Result};
-use crate::limits::MAX_SOURCE_BYTES;
+#[cfg(any(target_arch = "wasm32", test))]
+use crate::{auth::upstream::UpstreamSigning, limits::MAX_SOURCE_BYTES};
+#[cfg(any(target_arch = "wasm32", test))]
 use base64::Engine;
+#[cfg(any(target_arch = "wasm32", test))]
 use md5::{Digest, Md5};
 use serde::Deserialize;
 
@@ -55,6 +57,7 @@ pub const PROCESS_HEADER: &str = "x-bce-process";
 
 /// How long the filter's source read and result write may each take, in
 /// milliseconds.
+#[cfg(any(target_arch = "wasm32", test))]
 pub const CALL_TIMEOUT_MS: u64 = 30_000;
 
 /// `persistence` in the plugin config.
@@ -317,6 +320,7 @@ fn request_object(addressing: BucketAddressing, req: &IncomingRequest<'_>) -> Re
 /// Decides from the storage's answer to the source read, before the body is
 /// read: `status` is `:status` (`None` when the call failed), `body_size` in
 /// bytes. The body may be at most [`MAX_SOURCE_BYTES`].
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn check_source_answer(
     source: &ObjectRef,
     status: Option<&str>,
@@ -345,6 +349,7 @@ pub fn check_source_answer(
 }
 
 /// The result may be at most `max_body_bytes` (the config's) long.
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn check_result_size(target: &ObjectRef, len: usize, max_body_bytes: usize) -> Result<()> {
     if len > max_body_bytes {
         return Err(ProcessError::too_large(format!(
@@ -358,6 +363,7 @@ pub fn check_result_size(target: &ObjectRef, len: usize, max_body_bytes: usize) 
 /// `/<bucket>/<key>`, `content-type`, `content-length`, `content-md5`, signed
 /// with `signer` at Unix time `now` (SigV4 covers the body by its SHA-256,
 /// BCE v1 by the signed `content-md5`). `authority` is the client's `Host`.
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn save_put_headers(
     target: &ObjectRef,
     authority: &str,
@@ -401,6 +407,7 @@ pub fn save_put_headers(
 
 /// What was written, for the answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg(any(target_arch = "wasm32", test))]
 pub struct Saved<'a> {
     pub target: &'a ObjectRef,
     /// Bytes written.
@@ -415,6 +422,7 @@ pub struct Saved<'a> {
 /// the storage's refusal as an error (401/403 → 403 `AccessDenied`, 404 →
 /// 404 `NoSuchBucket`, 400 → 400 `InvalidArgument`, anything else → 500),
 /// never a success the storage did not confirm.
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn save_answer(saved: &Saved<'_>, status: Option<&str>, etag: Option<&str>) -> Result<String> {
     let target = saved.target;
     match status {
@@ -448,6 +456,7 @@ pub fn save_answer(saved: &Saved<'_>, status: Option<&str>, etag: Option<&str>) 
 }
 
 /// Headers of the 200 answer (JSON, never cached).
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn answer_headers() -> Vec<(&'static str, &'static str)> {
     vec![
         ("content-type", "application/json"),

@@ -319,6 +319,7 @@ pub fn extract(
 }
 
 /// The `Content-Type` of an extraction's answer.
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn extract_content_type(mode: BlindMode) -> &'static str {
     match mode {
         BlindMode::Text => "application/json",

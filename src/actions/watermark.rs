@@ -76,6 +76,7 @@ impl ObjectRef {
 
     /// The request path for the object: `/<bucket>/<key>`, the key
     /// percent-encoded except for `/` and the unreserved characters.
+    #[cfg(any(target_arch = "wasm32", test))]
     pub fn path(&self) -> String {
         const KEY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
             .remove(b'/')

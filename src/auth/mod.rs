@@ -130,6 +130,7 @@ pub enum RefusalReason {
 }
 
 impl RefusalReason {
+    #[cfg(any(target_arch = "wasm32", test))]
     pub const ALL: [RefusalReason; 6] = [
         RefusalReason::Missing,
         RefusalReason::Expired,
@@ -140,6 +141,7 @@ impl RefusalReason {
     ];
 
     /// The metric's last name part.
+    #[cfg(any(target_arch = "wasm32", test))]
     pub fn as_str(self) -> &'static str {
         match self {
             RefusalReason::Missing => "missing",

@@ -96,6 +96,7 @@ impl UpstreamSigning {
     /// `content-md5` the caller puts in `extra`. `extra` are headers the
     /// request carries (lower-case names, e.g. `content-type`,
     /// `content-md5`); the signature covers them too.
+    #[cfg(any(target_arch = "wasm32", test))]
     pub fn sign_write(
         &self,
         method: &str,

@@ -261,6 +261,7 @@ impl CostReport {
     /// Whether it ran well past its estimate (over twice the time and 50 ms
     /// more, or over 1.5× the memory and 8 MiB more): the model needs
     /// recalibrating for such an image.
+    #[cfg(any(target_arch = "wasm32", test))]
     pub fn overran(&self) -> bool {
         let Some(e) = &self.estimate else {
             return false;
@@ -272,6 +273,7 @@ impl CostReport {
 
     /// One log line: estimate against what happened, stage by stage
     /// (`cargo xtask calibrate` reads these).
+    #[cfg(any(target_arch = "wasm32", test))]
     pub fn log_line(&self) -> String {
         let mut line = String::from("cost:");
         if let Some(e) = &self.estimate {

@@ -22,7 +22,9 @@ pub mod system;
 
 pub use styles::Styles;
 
-use crate::actions::blind_watermark::{BlindMethod, BlindMode, BlindWatermarkSpec};
+#[cfg(any(target_arch = "wasm32", test))]
+use crate::actions::blind_watermark::BlindMode;
+use crate::actions::blind_watermark::{BlindMethod, BlindWatermarkSpec};
 use crate::actions::format::{self, FormatSpec, OutputOptions, QualitySpec};
 use crate::actions::watermark::{ObjectRef, WatermarkSpec};
 use crate::actions::{pixel_action, rotate, PixelAction};
@@ -43,7 +45,9 @@ pub enum Action {
     AutoOrient(bool),
     /// `ignore-error,1` (spec §4.26, CLONE DECISION as OBS): answer with the
     /// untouched original when processing fails on the body; `ignore-error,0`
-    /// reports the error (the default).
+    /// reports the error (the default). Only the glue reads it
+    /// (`Command::ignores_errors`), so natively outside tests it is unread.
+    #[cfg_attr(not(any(target_arch = "wasm32", test)), allow(dead_code))]
     IgnoreError(bool),
     /// `format,f_`.
     Format(FormatSpec),
@@ -112,8 +116,6 @@ pub struct Command {
     /// Whether the image is turned upright by its EXIF orientation: yes
     /// unless `auto-orient,o_0` appears anywhere.
     pub auto_orient: bool,
-    /// The last `ignore-error` says so.
-    pub ignore_errors: bool,
 }
 
 /// Two commands are the same when their canonical spellings are.
@@ -215,7 +217,6 @@ impl Command {
     fn from_actions(actions: Vec<Action>, normalized: String) -> Command {
         let mut output = OutputOptions::default();
         let mut auto_orient = true;
-        let mut ignore_errors = false;
         for action in &actions {
             match action {
                 Action::Format(f) => output.format = Some(*f),
@@ -223,7 +224,6 @@ impl Command {
                 Action::Interlace(p) => output.progressive = *p,
                 Action::Strip => output.strip = true,
                 Action::AutoOrient(false) => auto_orient = false,
-                Action::IgnoreError(on) => ignore_errors = *on,
                 _ => {}
             }
         }
@@ -232,7 +232,6 @@ impl Command {
             normalized,
             output,
             auto_orient,
-            ignore_errors,
         }
     }
 
@@ -258,8 +257,17 @@ impl Command {
     }
 
     /// Whether processing errors answer with the untouched original.
+    #[cfg(any(target_arch = "wasm32", test))]
     pub fn ignores_errors(&self) -> bool {
-        self.ignore_errors
+        // The last `ignore-error` says so.
+        self.actions
+            .iter()
+            .rev()
+            .find_map(|a| match a {
+                Action::IgnoreError(on) => Some(*on),
+                _ => None,
+            })
+            .unwrap_or(false)
     }
 
     /// Whether `strip` drops the metadata.
@@ -290,6 +298,7 @@ impl Command {
 
     /// The mode of the `blind-watermark,method_extract` that ends the command,
     /// if any: the answer is then the extracted mark, not an image.
+    #[cfg(any(target_arch = "wasm32", test))]
     pub fn blind_extraction(&self) -> Option<BlindMode> {
         match self.actions.last() {
             Some(Action::BlindWatermark(spec)) if spec.method == BlindMethod::Extract => {

@@ -44,6 +44,7 @@ impl Styles {
         self.by_name.get(name).map(|s| &s.command)
     }
 
+    #[cfg(any(target_arch = "wasm32", test))]
     pub fn len(&self) -> usize {
         self.by_name.len()
     }
