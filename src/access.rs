@@ -25,7 +25,7 @@ use crate::persistence::{self, PersistPlan};
 
 /// A request header change: set (`Some`) or remove (`None`). `:path` and
 /// `:authority` are among them.
-pub type RequestEdit = (&'static str, Option<String>);
+pub(crate) type RequestEdit = (&'static str, Option<String>);
 
 /// The outcome of the request phase.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,7 +67,7 @@ fn is_read(method: &str) -> bool {
 }
 
 /// Whether the config makes the filter a gate (verifying signatures).
-pub fn gate_enabled(config: &FilterConfig) -> bool {
+pub(crate) fn gate_enabled(config: &FilterConfig) -> bool {
     !config.credentials.is_empty() || !config.protection.resources.is_empty()
 }
 

@@ -33,7 +33,7 @@ use std::collections::BTreeMap;
 /// When response headers are decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
-pub enum HeaderMode {
+pub(crate) enum HeaderMode {
     /// Hold the upstream headers until the body is processed, then send exact
     /// Content-Length, Content-Type, Content-MD5, ETag and x-bce-image-info, or an
     /// error status. Needs Envoy ≥ 1.35 with `allow_on_headers_stop_iteration: true`.
@@ -58,7 +58,7 @@ pub enum HeaderMode {
 /// How much the filter writes to the proxy's log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
-pub enum LogLevel {
+pub(crate) enum LogLevel {
     Trace,
     /// Adds one `cost:` line per processed request: the estimate against
     /// what each stage really took (`cargo xtask calibrate` reads them).
@@ -73,68 +73,68 @@ pub enum LogLevel {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FilterConfig {
-    pub header_mode: HeaderMode,
+    pub(crate) header_mode: HeaderMode,
     /// Largest upstream body buffered for processing, in bytes (1 – 20 MB, default
     /// 20 MB). Larger responses pass through untouched. The host's own buffer limit
     /// (Envoy: the listener's `per_connection_buffer_limit_bytes`) must be at least this.
-    pub max_body_bytes: usize,
+    pub(crate) max_body_bytes: usize,
     /// Named styles, reachable as `x-bce-process=style/<name>`.
     pub styles: Styles,
     /// Access keys whose signatures (BCE v1 or SigV4) the filter accepts; several
     /// allow rotation. With keys or protection set, every signed GET/HEAD is
     /// verified and a bad signature is refused with 403.
-    pub credentials: Vec<Credential>,
+    pub(crate) credentials: Vec<Credential>,
     /// Original-image protection: objects whose unsigned reads may only use styles.
     pub protection: Protection,
     /// Sign reads sent to the storage upstream with this key (private buckets).
     pub upstream_signing: Option<UpstreamSigning>,
     /// How far in the future a signing time may be, in seconds (0 – 3600,
     /// default 900).
-    pub clock_skew_seconds: u32,
+    pub(crate) clock_skew_seconds: u32,
     /// Answer with the untouched original (and `x-bce-process-error`) when
     /// processing fails on the body, as if every command had `ignore-error,1`.
     /// Never for unsigned requests on protected objects. Default false.
-    pub return_original_on_failure: bool,
+    pub(crate) return_original_on_failure: bool,
     /// Where the filter's own calls to the storage go: an Envoy cluster name,
     /// or `IP:port` / a resolvable `host:port` on nginx. Watermark images,
     /// fonts, persistence and `local_reply` originals are read through it.
     /// Without it, a watermark that needs an object is a 500.
-    pub upstream_cluster: Option<String>,
+    pub(crate) upstream_cluster: Option<String>,
     /// Fonts for text watermarks: name (as given Base64-encoded in `type_`)
     /// → `bucket/key` of a TrueType/OpenType font object.
-    pub fonts: BTreeMap<String, String>,
+    pub(crate) fonts: BTreeMap<String, String>,
     /// Most bytes of fetched objects kept in the proxy's shared data
     /// (0 – 1 GiB, default 64 MiB; 0 keeps nothing).
-    pub object_cache_bytes: usize,
+    pub(crate) object_cache_bytes: usize,
     /// Seconds a cached object is used without asking the storage; after
     /// that it is revalidated with `If-None-Match` (0 – 86 400, default 60).
-    pub object_cache_ttl_seconds: u64,
+    pub(crate) object_cache_ttl_seconds: u64,
     /// `system/load` and `system/save`: whether the filter writes processed
     /// results into the storage, and where (off by default).
-    pub persistence: PersistenceConfig,
+    pub(crate) persistence: PersistenceConfig,
     /// `local_reply` mode: how long the filter waits for the whole original
     /// it reads itself, in milliseconds (100 – 600 000, default 60 000, nginx's
     /// default `proxy_read_timeout`). Set it to the location's
     /// `proxy_read_timeout`; past it the client gets 504 `GatewayTimeout`.
-    pub original_read_timeout_ms: u64,
+    pub(crate) original_read_timeout_ms: u64,
     /// What processing one request may cost (peak memory, time holding
     /// the worker); estimated from the header and refused with
     /// `400 ImageTooLarge` before decoding when over. Default 512 MiB, 10 s.
     pub budget: Budget,
     /// The budget for requests without a valid signature, where abuse comes
     /// from; at most `budget` in each field. Default: `budget`.
-    pub unsigned_budget: Option<Budget>,
+    pub(crate) unsigned_budget: Option<Budget>,
     /// The most detailed messages the filter logs (`trace`, `debug`,
     /// `info`, `warn`, `error`; default `info`). The proxy filters again by
     /// its own level (Envoy: `--component-log-level wasm:debug`).
-    pub log_level: LogLevel,
+    pub(crate) log_level: LogLevel,
     /// `fonts`, parsed.
     #[serde(skip)]
     pub font_objects: BTreeMap<String, ObjectRef>,
 }
 
 /// Default [`FilterConfig::clock_skew_seconds`]: 15 minutes.
-pub const DEFAULT_CLOCK_SKEW_SECONDS: u32 = 900;
+pub(crate) const DEFAULT_CLOCK_SKEW_SECONDS: u32 = 900;
 
 /// Default [`FilterConfig::original_read_timeout_ms`]: how long the filter
 /// waits for the whole original in `local_reply` mode, in milliseconds (60 s,
@@ -142,7 +142,7 @@ pub const DEFAULT_CLOCK_SKEW_SECONDS: u32 = 900;
 const DEFAULT_READ_TIMEOUT_MS: u64 = 60_000;
 
 /// Largest `object_cache_bytes`.
-pub const MAX_OBJECT_CACHE_BYTES: usize = 1 << 30;
+pub(crate) const MAX_OBJECT_CACHE_BYTES: usize = 1 << 30;
 
 impl Default for FilterConfig {
     fn default() -> Self {
@@ -176,13 +176,13 @@ pub struct ConfigError {
     /// The offending key, as a path into the JSON (`max_body_bytes`,
     /// `credentials[1].secret_key`, `styles.thumb`, `fonts.title`); empty
     /// when the text is not a JSON object at all.
-    pub field: String,
+    pub(crate) field: String,
     /// What is wrong, naming the field.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl ConfigError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
         ConfigError {
             field: field.into(),
             message: message.into(),
@@ -208,7 +208,7 @@ impl FilterConfig {
     /// The budget for a request: [`FilterConfig::unsigned_budget`] unless
     /// it carries a valid signature.
     #[cfg(any(target_arch = "wasm32", test))]
-    pub fn budget_for(&self, signed: bool) -> Budget {
+    pub(crate) fn budget_for(&self, signed: bool) -> Budget {
         match self.unsigned_budget {
             Some(unsigned) if !signed => unsigned,
             _ => self.budget,

@@ -61,7 +61,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// The HTTP status sent with this error.
-    pub fn http_status(self) -> u16 {
+    pub(crate) fn http_status(self) -> u16 {
         match self {
             ErrorCode::InvalidArgument
             | ErrorCode::MissingArgument
@@ -116,7 +116,7 @@ pub struct ProcessError {
 
 impl ProcessError {
     #[cold]
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ProcessError {
             code,
             message: message.into(),
@@ -124,32 +124,32 @@ impl ProcessError {
     }
 
     #[cold]
-    pub fn invalid(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidArgument, message)
     }
 
     #[cold]
-    pub fn missing(message: impl Into<String>) -> Self {
+    pub(crate) fn missing(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::MissingArgument, message)
     }
 
     #[cold]
-    pub fn too_large(message: impl Into<String>) -> Self {
+    pub(crate) fn too_large(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::ImageTooLarge, message)
     }
 
     #[cold]
-    pub fn bad_image(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_image(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidImage, message)
     }
 
     #[cold]
-    pub fn not_implemented(message: impl Into<String>) -> Self {
+    pub(crate) fn not_implemented(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::NotImplemented, message)
     }
 
     #[cold]
-    pub fn internal(message: impl Into<String>) -> Self {
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::InternalError, message)
     }
 
@@ -161,7 +161,7 @@ impl ProcessError {
     /// 501): clients get a fixed message and the request id, the log gets
     /// the detail.
     #[cfg(any(target_arch = "wasm32", test))]
-    pub fn is_server_fault(&self) -> bool {
+    pub(crate) fn is_server_fault(&self) -> bool {
         self.http_status() >= 500 && self.code != ErrorCode::NotImplemented
     }
 
@@ -169,7 +169,7 @@ impl ProcessError {
     /// describe the request), a fixed one per code for the server's faults
     /// (their detail, such as a cluster name or a host status, is logged
     /// with the request id instead).
-    pub fn public_message(&self) -> &str {
+    pub(crate) fn public_message(&self) -> &str {
         match self.code {
             ErrorCode::InternalError => {
                 "We encountered an internal error. Please try again, or report the request id."

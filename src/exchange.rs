@@ -29,12 +29,12 @@ pub const STRIP_REQUEST_HEADERS: &[&str] = &["range", "if-range", "if-none-match
 /// Set on a response that carries the untouched original because processing
 /// failed (`ignore-error,1`); its value is the error code (`InvalidImage`, ...).
 #[cfg(any(target_arch = "wasm32", test))]
-pub const FALLBACK_HEADER: &str = "x-bce-process-error";
+pub(crate) const FALLBACK_HEADER: &str = "x-bce-process-error";
 
 /// Response headers that describe the original body and become false once it
 /// is replaced.
 #[cfg(any(target_arch = "wasm32", test))]
-pub const STALE_RESPONSE_HEADERS: &[&str] = &[
+pub(crate) const STALE_RESPONSE_HEADERS: &[&str] = &[
     "accept-ranges",
     "content-range",
     "content-md5",
@@ -85,17 +85,17 @@ pub fn decide_request(method: &str, path: &str, styles: &Styles) -> RequestDecis
 /// The upstream response headers that decide whether we process.
 #[derive(Debug, Clone, Default)]
 #[cfg(any(target_arch = "wasm32", test))]
-pub struct UpstreamHead<'a> {
-    pub status: Option<&'a str>,
-    pub content_type: Option<&'a str>,
-    pub content_length: Option<&'a str>,
-    pub content_encoding: Option<&'a str>,
+pub(crate) struct UpstreamHead<'a> {
+    pub(crate) status: Option<&'a str>,
+    pub(crate) content_type: Option<&'a str>,
+    pub(crate) content_length: Option<&'a str>,
+    pub(crate) content_encoding: Option<&'a str>,
 }
 
 /// Whether a response is processed, or passed through and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg(any(target_arch = "wasm32", test))]
-pub enum Gate {
+pub(crate) enum Gate {
     Process,
     PassThrough(&'static str),
 }
@@ -103,7 +103,7 @@ pub enum Gate {
 /// Decides from the upstream response headers, before any body byte is buffered.
 /// `max_body_bytes` is the largest body the filter will buffer.
 #[cfg(any(target_arch = "wasm32", test))]
-pub fn gate_response(head: &UpstreamHead<'_>, max_body_bytes: usize) -> Gate {
+pub(crate) fn gate_response(head: &UpstreamHead<'_>, max_body_bytes: usize) -> Gate {
     if head.status != Some("200") {
         return Gate::PassThrough("status is not 200");
     }
@@ -139,12 +139,12 @@ pub fn gate_response(head: &UpstreamHead<'_>, max_body_bytes: usize) -> Gate {
 
 /// A header change: set to `Some(value)` or remove with `None`.
 #[cfg(any(target_arch = "wasm32", test))]
-pub type HeaderEdit = (&'static str, Option<String>);
+pub(crate) type HeaderEdit = (&'static str, Option<String>);
 
 /// The output `Content-Type` a command will produce, when it can be known before
 /// the body is seen: from the `format` action, or from the upstream type.
 #[cfg(any(target_arch = "wasm32", test))]
-pub fn predicted_content_type(
+pub(crate) fn predicted_content_type(
     command: &Command,
     upstream_content_type: Option<&str>,
     accept: Option<&str>,
@@ -171,7 +171,7 @@ pub fn predicted_content_type(
 
 /// Whether the response depends on `Accept` (`format,f_auto`).
 #[cfg(any(target_arch = "wasm32", test))]
-pub fn varies_on_accept(command: &Command) -> bool {
+pub(crate) fn varies_on_accept(command: &Command) -> bool {
     command
         .format()
         .is_some_and(|f| f.target == FormatTarget::Auto)
@@ -182,7 +182,7 @@ pub fn varies_on_accept(command: &Command) -> bool {
 /// the request's budget (AVIF is chosen when its estimate fits it); otherwise
 /// nothing (the output type follows from the command and the source).
 #[cfg(any(target_arch = "wasm32", test))]
-pub fn etag_variant(command: &Command, accept: Option<&str>, budget: &Budget) -> String {
+pub(crate) fn etag_variant(command: &Command, accept: Option<&str>, budget: &Budget) -> String {
     if !varies_on_accept(command) {
         String::new()
     } else if accepts_avif(accept) {
@@ -201,7 +201,7 @@ pub fn etag_variant(command: &Command, accept: Option<&str>, budget: &Budget) ->
 /// processing, and `held` and `early` modes send the same tag. `None` when
 /// upstream sent no ETag.
 #[cfg(any(target_arch = "wasm32", test))]
-pub fn derived_etag(
+pub(crate) fn derived_etag(
     upstream_etag: Option<&str>,
     normalized: &str,
     variant: &str,
@@ -221,7 +221,7 @@ pub fn derived_etag(
 /// Whether an `If-None-Match` value matches `etag` (RFC 9110 weak comparison:
 /// `W/` prefixes ignored; `*` matches any).
 #[cfg(any(target_arch = "wasm32", test))]
-pub fn if_none_match_hits(if_none_match: &str, etag: &str) -> bool {
+pub(crate) fn if_none_match_hits(if_none_match: &str, etag: &str) -> bool {
     let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
     let etag = bare(etag);
     if_none_match
@@ -232,7 +232,7 @@ pub fn if_none_match_hits(if_none_match: &str, etag: &str) -> bool {
 
 /// Upstream response headers a 304 repeats (RFC 9110 §15.4.5), besides the ETag.
 #[cfg(any(target_arch = "wasm32", test))]
-pub const NOT_MODIFIED_KEPT_HEADERS: &[&str] = &[
+pub(crate) const NOT_MODIFIED_KEPT_HEADERS: &[&str] = &[
     "cache-control",
     "content-location",
     "expires",
@@ -246,7 +246,7 @@ pub const NOT_MODIFIED_KEPT_HEADERS: &[&str] = &[
 /// of the upstream answer; `upstream_etag` is its ETag combined with those of
 /// any watermark objects.
 #[cfg(any(target_arch = "wasm32", test))]
-pub fn not_modified_answer(
+pub(crate) fn not_modified_answer(
     command: &Command,
     accept: Option<&str>,
     budget: &Budget,
@@ -278,7 +278,7 @@ pub fn not_modified_answer(
 
 /// `Content-MD5`: Base64 of the MD5 of the body.
 #[cfg(any(target_arch = "wasm32", test))]
-pub fn content_md5(body: &[u8]) -> String {
+pub(crate) fn content_md5(body: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(Md5::digest(body))
 }
 
@@ -289,7 +289,7 @@ pub fn image_info_header(width: u32, height: u32) -> String {
 
 /// Adds `Accept` to an existing `Vary` value.
 #[cfg(any(target_arch = "wasm32", test))]
-pub fn vary_with_accept(existing: Option<&str>) -> String {
+pub(crate) fn vary_with_accept(existing: Option<&str>) -> String {
     match existing.map(str::trim).filter(|v| !v.is_empty()) {
         None => "Accept".to_string(),
         Some(v)
@@ -305,18 +305,18 @@ pub fn vary_with_accept(existing: Option<&str>) -> String {
 /// Facts about the exchange that header rules need.
 #[derive(Debug, Clone, Default)]
 #[cfg(any(target_arch = "wasm32", test))]
-pub struct ExchangeFacts<'a> {
-    pub upstream_etag: Option<&'a str>,
-    pub upstream_vary: Option<&'a str>,
-    pub accept: Option<&'a str>,
+pub(crate) struct ExchangeFacts<'a> {
+    pub(crate) upstream_etag: Option<&'a str>,
+    pub(crate) upstream_vary: Option<&'a str>,
+    pub(crate) accept: Option<&'a str>,
     /// The request's budget (`f_auto` chooses AVIF when it fits).
-    pub budget: Budget,
+    pub(crate) budget: Budget,
 }
 
 /// Header edits for a response whose body was replaced by `processed`
 /// (held-headers mode: everything is exact).
 #[cfg(any(target_arch = "wasm32", test))]
-pub fn processed_header_edits(
+pub(crate) fn processed_header_edits(
     command: &Command,
     processed: &Processed,
     facts: &ExchangeFacts<'_>,
@@ -347,7 +347,7 @@ pub fn processed_header_edits(
 /// (early mode): only what is known before the body. Content-Length and
 /// Content-MD5 are removed (the response goes out chunked).
 #[cfg(any(target_arch = "wasm32", test))]
-pub fn early_header_edits(
+pub(crate) fn early_header_edits(
     command: &Command,
     upstream_content_type: Option<&str>,
     facts: &ExchangeFacts<'_>,
@@ -381,7 +381,7 @@ pub fn early_header_edits(
 /// stores the original's ETag on a processed body. Headers describing the
 /// original's bytes are dropped, and `Vary: Accept` is added for `f_auto`.
 #[cfg(any(target_arch = "wasm32", test))]
-pub fn not_modified_passthrough_edits(
+pub(crate) fn not_modified_passthrough_edits(
     command: &Command,
     facts: &ExchangeFacts<'_>,
 ) -> Vec<HeaderEdit> {
@@ -402,7 +402,7 @@ pub fn not_modified_passthrough_edits(
 
 /// An error answer replacing an upstream response whose headers are still held.
 #[cfg(any(target_arch = "wasm32", test))]
-pub fn error_header_edits(error: &ProcessError, body: &str) -> Vec<HeaderEdit> {
+pub(crate) fn error_header_edits(error: &ProcessError, body: &str) -> Vec<HeaderEdit> {
     let mut edits: Vec<HeaderEdit> = STALE_RESPONSE_HEADERS.iter().map(|h| (*h, None)).collect();
     edits.extend([
         (":status", Some(error.http_status().to_string())),
@@ -418,7 +418,7 @@ pub fn error_header_edits(error: &ProcessError, body: &str) -> Vec<HeaderEdit> {
 
 /// The headers of a locally generated error response.
 #[cfg(any(target_arch = "wasm32", test))]
-pub fn error_response_headers() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn error_response_headers() -> Vec<(&'static str, &'static str)> {
     vec![
         ("content-type", "application/json"),
         ("cache-control", "no-store"),
@@ -429,13 +429,13 @@ pub fn error_response_headers() -> Vec<(&'static str, &'static str)> {
 /// do not are passed through untouched; ones that do but fail to decode get an
 /// `InvalidImage` error.
 #[cfg(any(target_arch = "wasm32", test))]
-pub fn is_image_body(body: &[u8]) -> bool {
+pub(crate) fn is_image_body(body: &[u8]) -> bool {
     ImageFormat::sniff(body).is_some()
 }
 
 /// Checks a buffered body length against the limit while it streams in.
 #[cfg(any(target_arch = "wasm32", test))]
-pub fn check_buffered_size(len: usize, max_body_bytes: usize) -> Result<()> {
+pub(crate) fn check_buffered_size(len: usize, max_body_bytes: usize) -> Result<()> {
     if len > max_body_bytes {
         return Err(ProcessError::too_large(format!(
             "the object is over {max_body_bytes} bytes, the most that can be processed"

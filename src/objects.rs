@@ -81,10 +81,10 @@ pub fn watermark_fetch_headers(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheEntry {
     /// The object's `ETag` as the storage sent it (quotes included).
-    pub etag: Option<String>,
+    pub(crate) etag: Option<String>,
     /// When the storage last confirmed the body, in Unix seconds.
-    pub checked_at: u64,
-    pub body: Arc<[u8]>,
+    pub(crate) checked_at: u64,
+    pub(crate) body: Arc<[u8]>,
 }
 
 const ENTRY_MAGIC: &[u8; 4] = b"IPF1";
@@ -158,17 +158,17 @@ pub fn lookup(entry: Option<&CacheEntry>, now: u64, ttl: u64) -> Lookup {
 #[derive(Debug, Clone, Default)]
 pub struct FetchAnswer<'a> {
     /// `:status`; `None` when the call failed (timeout, connection reset).
-    pub status: Option<&'a str>,
-    pub etag: Option<&'a str>,
-    pub body: Vec<u8>,
+    pub(crate) status: Option<&'a str>,
+    pub(crate) etag: Option<&'a str>,
+    pub(crate) body: Vec<u8>,
 }
 
 /// What a fetch gives: the body to use, and the entry to store in the cache
 /// (`None`: leave the cache alone).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fetched {
-    pub body: Arc<[u8]>,
-    pub store: Option<CacheEntry>,
+    pub(crate) body: Arc<[u8]>,
+    pub(crate) store: Option<CacheEntry>,
 }
 
 /// Interprets the storage's answer for `object`. `cached` is the entry the

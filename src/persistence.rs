@@ -63,20 +63,20 @@ pub const CALL_TIMEOUT_MS: u64 = 30_000;
 /// `persistence` in the plugin config.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
-pub struct PersistenceConfig {
+pub(crate) struct PersistenceConfig {
     /// Whether `system/load` and `system/save` are carried out (default
     /// false: they are refused with 403).
-    pub enabled: bool,
+    pub(crate) enabled: bool,
     /// Whether a result may replace its own source object (default false).
-    pub allow_overwrite_source: bool,
+    pub(crate) allow_overwrite_source: bool,
     /// Buckets besides the request's own that `b_` may name, for reading or
     /// writing (default none: the request's bucket only).
-    pub buckets: Vec<String>,
+    pub(crate) buckets: Vec<String>,
 }
 
 impl PersistenceConfig {
     /// Checks the bucket names.
-    pub fn validate(&self) -> std::result::Result<(), String> {
+    pub(crate) fn validate(&self) -> std::result::Result<(), String> {
         for (i, b) in self.buckets.iter().enumerate() {
             if !is_valid_bucket(b) {
                 return Err(format!(
@@ -92,11 +92,11 @@ impl PersistenceConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PersistPlan {
     /// `Load` for the `PUT` form, `Save` for the `GET` form.
-    pub action: SystemAction,
-    pub source: ObjectRef,
-    pub target: ObjectRef,
-    pub command: Command,
-    pub verified: Verified,
+    pub(crate) action: SystemAction,
+    pub(crate) source: ObjectRef,
+    pub(crate) target: ObjectRef,
+    pub(crate) command: Command,
+    pub(crate) verified: Verified,
 }
 
 /// What the request phase decides about persistence.
@@ -409,10 +409,10 @@ pub fn save_put_headers(
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg(any(target_arch = "wasm32", test))]
 pub struct Saved<'a> {
-    pub target: &'a ObjectRef,
+    pub(crate) target: &'a ObjectRef,
     /// Bytes written.
-    pub size: usize,
-    pub content_type: &'a str,
+    pub(crate) size: usize,
+    pub(crate) content_type: &'a str,
 }
 
 /// The answer to the client from the storage's answer to the `PUT`

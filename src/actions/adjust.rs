@@ -25,18 +25,18 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Blur {
     /// Kernel radius in px, 1–50.
-    pub radius: u32,
+    pub(crate) radius: u32,
     /// Standard deviation in px, 1–50.
-    pub sigma: u32,
+    pub(crate) sigma: u32,
 }
 
 /// `sharpen` (and `resize`'s `radius`/`sigma`): an unsharp mask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sharpen {
     /// Radius in px, 1–50.
-    pub radius: u32,
+    pub(crate) radius: u32,
     /// Standard deviation in px, 1–50.
-    pub sigma: u32,
+    pub(crate) sigma: u32,
 }
 
 /// `bright,b_`: −100–100, % of full scale added.

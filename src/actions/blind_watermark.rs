@@ -55,14 +55,14 @@ pub const MIN_EXTRACT_SIDE: u32 = 128;
 
 /// `method_`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlindMethod {
+pub(crate) enum BlindMethod {
     Embed,
     Extract,
 }
 
 /// `mode_`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlindMode {
+pub(crate) enum BlindMode {
     /// `mode_0`: a 64×64 binary picture.
     Image,
     /// `mode_1`: a text.
@@ -71,7 +71,7 @@ pub enum BlindMode {
 
 /// What an embedding writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BlindPayload {
+pub(crate) enum BlindPayload {
     /// Nothing (`method_extract`).
     None,
     /// `text_`: 1–100 printable ASCII characters.
@@ -82,14 +82,14 @@ pub enum BlindPayload {
 
 /// A validated `blind-watermark` action.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlindWatermarkSpec {
-    pub method: BlindMethod,
-    pub mode: BlindMode,
-    pub payload: BlindPayload,
+pub(crate) struct BlindWatermarkSpec {
+    pub(crate) method: BlindMethod,
+    pub(crate) mode: BlindMode,
+    pub(crate) payload: BlindPayload,
 }
 
 impl BlindWatermarkSpec {
-    pub fn parse(params: &mut Params<'_>) -> Result<BlindWatermarkSpec> {
+    pub(crate) fn parse(params: &mut Params<'_>) -> Result<BlindWatermarkSpec> {
         let method = params
             .take_enum(
                 "method",
@@ -176,7 +176,7 @@ impl BlindWatermarkSpec {
     }
 
     /// The mark object to fetch, given the request's bucket (image embedding only).
-    pub fn object(&self, request_bucket: &str) -> Option<ObjectRef> {
+    pub(crate) fn object(&self, request_bucket: &str) -> Option<ObjectRef> {
         match &self.payload {
             BlindPayload::Image { bucket, key } => Some(ObjectRef {
                 bucket: bucket.clone().unwrap_or_else(|| request_bucket.to_string()),

@@ -44,11 +44,11 @@ pub enum Gravity {
 /// A validated `crop`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CropSpec {
-    pub x: u32,
-    pub y: u32,
-    pub w: Option<u32>,
-    pub h: Option<u32>,
-    pub gravity: Gravity,
+    pub(crate) x: u32,
+    pub(crate) y: u32,
+    pub(crate) w: Option<u32>,
+    pub(crate) h: Option<u32>,
+    pub(crate) gravity: Gravity,
 }
 
 impl CropSpec {
@@ -163,23 +163,23 @@ pub fn parse_indexcrop(params: &mut Params<'_>) -> Result<Arc<dyn PixelAction>> 
 /// A planned crop: keep the `w`×`h` rectangle at (`x`, `y`), px.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Crop {
-    pub x: u32,
-    pub y: u32,
-    pub w: u32,
-    pub h: u32,
+    pub(crate) x: u32,
+    pub(crate) y: u32,
+    pub(crate) w: u32,
+    pub(crate) h: u32,
 }
 
 /// `circle,r_`: keep the disc of radius `r` px on a transparent `2r`×`2r`
 /// square (as parsed; planned, `r` is capped at half the shorter side).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Circle {
-    pub r: u32,
+    pub(crate) r: u32,
 }
 
 /// `rounded-corners,r_`: round the corners with radius `r` px.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RoundedCorners {
-    pub r: u32,
+    pub(crate) r: u32,
 }
 
 impl PixelAction for CropSpec {
@@ -271,11 +271,11 @@ pub enum IndexAxis {
 /// A validated `indexcrop`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IndexCropSpec {
-    pub axis: IndexAxis,
+    pub(crate) axis: IndexAxis,
     /// Strip width or height in px, 1–4096.
-    pub step: u32,
+    pub(crate) step: u32,
     /// Strip index, 0-based, 0–65 536.
-    pub index: u32,
+    pub(crate) index: u32,
 }
 
 impl IndexCropSpec {

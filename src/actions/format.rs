@@ -25,7 +25,7 @@ pub const DEFAULT_QUALITY: u8 = 85;
 
 /// What `f_` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FormatTarget {
+pub(crate) enum FormatTarget {
     /// A fixed output format.
     Fixed(ImageFormat),
     /// `f_auto`: negotiated from `Accept`.
@@ -34,12 +34,12 @@ pub enum FormatTarget {
 
 /// A validated `format` action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FormatSpec {
-    pub target: FormatTarget,
+pub(crate) struct FormatSpec {
+    pub(crate) target: FormatTarget,
 }
 
 impl FormatSpec {
-    pub fn parse(params: &mut Params<'_>) -> Result<FormatSpec> {
+    pub(crate) fn parse(params: &mut Params<'_>) -> Result<FormatSpec> {
         let target = params
             .take_enum(
                 "f",
@@ -64,7 +64,12 @@ impl FormatSpec {
     /// never gets it). An AVIF chosen here is provisional: when the AVIF result
     /// would not fit the request's budget the pipeline takes
     /// [`FormatSpec::resolve_without_avif`] instead.
-    pub fn resolve(&self, source: ImageFormat, still: bool, accept: Option<&str>) -> ImageFormat {
+    pub(crate) fn resolve(
+        &self,
+        source: ImageFormat,
+        still: bool,
+        accept: Option<&str>,
+    ) -> ImageFormat {
         match self.target {
             FormatTarget::Auto if still && accepts(accept, "image/avif") => ImageFormat::Avif,
             _ => self.resolve_without_avif(source, accept),
@@ -82,11 +87,13 @@ impl FormatSpec {
 }
 
 /// Whether an `Accept` header value lists `image/webp` with a non-zero q.
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn accepts_webp(accept: Option<&str>) -> bool {
     accepts(accept, "image/webp")
 }
 
 /// Whether an `Accept` header value lists `image/avif` with a non-zero q.
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn accepts_avif(accept: Option<&str>) -> bool {
     accepts(accept, "image/avif")
 }
@@ -112,6 +119,7 @@ fn accepts(accept: Option<&str>, mime: &str) -> bool {
 /// `accept` without the `image/avif` entries: what `f_auto` may use when the
 /// response's `Content-Type` must be decided before the image is seen (the
 /// `early` header mode), since AVIF depends on the image's size.
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn accept_without_avif(accept: Option<&str>) -> Option<String> {
     accept.map(|a| {
         a.split(',')
@@ -128,7 +136,7 @@ pub fn accept_without_avif(accept: Option<&str>) -> Option<String> {
 
 /// Condition for applying an absolute quality `Q`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QualityCondition {
+pub(crate) enum QualityCondition {
     /// Apply only when Q < N (never raise quality). Default.
     Le,
     /// Apply only when Q > N.
@@ -139,17 +147,17 @@ pub enum QualityCondition {
 
 /// A validated `quality` action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QualitySpec {
+pub(crate) struct QualitySpec {
     /// `q`: relative quality in percent of the source's, 1–100.
-    pub relative: Option<u8>,
+    pub(crate) relative: Option<u8>,
     /// `Q`: absolute quality, 1–100.
-    pub absolute: Option<u8>,
+    pub(crate) absolute: Option<u8>,
     /// `c`: when `Q` applies.
-    pub condition: QualityCondition,
+    pub(crate) condition: QualityCondition,
 }
 
 impl QualitySpec {
-    pub fn parse(params: &mut Params<'_>) -> Result<QualitySpec> {
+    pub(crate) fn parse(params: &mut Params<'_>) -> Result<QualitySpec> {
         let relative = params.take_int("q", 1, 100)?.map(|v| v as u8);
         let absolute = params.take_int("Q", 1, 100)?.map(|v| v as u8);
         let condition = params
@@ -200,15 +208,15 @@ pub fn parse_interlace(params: &mut Params<'_>) -> Result<bool> {
 /// last `format`, the last `quality`, the last `interlace` and any `strip`
 /// decide. The pipeline and the encoder read only this.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct OutputOptions {
+pub(crate) struct OutputOptions {
     /// The last `format`, if any (else the source's format).
-    pub format: Option<FormatSpec>,
+    pub(crate) format: Option<FormatSpec>,
     /// The last `quality`, if any.
-    pub quality: Option<QualitySpec>,
+    pub(crate) quality: Option<QualitySpec>,
     /// Progressive JPEG / interlaced PNG (the last `interlace`; default baseline).
-    pub progressive: bool,
+    pub(crate) progressive: bool,
     /// `strip`: drop metadata.
-    pub strip: bool,
+    pub(crate) strip: bool,
 }
 
 /// The encoder quality (1–100) for a lossy output, given the command's `quality`

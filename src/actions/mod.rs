@@ -19,13 +19,13 @@
 //! the two that need other objects (`watermark`, `blind-watermark`) are
 //! [`crate::command::Action`]'s other variants.
 
-pub mod adjust;
-pub mod blind_watermark;
-pub mod crop;
-pub mod format;
-pub mod inspect;
-pub mod resize;
-pub mod rotate;
+pub(crate) mod adjust;
+pub(crate) mod blind_watermark;
+pub(crate) mod crop;
+pub(crate) mod format;
+pub(crate) mod inspect;
+pub(crate) mod resize;
+pub(crate) mod rotate;
 pub mod watermark;
 
 use crate::budget::Work;
@@ -37,7 +37,7 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 /// A validated pixel action, as parsed from the command.
-pub trait PixelAction: Debug + Send + Sync + Any {
+pub(crate) trait PixelAction: Debug + Send + Sync + Any {
     /// The action's name, as written in commands and error messages.
     fn name(&self) -> &'static str;
 
@@ -50,7 +50,7 @@ pub trait PixelAction: Debug + Send + Sync + Any {
 /// How a step relates to decoding the source at a reduced scale
 /// (shrink-on-load, [`crate::codec::jpeg::shrink_numerator`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScaleNeed {
+pub(crate) enum ScaleNeed {
     /// The step gives the same pixels whether it runs before or after a
     /// downscale (grey, brightness, a quarter turn): the pipeline looks
     /// through it. `swaps_axes`: it exchanges width and height.
@@ -68,17 +68,17 @@ pub enum ScaleNeed {
 /// calibrated rates) and how many passes over the larger of its input and
 /// output it makes (1 for most; the kernel width for a blur).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StepCost {
-    pub work: Work,
+pub(crate) struct StepCost {
+    pub(crate) work: Work,
     /// Names the step in a budget refusal ("resize would need about …").
-    pub what: &'static str,
+    pub(crate) what: &'static str,
     /// Passes over the pixels, ≥ 1.
-    pub passes: u64,
+    pub(crate) passes: u64,
 }
 
 impl StepCost {
     /// One pass of `work`.
-    pub fn once(work: Work, what: &'static str) -> Option<StepCost> {
+    pub(crate) fn once(work: Work, what: &'static str) -> Option<StepCost> {
         Some(StepCost {
             work,
             what,
@@ -88,7 +88,7 @@ impl StepCost {
 }
 
 /// A planned pixel operation with absolute sizes.
-pub trait Step: Debug + Send + Sync {
+pub(crate) trait Step: Debug + Send + Sync {
     /// The size (px) this step produces from an `input`-sized image.
     fn output_size(&self, input: (u32, u32)) -> (u32, u32);
 
@@ -129,24 +129,24 @@ pub trait Step: Debug + Send + Sync {
 
 /// Whether `step` has its planned size whatever the size of its input (a
 /// resize that scales to absolute sizes).
-pub fn scales_to_absolute_size(step: &dyn Step) -> bool {
+pub(crate) fn scales_to_absolute_size(step: &dyn Step) -> bool {
     matches!(step.scale_need(), ScaleNeed::ScalesTo { .. })
 }
 
 /// Parses one pixel action's parameters.
-pub type ParsePixelAction = fn(&mut Params<'_>) -> Result<Arc<dyn PixelAction>>;
+pub(crate) type ParsePixelAction = fn(&mut Params<'_>) -> Result<Arc<dyn PixelAction>>;
 
 /// A pixel action of the language.
-pub struct PixelActionEntry {
+pub(crate) struct PixelActionEntry {
     /// The name in commands.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Whether it also takes the other vendors' bare-value form (`contrast,-20`).
-    pub accepts_bare_value: bool,
-    pub parse: ParsePixelAction,
+    pub(crate) accepts_bare_value: bool,
+    pub(crate) parse: ParsePixelAction,
 }
 
 /// Every pixel action, by name. Adding one is a new file and a line here.
-pub static PIXEL_ACTIONS: &[PixelActionEntry] = &[
+pub(crate) static PIXEL_ACTIONS: &[PixelActionEntry] = &[
     entry("resize", false, resize::parse),
     entry("pxresize", false, resize::parse),
     entry("crop", false, crop::parse_crop),
@@ -174,12 +174,12 @@ const fn entry(
 }
 
 /// The pixel action called `name`, if there is one.
-pub fn pixel_action(name: &str) -> Option<&'static PixelActionEntry> {
+pub(crate) fn pixel_action(name: &str) -> Option<&'static PixelActionEntry> {
     PIXEL_ACTIONS.iter().find(|e| e.name == name)
 }
 
 /// One step in an `Arc`, for [`PixelAction::plan`].
-pub fn step(step: impl Step + 'static) -> Arc<dyn Step> {
+pub(crate) fn step(step: impl Step + 'static) -> Arc<dyn Step> {
     Arc::new(step)
 }
 

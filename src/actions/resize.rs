@@ -45,29 +45,29 @@ pub enum ResizeMode {
 /// A validated `resize` action.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResizeSpec {
-    pub mode: ResizeMode,
+    pub(crate) mode: ResizeMode,
     /// Target width in px, 1–4096.
-    pub w: Option<u32>,
+    pub(crate) w: Option<u32>,
     /// Target height in px, 1–4096.
-    pub h: Option<u32>,
+    pub(crate) h: Option<u32>,
     /// Target long side in px, 1–4096.
-    pub l: Option<u32>,
+    pub(crate) l: Option<u32>,
     /// Target short side in px, 1–4096.
-    pub s: Option<u32>,
+    pub(crate) s: Option<u32>,
     /// Percentage for both sides, 1–1000.
-    pub p: Option<u32>,
+    pub(crate) p: Option<u32>,
     /// Percentage for the width only, 1–1000.
-    pub wp: Option<u32>,
+    pub(crate) wp: Option<u32>,
     /// Percentage for the height only, 1–1000.
-    pub hp: Option<u32>,
+    pub(crate) hp: Option<u32>,
     /// Never enlarge (default true).
-    pub limit: bool,
+    pub(crate) limit: bool,
     /// Canvas colour for `pad`, RGBA.
-    pub color: [u8; 4],
+    pub(crate) color: [u8; 4],
     /// Position of the `fill` cut, 0–100 % (50 = centred).
-    pub align: u8,
+    pub(crate) align: u8,
     /// Unsharp mask after scaling: (radius, sigma) in px, 1–50.
-    pub sharpen: Option<(u32, u32)>,
+    pub(crate) sharpen: Option<(u32, u32)>,
 }
 
 /// What a resize does to an image of a given size.

@@ -45,17 +45,17 @@ use crate::limits::MAX_OUTPUT_SIDE;
 use crate::raster::watermark::{
     anchor_position, composite, mixed_layout, render_text, tile_positions,
 };
-pub use crate::raster::watermark::{Align, FontStyle, TextEffect, TextPart, DEFAULT_FONT};
+pub(crate) use crate::raster::watermark::{Align, FontStyle, TextEffect, TextPart, DEFAULT_FONT};
 use crate::raster::{rotated_size, Raster};
 use base64::Engine;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The font used when `type` is absent, built into the module.
-pub const DEFAULT_FONT_NAME: &str = "OpenSans";
+pub(crate) const DEFAULT_FONT_NAME: &str = "OpenSans";
 
 /// Longest `text_` value, in Base64 characters (spec §4.21).
-pub const MAX_TEXT_BASE64: usize = 200;
+pub(crate) const MAX_TEXT_BASE64: usize = 200;
 
 /// An object in a bucket, addressed path-style as `/<bucket>/<key>`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -77,7 +77,7 @@ impl ObjectRef {
     /// The request path for the object: `/<bucket>/<key>`, the key
     /// percent-encoded except for `/` and the unreserved characters.
     #[cfg(any(target_arch = "wasm32", test))]
-    pub fn path(&self) -> String {
+    pub(crate) fn path(&self) -> String {
         const KEY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
             .remove(b'/')
             .remove(b'-')
@@ -100,7 +100,7 @@ impl std::fmt::Display for ObjectRef {
 
 /// BOS bucket names: 3–63 characters of `[a-z0-9-]`, starting and ending
 /// with a letter or digit.
-pub fn is_valid_bucket(name: &str) -> bool {
+pub(crate) fn is_valid_bucket(name: &str) -> bool {
     (3..=63).contains(&name.len())
         && name
             .bytes()
@@ -111,20 +111,20 @@ pub fn is_valid_bucket(name: &str) -> bool {
 
 /// The image part of a watermark.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ImagePart {
+pub(crate) struct ImagePart {
     /// `bucket_`: `None` means the request's own bucket.
-    pub bucket: Option<String>,
+    pub(crate) bucket: Option<String>,
     /// The object key (decoded, without the `?x-bce-process=` suffix).
-    pub key: String,
+    pub(crate) key: String,
     /// The watermark object's own command, run on it first.
-    pub process: Option<Box<Command>>,
+    pub(crate) process: Option<Box<Command>>,
     /// `P`: the watermark fits this percentage of the base's width and height.
-    pub scale_percent: u32,
+    pub(crate) scale_percent: u32,
 }
 
 impl ImagePart {
     /// The object, given the request's bucket.
-    pub fn object(&self, request_bucket: &str) -> ObjectRef {
+    pub(crate) fn object(&self, request_bucket: &str) -> ObjectRef {
         ObjectRef {
             bucket: self
                 .bucket
@@ -137,31 +137,31 @@ impl ImagePart {
 
 /// A validated `watermark` action.
 #[derive(Debug, Clone, PartialEq)]
-pub struct WatermarkSpec {
-    pub image: Option<ImagePart>,
-    pub text: Option<TextPart>,
+pub(crate) struct WatermarkSpec {
+    pub(crate) image: Option<ImagePart>,
+    pub(crate) text: Option<TextPart>,
     /// `t`: opacity of the whole watermark in percent, 1–100.
-    pub opacity: u32,
+    pub(crate) opacity: u32,
     /// `g`: 1–9.
-    pub gravity: u8,
+    pub(crate) gravity: u8,
     /// `x`, `y` as given (px); `None` takes the default of the anchor.
-    pub x: Option<i32>,
-    pub y: Option<i32>,
+    pub(crate) x: Option<i32>,
+    pub(crate) y: Option<i32>,
     /// `voffset` in px (down), middle row only.
-    pub voffset: i32,
+    pub(crate) voffset: i32,
     /// `a`: clockwise degrees.
-    pub angle: i32,
+    pub(crate) angle: i32,
     /// `fill_1`: tile over the whole image.
-    pub tile: bool,
+    pub(crate) tile: bool,
     /// `order_1`: text before the image.
-    pub text_first: bool,
-    pub align: Align,
+    pub(crate) text_first: bool,
+    pub(crate) align: Align,
     /// `interval` in px.
-    pub interval: u32,
+    pub(crate) interval: u32,
 }
 
 impl WatermarkSpec {
-    pub fn parse(params: &mut Params<'_>) -> Result<WatermarkSpec> {
+    pub(crate) fn parse(params: &mut Params<'_>) -> Result<WatermarkSpec> {
         let action = params.action();
         params.require_any(&["image", "text"])?;
         let image = match params.take("image") {
@@ -241,7 +241,7 @@ impl WatermarkSpec {
 
     /// The objects this watermark needs fetched, given the request's bucket
     /// and the configured fonts (name → object). An unknown font is a 400.
-    pub fn objects(
+    pub(crate) fn objects(
         &self,
         request_bucket: &str,
         fonts: &BTreeMap<String, ObjectRef>,
@@ -262,13 +262,13 @@ impl WatermarkSpec {
 
 /// Where a font's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FontSource<'a> {
+pub(crate) enum FontSource<'a> {
     BuiltIn,
     Object(&'a ObjectRef),
 }
 
 /// Resolves a `type_` font name: the built-in name, or a configured font.
-pub fn font_source<'a>(
+pub(crate) fn font_source<'a>(
     name: &str,
     fonts: &'a BTreeMap<String, ObjectRef>,
 ) -> Result<FontSource<'a>> {
@@ -288,7 +288,7 @@ pub fn font_source<'a>(
 }
 
 /// Decodes URL-safe Base64, padded or not (standard `+` is accepted too).
-pub fn decode_base64url(action: &str, key: &str, raw: &str) -> Result<Vec<u8>> {
+pub(crate) fn decode_base64url(action: &str, key: &str, raw: &str) -> Result<Vec<u8>> {
     use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
     use base64::engine::DecodePaddingMode;
     let config =
@@ -384,7 +384,7 @@ fn parse_own_command(action: &str, query: &str) -> Result<Command> {
 
 /// Parses `RRGGBB` or `RRGGBBAA` where `AA` is transparency (spec §4.21);
 /// returns straight RGBA with alpha = opacity.
-pub fn parse_color(action: &str, key: &str, raw: &str) -> Result<[u8; 4]> {
+pub(crate) fn parse_color(action: &str, key: &str, raw: &str) -> Result<[u8; 4]> {
     let bad = || {
         ProcessError::invalid(format!(
             "{action}: {key}_{raw} is not a colour (expected RRGGBB or RRGGBBAA)"
@@ -519,7 +519,7 @@ impl std::fmt::Debug for Resources {
 
 impl Resources {
     /// The bytes of `object`, or the client error for a missing object.
-    pub fn object(&self, object: &ObjectRef) -> Result<Arc<[u8]>> {
+    pub(crate) fn object(&self, object: &ObjectRef) -> Result<Arc<[u8]>> {
         self.objects
             .get(object)
             .cloned()
@@ -530,7 +530,7 @@ impl Resources {
 /// A watermark ready to draw: its spec, its font's bytes, and the overlay
 /// (the watermark image, rendered by the pipeline) it draws. A [`Step`].
 #[derive(Clone, PartialEq)]
-pub struct WatermarkJob {
+pub(crate) struct WatermarkJob {
     spec: WatermarkSpec,
     /// `None`: the built-in font.
     font: Option<Arc<[u8]>>,
@@ -551,7 +551,7 @@ impl std::fmt::Debug for WatermarkJob {
 impl WatermarkJob {
     /// Finds the font of `spec` in `resources`; `overlay` is where the
     /// pipeline admitted the watermark image (when `spec` has one).
-    pub fn plan(
+    pub(crate) fn plan(
         spec: &WatermarkSpec,
         resources: &Resources,
         overlay: Option<usize>,
@@ -577,7 +577,7 @@ impl WatermarkJob {
 
     /// Draws the watermark on `base` (same size out); `image` is the
     /// rendered watermark image (RGBA), when the watermark has one.
-    pub fn apply(&self, base: Raster, image: Option<&Raster>) -> Result<Raster> {
+    pub(crate) fn apply(&self, base: Raster, image: Option<&Raster>) -> Result<Raster> {
         let spec = &self.spec;
         let (bw, bh) = base.size();
         let image = match (&spec.image, image) {
@@ -667,7 +667,7 @@ impl Step for WatermarkJob {
 
 /// The size of a `mark` scaled (aspect kept, up or down) to fit `percent` %
 /// of `base`'s width and height; each side at least 1 px.
-pub fn fit_percent(mark: (u32, u32), base: (u32, u32), percent: u32) -> (u32, u32) {
+pub(crate) fn fit_percent(mark: (u32, u32), base: (u32, u32), percent: u32) -> (u32, u32) {
     let (mw, mh) = (u64::from(mark.0), u64::from(mark.1));
     let bx = (u64::from(base.0) * u64::from(percent) / 100).max(1);
     let by = (u64::from(base.1) * u64::from(percent) / 100).max(1);
@@ -680,7 +680,7 @@ pub fn fit_percent(mark: (u32, u32), base: (u32, u32), percent: u32) -> (u32, u3
 }
 
 /// The error for a watermark object the storage does not have.
-pub fn missing_object(object: &ObjectRef) -> ProcessError {
+pub(crate) fn missing_object(object: &ObjectRef) -> ProcessError {
     ProcessError::new(
         ErrorCode::NoSuchKey,
         format!("watermark: object '{object}' does not exist"),

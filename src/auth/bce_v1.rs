@@ -13,29 +13,29 @@ use super::{clock, hmac_sha256, secret_for, signatures_equal, Carrier, Clock, Cr
 use super::{IncomingRequest, Refusal};
 
 /// The version tag that starts an auth string.
-pub const VERSION: &str = "bce-auth-v1";
+pub(crate) const VERSION: &str = "bce-auth-v1";
 
 /// Headers signed when the auth string lists none (plus every `x-bce-*`).
 const DEFAULT_SIGNED_HEADERS: &[&str] = &["host", "content-length", "content-type", "content-md5"];
 
 /// The six fields of an auth string.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthString<'a> {
-    pub access_key: &'a str,
+pub(crate) struct AuthString<'a> {
+    pub(crate) access_key: &'a str,
     /// As written (`yyyy-mm-ddThh:mm:ssZ`).
-    pub timestamp: &'a str,
+    pub(crate) timestamp: &'a str,
     /// Unix seconds of `timestamp`.
-    pub signed_at: i64,
+    pub(crate) signed_at: i64,
     /// Validity in seconds from `signed_at` (0 – 2^31).
-    pub expiration: i64,
+    pub(crate) expiration: i64,
     /// Lower-case header names; empty means the default set.
-    pub signed_headers: Vec<String>,
-    pub signature: &'a str,
+    pub(crate) signed_headers: Vec<String>,
+    pub(crate) signature: &'a str,
 }
 
 impl AuthString<'_> {
     /// `bce-auth-v1/{ak}/{timestamp}/{expiration}`: the key derivation input.
-    pub fn prefix(&self) -> String {
+    pub(crate) fn prefix(&self) -> String {
         format!(
             "{VERSION}/{}/{}/{}",
             self.access_key, self.timestamp, self.expiration
@@ -44,7 +44,7 @@ impl AuthString<'_> {
 }
 
 /// Splits an auth string into its fields, checking each one's shape.
-pub fn parse_auth_string(text: &str) -> Result<AuthString<'_>, Refusal> {
+pub(crate) fn parse_auth_string(text: &str) -> Result<AuthString<'_>, Refusal> {
     let fields: Vec<&str> = text.trim().split('/').collect();
     let [version, access_key, timestamp, expiration, signed_headers, signature] = fields[..] else {
         return Err(Refusal::malformed(
@@ -92,13 +92,13 @@ pub fn parse_auth_string(text: &str) -> Result<AuthString<'_>, Refusal> {
 }
 
 /// `hex(HMAC-SHA256(secret, prefix))`: the per-request signing key.
-pub fn signing_key(secret: &str, prefix: &str) -> String {
+pub(crate) fn signing_key(secret: &str, prefix: &str) -> String {
     encoding::hex(&hmac_sha256(secret.as_bytes(), prefix.as_bytes()))
 }
 
 /// The canonical query: every parameter but `authorization`, `name=value`
 /// encoded, sorted as whole strings, joined by `&`.
-pub fn canonical_query(params: &[QueryParam<'_>]) -> String {
+pub(crate) fn canonical_query(params: &[QueryParam<'_>]) -> String {
     let mut pairs: Vec<String> = params
         .iter()
         .filter(|p| !p.is("authorization"))
@@ -110,7 +110,7 @@ pub fn canonical_query(params: &[QueryParam<'_>]) -> String {
 
 /// The canonical headers for `names`: `name:value` (both encoded, value
 /// trimmed, empty values skipped), sorted, joined by `\n`.
-pub fn canonical_headers(headers: &[(String, String)], names: &[String]) -> String {
+pub(crate) fn canonical_headers(headers: &[(String, String)], names: &[String]) -> String {
     let mut lines: Vec<String> = headers
         .iter()
         .filter(|(k, _)| names.iter().any(|n| n == k))
@@ -130,7 +130,7 @@ pub fn canonical_headers(headers: &[(String, String)], names: &[String]) -> Stri
 }
 
 /// `method \n uri \n query \n headers`.
-pub fn canonical_request(
+pub(crate) fn canonical_request(
     method: &str,
     path_and_query: &str,
     headers: &[(String, String)],
@@ -147,7 +147,7 @@ pub fn canonical_request(
 }
 
 /// The signature of a canonical request.
-pub fn signature(secret: &str, prefix: &str, canonical_request: &str) -> String {
+pub(crate) fn signature(secret: &str, prefix: &str, canonical_request: &str) -> String {
     let key = signing_key(secret, prefix);
     encoding::hex(&hmac_sha256(key.as_bytes(), canonical_request.as_bytes()))
 }
@@ -227,7 +227,7 @@ fn header_sets(auth: &AuthString<'_>, headers: &[(String, String)]) -> Vec<Vec<S
 
 /// Verifies a BCE v1 signed request; returns its access key.
 #[cfg(test)]
-pub fn verify(
+pub(crate) fn verify(
     req: &IncomingRequest<'_>,
     carrier: Carrier,
     keys: &[Credential],
@@ -238,7 +238,7 @@ pub fn verify(
 
 /// Verifies a BCE v1 signed request; returns its access key and the names of
 /// the headers the matching signature covers (lower-case).
-pub fn verify_covering(
+pub(crate) fn verify_covering(
     req: &IncomingRequest<'_>,
     carrier: Carrier,
     keys: &[Credential],

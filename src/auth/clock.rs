@@ -79,7 +79,7 @@ fn digits(s: &str) -> Option<u32> {
 }
 
 /// Parses BCE's `yyyy-mm-ddThh:mm:ssZ`.
-pub fn parse_bce(text: &str) -> Option<i64> {
+pub(crate) fn parse_bce(text: &str) -> Option<i64> {
     let b = text.as_bytes();
     if b.len() != 20
         || b[4] != b'-'
@@ -102,7 +102,7 @@ pub fn parse_bce(text: &str) -> Option<i64> {
 }
 
 /// Parses SigV4's `yyyymmddThhmmssZ`.
-pub fn parse_amz(text: &str) -> Option<i64> {
+pub(crate) fn parse_amz(text: &str) -> Option<i64> {
     let b = text.as_bytes();
     if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
         return None;
@@ -118,7 +118,7 @@ pub fn parse_amz(text: &str) -> Option<i64> {
 }
 
 /// Formats as BCE's `yyyy-mm-ddThh:mm:ssZ`.
-pub fn format_bce(t: i64) -> String {
+pub(crate) fn format_bce(t: i64) -> String {
     let (y, mo, d, h, mi, s) = civil(t);
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }

@@ -24,7 +24,7 @@ pub fn uri_encode(input: &[u8], keep_slash: bool) -> String {
 
 /// Decodes `%XX` escapes once. A `%` not followed by two hex digits is kept as
 /// is; `+` stays `+` (both schemes encode space as `%20`).
-pub fn percent_decode(input: &str) -> Vec<u8> {
+pub(crate) fn percent_decode(input: &str) -> Vec<u8> {
     let bytes = input.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -53,22 +53,22 @@ fn hex_value(b: u8) -> Option<u8> {
 
 /// One query parameter, decoded, with the raw text it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueryParam<'a> {
+pub(crate) struct QueryParam<'a> {
     /// The `name=value` text exactly as received.
-    pub raw: &'a str,
-    pub name: Vec<u8>,
-    pub value: Vec<u8>,
+    pub(crate) raw: &'a str,
+    pub(crate) name: Vec<u8>,
+    pub(crate) value: Vec<u8>,
 }
 
 impl QueryParam<'_> {
     /// Whether the decoded name equals `name`, ignoring ASCII case.
-    pub fn is(&self, name: &str) -> bool {
+    pub(crate) fn is(&self, name: &str) -> bool {
         self.name.eq_ignore_ascii_case(name.as_bytes())
     }
 
     /// `UriEncode(name)=UriEncode(value)`, slashes encoded: the form both
     /// schemes sign and the filter sends upstream.
-    pub fn canonical_pair(&self) -> String {
+    pub(crate) fn canonical_pair(&self) -> String {
         format!(
             "{}={}",
             uri_encode(&self.name, false),
@@ -77,14 +77,14 @@ impl QueryParam<'_> {
     }
 
     /// The decoded value as text (invalid UTF-8 replaced).
-    pub fn value_str(&self) -> String {
+    pub(crate) fn value_str(&self) -> String {
         String::from_utf8_lossy(&self.value).into_owned()
     }
 }
 
 /// Splits a query string (without `?`) into parameters; empty pieces (`a=1&&b`)
 /// are skipped. A piece without `=` has an empty value.
-pub fn parse_query(query: &str) -> Vec<QueryParam<'_>> {
+pub(crate) fn parse_query(query: &str) -> Vec<QueryParam<'_>> {
     query
         .split('&')
         .filter(|p| !p.is_empty())
@@ -100,7 +100,7 @@ pub fn parse_query(query: &str) -> Vec<QueryParam<'_>> {
 }
 
 /// Splits `:path` into the path and the query (without `?`).
-pub fn split_path(path_and_query: &str) -> (&str, &str) {
+pub(crate) fn split_path(path_and_query: &str) -> (&str, &str) {
     path_and_query
         .split_once('?')
         .unwrap_or((path_and_query, ""))
@@ -109,14 +109,14 @@ pub fn split_path(path_and_query: &str) -> (&str, &str) {
 /// The canonical URI both schemes sign: the path decoded once, then encoded
 /// with [`uri_encode`] keeping `/`; an empty path is `/`. Clients that escaped
 /// the same path differently therefore sign the same string.
-pub fn canonical_uri(path: &str) -> String {
+pub(crate) fn canonical_uri(path: &str) -> String {
     let decoded = percent_decode(path);
     let trimmed = decoded.strip_prefix(b"/").unwrap_or(&decoded);
     format!("/{}", uri_encode(trimmed, true))
 }
 
 /// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for &b in bytes {

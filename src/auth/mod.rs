@@ -40,7 +40,7 @@ impl fmt::Debug for Credential {
 }
 
 /// The secret of `access_key` among `keys` (several keys allow rotation).
-pub fn secret_for<'k>(keys: &'k [Credential], access_key: &str) -> Option<&'k str> {
+pub(crate) fn secret_for<'k>(keys: &'k [Credential], access_key: &str) -> Option<&'k str> {
     keys.iter()
         .find(|k| k.access_key == access_key)
         .map(|k| k.secret_key.as_str())
@@ -59,7 +59,7 @@ pub struct IncomingRequest<'a> {
 
 impl IncomingRequest<'_> {
     /// The first value of header `name` (lower-case).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k == name)
@@ -67,7 +67,7 @@ impl IncomingRequest<'_> {
     }
 
     /// Every value of header `name`, in order.
-    pub fn header_values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
+    pub(crate) fn header_values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
         self.headers
             .iter()
             .filter(move |(k, _)| k == name)
@@ -101,12 +101,12 @@ pub struct Verified {
     pub access_key: String,
     /// The headers the signature covers (lower-case names). The query is
     /// always covered, by both schemes.
-    pub signed_headers: Vec<String>,
+    pub(crate) signed_headers: Vec<String>,
 }
 
 impl Verified {
     /// Whether the signature covers header `name` (lower-case).
-    pub fn covers_header(&self, name: &str) -> bool {
+    pub(crate) fn covers_header(&self, name: &str) -> bool {
         self.signed_headers.iter().any(|h| h == name)
     }
 }
@@ -131,7 +131,7 @@ pub enum RefusalReason {
 
 impl RefusalReason {
     #[cfg(any(target_arch = "wasm32", test))]
-    pub const ALL: [RefusalReason; 6] = [
+    pub(crate) const ALL: [RefusalReason; 6] = [
         RefusalReason::Missing,
         RefusalReason::Expired,
         RefusalReason::BadSignature,
@@ -142,7 +142,7 @@ impl RefusalReason {
 
     /// The metric's last name part.
     #[cfg(any(target_arch = "wasm32", test))]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             RefusalReason::Missing => "missing",
             RefusalReason::Expired => "expired",
@@ -230,7 +230,7 @@ impl Clock {
 }
 
 /// Which scheme a request claims, if any.
-pub fn presented_scheme(req: &IncomingRequest<'_>) -> Option<(Scheme, Carrier)> {
+pub(crate) fn presented_scheme(req: &IncomingRequest<'_>) -> Option<(Scheme, Carrier)> {
     if let Some(auth) = req.header("authorization") {
         let auth = auth.trim_start();
         if auth.starts_with(sigv4::ALGORITHM) {

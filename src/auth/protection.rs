@@ -10,7 +10,7 @@ use serde::Deserialize;
 /// Where the bucket name of a request is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
-pub enum BucketAddressing {
+pub(crate) enum BucketAddressing {
     /// Path-style: `/<bucket>/<key>`.
     #[default]
     Path,
@@ -25,21 +25,21 @@ pub struct Protection {
     /// BOS `resource` entries, `<bucket>/<object pattern>`: `demo/private/*`,
     /// `demo/*.png`, `demo/exact/key.jpg`. `*` matches any run of characters,
     /// `/` included. Empty: nothing is protected.
-    pub resources: Vec<String>,
+    pub(crate) resources: Vec<String>,
     /// Where the bucket name is taken from (default `path`).
-    pub bucket_from: BucketAddressing,
+    pub(crate) bucket_from: BucketAddressing,
 }
 
 /// A bucket and an object key, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectName {
-    pub bucket: String,
-    pub key: String,
+pub(crate) struct ObjectName {
+    pub(crate) bucket: String,
+    pub(crate) key: String,
 }
 
 impl Protection {
     /// Checks the patterns' shape: a non-empty bucket, `/`, a non-empty pattern.
-    pub fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         for (i, r) in self.resources.iter().enumerate() {
             match r.split_once('/') {
                 Some((bucket, pattern))
@@ -56,7 +56,7 @@ impl Protection {
 
     /// The bucket and key a request addresses (`path` is `:path`; the query and
     /// a V1 `@!style` suffix are not part of the key).
-    pub fn object_of(&self, path: &str, host: Option<&str>) -> Option<ObjectName> {
+    pub(crate) fn object_of(&self, path: &str, host: Option<&str>) -> Option<ObjectName> {
         let (path, _) = split_path(path);
         let path = v1_style_suffix(path).map_or(path, |(object, _)| object);
         let decoded = String::from_utf8_lossy(&percent_decode(path)).into_owned();
@@ -92,7 +92,7 @@ impl Protection {
     /// segments and empty segments (`//`) removed. s3s-fs serves
     /// `demo/./private/a.jpg` and `demo/x/../private/a.jpg` as
     /// `demo/private/a.jpg`, so those must be protected like it.
-    pub fn covers(&self, object: &ObjectName) -> bool {
+    pub(crate) fn covers(&self, object: &ObjectName) -> bool {
         let full = format!("{}/{}", object.bucket, object.key);
         let normalized = format!("{}/{}", object.bucket, remove_dot_segments(&object.key));
         self.resources.iter().any(|pattern| {
@@ -105,7 +105,7 @@ impl Protection {
 /// A decoded key or path with its `.` and empty segments dropped and each
 /// `..` removing the segment before it (never going above the start), joined
 /// with single slashes: `./a//b/../c` → `a/c`.
-pub fn remove_dot_segments(key: &str) -> String {
+pub(crate) fn remove_dot_segments(key: &str) -> String {
     let mut kept: Vec<&str> = Vec::new();
     for segment in key.split('/') {
         match segment {
@@ -122,12 +122,12 @@ pub fn remove_dot_segments(key: &str) -> String {
 /// Whether a command (as found in the query, V1 `@!name` already turned into
 /// `style/name`) is a style reference, the only processing open to unsigned
 /// requests on protected objects.
-pub fn is_style_command(command: &str) -> bool {
+pub(crate) fn is_style_command(command: &str) -> bool {
     command.starts_with("style/")
 }
 
 /// `*` matches any run of bytes (including `/`); everything else matches itself.
-pub fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
+pub(crate) fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
     let (mut p, mut t) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {

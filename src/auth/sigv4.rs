@@ -7,16 +7,16 @@ use super::{clock, hmac_sha256, secret_for, sha256_hex, signatures_equal, Carrie
 use super::{Credential, IncomingRequest, Refusal};
 
 /// The only algorithm of SigV4.
-pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The payload hash presigned URLs sign.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 /// SHA-256 of an empty body.
-pub const EMPTY_PAYLOAD_SHA256: &str =
+pub(crate) const EMPTY_PAYLOAD_SHA256: &str =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 /// Longest validity of a presigned URL: 7 days, in seconds.
-pub const MAX_EXPIRES: i64 = 604_800;
+pub(crate) const MAX_EXPIRES: i64 = 604_800;
 /// Allowed distance between a header-signed request's time and now, in seconds.
-pub const HEADER_TIME_WINDOW: i64 = 900;
+pub(crate) const HEADER_TIME_WINDOW: i64 = 900;
 
 /// `AK/yyyymmdd/region/service/aws4_request`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +63,7 @@ impl<'a> CredentialScope<'a> {
 }
 
 /// The SigV4 signing key for a scope.
-pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
+pub(crate) fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
     let k_date = hmac_sha256(format!("AWS4{secret}").as_bytes(), date.as_bytes());
     let k_region = hmac_sha256(&k_date, region.as_bytes());
     let k_service = hmac_sha256(&k_region, service.as_bytes());
@@ -168,24 +168,24 @@ pub fn sign_headers(
 
 /// What a SigV4 signature covers.
 #[derive(Debug, Clone, Copy)]
-pub struct SignInput<'a> {
-    pub method: &'a str,
-    pub path_and_query: &'a str,
+pub(crate) struct SignInput<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) path_and_query: &'a str,
     /// The `Host` the upstream will see.
-    pub host: &'a str,
+    pub(crate) host: &'a str,
     /// Unix seconds.
-    pub now: i64,
+    pub(crate) now: i64,
     /// Lower-case hex SHA-256 of the body ([`EMPTY_PAYLOAD_SHA256`] for none),
     /// sent as `x-amz-content-sha256`; S3 servers check the body against it.
-    pub payload_sha256: &'a str,
+    pub(crate) payload_sha256: &'a str,
     /// Further headers the request carries and the signature must cover
     /// (lower-case names, e.g. `content-type`, `content-md5`).
-    pub extra: &'a [(&'static str, String)],
+    pub(crate) extra: &'a [(&'static str, String)],
 }
 
 /// The headers to add to sign a request (`authorization`, `x-amz-date`,
 /// `x-amz-content-sha256`), signing `host`, those two and `input.extra`.
-pub fn sign_headers_with(
+pub(crate) fn sign_headers_with(
     credential: &Credential,
     region: &str,
     input: &SignInput<'_>,
@@ -321,7 +321,7 @@ fn single_param(params: &[QueryParam<'_>], name: &str) -> Result<String, Refusal
 
 /// Verifies a SigV4 signed request; returns its access key.
 #[cfg(test)]
-pub fn verify(
+pub(crate) fn verify(
     req: &IncomingRequest<'_>,
     carrier: Carrier,
     keys: &[Credential],
@@ -332,7 +332,7 @@ pub fn verify(
 
 /// Verifies a SigV4 signed request; returns its access key and the names of
 /// the headers the signature covers (`SignedHeaders`, lower-case).
-pub fn verify_covering(
+pub(crate) fn verify_covering(
     req: &IncomingRequest<'_>,
     carrier: Carrier,
     keys: &[Credential],

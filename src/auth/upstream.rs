@@ -8,7 +8,7 @@ use serde::Deserialize;
 use std::fmt;
 
 /// Validity of the BCE v1 signatures the filter makes, in seconds.
-pub const BCE_EXPIRATION: u32 = 1800;
+pub(crate) const BCE_EXPIRATION: u32 = 1800;
 
 /// `upstream_signing` in the plugin config.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -49,14 +49,14 @@ impl fmt::Debug for UpstreamSigning {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedUpstream {
     /// `:path` to send.
-    pub path: String,
+    pub(crate) path: String,
     /// `(name, value)` to set; `:authority` is among them when `host` is configured.
-    pub headers: Vec<(&'static str, String)>,
+    pub(crate) headers: Vec<(&'static str, String)>,
 }
 
 impl UpstreamSigning {
     /// Checks the fields that have no safe default.
-    pub fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         if self.access_key.is_empty() {
             return Err("upstream_signing.access_key must not be empty".into());
         }
@@ -97,7 +97,7 @@ impl UpstreamSigning {
     /// request carries (lower-case names, e.g. `content-type`,
     /// `content-md5`); the signature covers them too.
     #[cfg(any(target_arch = "wasm32", test))]
-    pub fn sign_write(
+    pub(crate) fn sign_write(
         &self,
         method: &str,
         path_and_query: &str,
@@ -170,7 +170,7 @@ impl UpstreamSigning {
 
 /// The path in canonical escaping and the query re-escaped pair by pair, in
 /// the client's order.
-pub fn canonical_path(path_and_query: &str) -> String {
+pub(crate) fn canonical_path(path_and_query: &str) -> String {
     let (path, query) = split_path(path_and_query);
     let mut out = canonical_uri(path);
     let params = parse_query(query);

@@ -79,25 +79,25 @@ unsafe impl GlobalAlloc for MeteredAlloc {
 /// Whether [`MeteredAlloc`] is this program's allocator (it has counted
 /// something on this thread).
 #[cfg(test)]
-pub fn installed() -> bool {
+pub(crate) fn installed() -> bool {
     INSTALLED.try_with(Cell::get).unwrap_or(false)
 }
 
 /// Bytes live on this thread now.
-pub fn live() -> usize {
+pub(crate) fn live() -> usize {
     LIVE.try_with(Cell::get).unwrap_or(0)
 }
 
 /// Starts a measurement: the peak is reset to what is live now, which is
 /// returned (the baseline to subtract).
-pub fn start() -> usize {
+pub(crate) fn start() -> usize {
     let now = live();
     let _ = PEAK.try_with(|p| p.set(now));
     now
 }
 
 /// The most bytes live on this thread since the last [`start`].
-pub fn peak() -> usize {
+pub(crate) fn peak() -> usize {
     PEAK.try_with(Cell::get).unwrap_or(0)
 }
 

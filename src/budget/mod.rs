@@ -19,10 +19,10 @@
 //! pipeline maps its plan onto [`Work`] kinds, the model knows only those.
 
 pub mod meter;
-pub mod model;
+pub(crate) mod model;
 
 use crate::error::{ProcessError, Result};
-pub use model::Work;
+pub(crate) use model::Work;
 use serde::Deserialize;
 use std::time::Instant;
 
@@ -45,13 +45,13 @@ pub struct Budget {
 }
 
 /// Smallest [`Budget::memory_bytes`] a configuration may set.
-pub const MIN_MEMORY_BYTES: u64 = 16 * MIB;
+pub(crate) const MIN_MEMORY_BYTES: u64 = 16 * MIB;
 /// Largest [`Budget::memory_bytes`]: below wasm32's 4 GiB address space.
-pub const MAX_MEMORY_BYTES: u64 = 3 * 1024 * MIB;
+pub(crate) const MAX_MEMORY_BYTES: u64 = 3 * 1024 * MIB;
 /// Smallest [`Budget::time_ms`].
-pub const MIN_TIME_MS: u64 = 50;
+pub(crate) const MIN_TIME_MS: u64 = 50;
 /// Largest [`Budget::time_ms`].
-pub const MAX_TIME_MS: u64 = 60_000;
+pub(crate) const MAX_TIME_MS: u64 = 60_000;
 
 impl Budget {
     /// The default budget: 512 MiB and 10 s.
@@ -62,13 +62,13 @@ impl Budget {
 
     /// No limit at all (tests that measure, never the filter).
     #[cfg(test)]
-    pub const UNLIMITED: Budget = Budget {
+    pub(crate) const UNLIMITED: Budget = Budget {
         memory_bytes: u64::MAX,
         time_ms: u64::MAX,
     };
 
     /// Checks the ranges above; the error names the key.
-    pub fn validate(&self) -> std::result::Result<(), String> {
+    pub(crate) fn validate(&self) -> std::result::Result<(), String> {
         if !(MIN_MEMORY_BYTES..=MAX_MEMORY_BYTES).contains(&self.memory_bytes) {
             return Err(format!(
                 "memory_bytes must be {MIN_MEMORY_BYTES}-{MAX_MEMORY_BYTES}, got {}",
@@ -93,25 +93,25 @@ impl Default for Budget {
 
 /// One stage of a planned pipeline: what runs and on how many pixels.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Stage {
-    pub work: Work,
+pub(crate) struct Stage {
+    pub(crate) work: Work,
     /// What it is, for messages ("decoding the 14000x14000 px heic image").
-    pub what: String,
+    pub(crate) what: String,
     /// Pixels the time rate applies to (see [`Work`] for which).
-    pub time_px: u64,
+    pub(crate) time_px: u64,
     /// Pixels the memory rate applies to.
-    pub memory_px: u64,
+    pub(crate) memory_px: u64,
     /// Bytes held while it runs besides its own (the body, the image it
     /// reads), by [`estimate`].
-    pub carried_bytes: u64,
+    pub(crate) carried_bytes: u64,
     /// What it costs besides its own work (a watermark's image, decoded
     /// for it): bytes at its peak and ms.
-    pub extra: (u64, f64),
+    pub(crate) extra: (u64, f64),
 }
 
 impl Stage {
     /// A stage whose time and memory both scale with `px`.
-    pub fn new(work: Work, what: impl Into<String>, px: u64) -> Stage {
+    pub(crate) fn new(work: Work, what: impl Into<String>, px: u64) -> Stage {
         Stage {
             work,
             what: what.into(),
@@ -123,25 +123,25 @@ impl Stage {
     }
 
     /// The same stage with its time scaling with `px` instead.
-    pub fn timed_by(mut self, px: u64) -> Stage {
+    pub(crate) fn timed_by(mut self, px: u64) -> Stage {
         self.time_px = px;
         self
     }
 
     /// The same stage, holding `bytes` of earlier results while it runs.
-    pub fn carrying(mut self, bytes: u64) -> Stage {
+    pub(crate) fn carrying(mut self, bytes: u64) -> Stage {
         self.carried_bytes = bytes;
         self
     }
 
     /// Bytes this stage allocates at its peak, its result included.
-    pub fn memory_bytes(&self) -> u64 {
+    pub(crate) fn memory_bytes(&self) -> u64 {
         let rate = self.work.rate();
         (rate.bytes_per_px * self.memory_px as f64) as u64 + rate.fixed_bytes + self.extra.0
     }
 
     /// Milliseconds this stage takes in the wasm build.
-    pub fn time_ms(&self) -> f64 {
+    pub(crate) fn time_ms(&self) -> f64 {
         self.work.rate().ns_per_px * self.time_px as f64 / 1e6 + self.extra.1
     }
 }
@@ -154,14 +154,14 @@ pub struct Estimate {
     /// Expected processing time in the wasm build, in ms.
     pub time_ms: f64,
     /// The stage whose peak is the plan's peak.
-    pub heaviest: String,
+    pub(crate) heaviest: String,
     /// The stage that takes longest.
-    pub slowest: String,
+    pub(crate) slowest: String,
 }
 
 /// Estimates the cost of `stages`, run in order while `body_bytes` of
 /// source are held.
-pub fn estimate(body_bytes: u64, stages: &[Stage]) -> Estimate {
+pub(crate) fn estimate(body_bytes: u64, stages: &[Stage]) -> Estimate {
     let mut peak = (body_bytes, String::from("holding the body"));
     let mut slowest = (0.0f64, String::new());
     let mut total_ms = 0.0;
@@ -185,7 +185,7 @@ pub fn estimate(body_bytes: u64, stages: &[Stage]) -> Estimate {
 }
 
 /// `bytes` for a message: "1.9 GiB", "640 MiB".
-pub fn show_bytes(bytes: u64) -> String {
+pub(crate) fn show_bytes(bytes: u64) -> String {
     if bytes >= 1 << 30 {
         format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30))
     } else {
@@ -194,7 +194,7 @@ pub fn show_bytes(bytes: u64) -> String {
 }
 
 /// `ms` for a message: "21 s", "1.5 s", "640 ms".
-pub fn show_ms(ms: f64) -> String {
+pub(crate) fn show_ms(ms: f64) -> String {
     if ms >= 10_000.0 {
         format!("{:.0} s", ms / 1000.0)
     } else if ms >= 1000.0 {
@@ -207,7 +207,7 @@ pub fn show_ms(ms: f64) -> String {
 impl Estimate {
     /// `Ok` when the estimate fits `budget`; else `400 ImageTooLarge` naming
     /// what is too large and what the budget allows.
-    pub fn check(&self, budget: &Budget) -> Result<()> {
+    pub(crate) fn check(&self, budget: &Budget) -> Result<()> {
         if self.peak_bytes > budget.memory_bytes {
             return Err(ProcessError::too_large(format!(
                 "{} would need about {} of memory, this proxy allows {} per request",
@@ -230,16 +230,16 @@ impl Estimate {
 
 /// One stage as it really ran.
 #[derive(Debug, Clone, PartialEq)]
-pub struct StageRun {
-    pub work: Work,
+pub(crate) struct StageRun {
+    pub(crate) work: Work,
     /// Pixels its time and memory scale with, as planned.
-    pub time_px: u64,
-    pub memory_px: u64,
+    pub(crate) time_px: u64,
+    pub(crate) memory_px: u64,
     /// Wall time, in ms.
-    pub ms: f64,
+    pub(crate) ms: f64,
     /// Most bytes allocated during it above what was live when it began
     /// (0 without the [`meter`]).
-    pub peak_bytes: u64,
+    pub(crate) peak_bytes: u64,
 }
 
 /// What processing really cost, next to its estimate.
@@ -247,14 +247,14 @@ pub struct StageRun {
 pub struct CostReport {
     pub estimate: Option<Estimate>,
     /// Whole processing time, in ms.
-    pub elapsed_ms: f64,
+    pub(crate) elapsed_ms: f64,
     /// Most bytes allocated above the baseline at the start (0 without the meter).
-    pub peak_bytes: u64,
-    pub stages: Vec<StageRun>,
+    pub(crate) peak_bytes: u64,
+    pub(crate) stages: Vec<StageRun>,
     /// Refused before decoding because the estimate exceeded the budget.
-    pub refused: bool,
+    pub(crate) refused: bool,
     /// Stopped while running because it went past the budget.
-    pub stopped: bool,
+    pub(crate) stopped: bool,
 }
 
 impl CostReport {
@@ -262,7 +262,7 @@ impl CostReport {
     /// more, or over 1.5× the memory and 8 MiB more): the model needs
     /// recalibrating for such an image.
     #[cfg(any(target_arch = "wasm32", test))]
-    pub fn overran(&self) -> bool {
+    pub(crate) fn overran(&self) -> bool {
         let Some(e) = &self.estimate else {
             return false;
         };
@@ -274,7 +274,7 @@ impl CostReport {
     /// One log line: estimate against what happened, stage by stage
     /// (`cargo xtask calibrate` reads these).
     #[cfg(any(target_arch = "wasm32", test))]
-    pub fn log_line(&self) -> String {
+    pub(crate) fn log_line(&self) -> String {
         let mut line = String::from("cost:");
         if let Some(e) = &self.estimate {
             line.push_str(&format!(" estimate={:.1}ms/{}B", e.time_ms, e.peak_bytes));
@@ -305,7 +305,7 @@ impl CostReport {
 
 /// Watches one request's processing against its budget.
 #[derive(Debug)]
-pub struct Guard {
+pub(crate) struct Guard {
     budget: Budget,
     started: Instant,
     baseline: usize,
@@ -316,7 +316,7 @@ pub struct Guard {
 
 impl Guard {
     /// Starts watching now, with what is live now as the memory baseline.
-    pub fn start(budget: Budget) -> Guard {
+    pub(crate) fn start(budget: Budget) -> Guard {
         let baseline = meter::start();
         let now = Instant::now();
         Guard {
@@ -330,7 +330,7 @@ impl Guard {
     }
 
     /// Checks the plan's estimate; a refusal is recorded.
-    pub fn admit(&mut self, estimate: Estimate) -> Result<()> {
+    pub(crate) fn admit(&mut self, estimate: Estimate) -> Result<()> {
         let verdict = estimate.check(&self.budget);
         self.report.refused = verdict.is_err();
         self.report.estimate = Some(estimate);
@@ -340,7 +340,7 @@ impl Guard {
     /// Checks one more stage that the estimate did not count (a decoder's
     /// fallback path), run while `body_bytes` are held: it must fit the
     /// memory budget and the time left.
-    pub fn admit_more(&mut self, stage: &Stage, body_bytes: u64) -> Result<()> {
+    pub(crate) fn admit_more(&mut self, stage: &Stage, body_bytes: u64) -> Result<()> {
         let elapsed = self.started.elapsed().as_secs_f64() * 1000.0;
         let left = Budget {
             time_ms: self.budget.time_ms.saturating_sub(elapsed as u64),
@@ -354,7 +354,7 @@ impl Guard {
     }
 
     /// A stage begins.
-    pub fn begin(&mut self) {
+    pub(crate) fn begin(&mut self) {
         self.stage_started = Instant::now();
         self.stage_baseline = meter::live();
         meter::start();
@@ -362,7 +362,7 @@ impl Guard {
 
     /// The stage that [`Guard::begin`] started has ended: records it and
     /// checks the budget.
-    pub fn end(&mut self, stage: &Stage) -> Result<()> {
+    pub(crate) fn end(&mut self, stage: &Stage) -> Result<()> {
         let peak = meter::peak().saturating_sub(self.stage_baseline) as u64;
         self.report.stages.push(StageRun {
             work: stage.work,
@@ -378,7 +378,7 @@ impl Guard {
 
     /// Checks elapsed time and memory against the budget; past it, the
     /// request is stopped with `400 ImageTooLarge`.
-    pub fn check(&mut self, after: &str) -> Result<()> {
+    pub(crate) fn check(&mut self, after: &str) -> Result<()> {
         let elapsed = self.started.elapsed().as_secs_f64() * 1000.0;
         let live = meter::live().saturating_sub(self.baseline) as u64;
         self.report.peak_bytes = self.report.peak_bytes.max(live);
@@ -402,7 +402,7 @@ impl Guard {
     }
 
     /// Ends the watch and returns what it saw.
-    pub fn finish(mut self) -> CostReport {
+    pub(crate) fn finish(mut self) -> CostReport {
         self.report.elapsed_ms = self.started.elapsed().as_secs_f64() * 1000.0;
         let peak = meter::peak().saturating_sub(self.baseline) as u64;
         self.report.peak_bytes = self.report.peak_bytes.max(peak);
@@ -442,7 +442,7 @@ mod tests {
         let e = estimate(3 << 20, &stages);
         assert!(e.peak_bytes > Budget::DEFAULT.memory_bytes);
         let err = e.check(&Budget::DEFAULT).unwrap_err();
-        assert_eq!(err.code, crate::ErrorCode::ImageTooLarge);
+        assert_eq!(err.code, crate::error::ErrorCode::ImageTooLarge);
         assert!(
             err.message
                 .starts_with("decoding the 14000x14000 px heic image would need about"),
@@ -487,7 +487,7 @@ mod tests {
         let big = vec![7u8; (MIN_MEMORY_BYTES + MIB) as usize];
         let stage = Stage::new(Work::Resize, "resize", 1);
         let err = guard.end(&stage).unwrap_err();
-        assert_eq!(err.code, crate::ErrorCode::ImageTooLarge);
+        assert_eq!(err.code, crate::error::ErrorCode::ImageTooLarge);
         assert!(
             err.message.contains("stopped after using 18 MiB"),
             "{}",

@@ -19,7 +19,7 @@
 /// The kinds of work a pipeline stage does. Each names which pixels its
 /// rates apply to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Work {
+pub(crate) enum Work {
     /// A JPEG at 1/8 scale from its DC coefficients: time per source px,
     /// memory per decoded px.
     DecodeJpegDc,
@@ -92,13 +92,13 @@ pub enum Work {
 
 /// What one pixel of a [`Work`] costs.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rate {
+pub(crate) struct Rate {
     /// Bytes allocated per px at the stage's peak, its result included.
-    pub bytes_per_px: f64,
+    pub(crate) bytes_per_px: f64,
     /// Bytes allocated whatever the size (tables, buffers of fixed size).
-    pub fixed_bytes: u64,
+    pub(crate) fixed_bytes: u64,
     /// Nanoseconds per px in the wasm build.
-    pub ns_per_px: f64,
+    pub(crate) ns_per_px: f64,
 }
 
 const fn rate(bytes_per_px: f64, ns_per_px: f64) -> Rate {
@@ -121,7 +121,10 @@ impl Rate {
 
 impl Work {
     /// Every kind, for calibration reports.
-    pub const ALL: [Work; 31] = [
+    // Used by xtask's calibrate, which compiles this file on its own, and
+    // by the tests; the filter has no use for it.
+    #[allow(dead_code)]
+    pub(crate) const ALL: [Work; 31] = [
         Work::DecodeJpegDc,
         Work::DecodeJpegBaseline,
         Work::DecodeJpegProgressive,
@@ -156,7 +159,10 @@ impl Work {
     ];
 
     /// Its name in log lines and calibration reports.
-    pub fn key(self) -> &'static str {
+    // The log lines are the glue's (wasm32 and tests); xtask's calibrate
+    // uses it natively.
+    #[allow(dead_code)]
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Work::DecodeJpegDc => "decode-jpeg-dc",
             Work::DecodeJpegBaseline => "decode-jpeg-baseline",
@@ -193,13 +199,15 @@ impl Work {
     }
 
     /// The kind a [`Work::key`] names.
-    pub fn from_key(key: &str) -> Option<Work> {
+    // Used by xtask's calibrate and by the tests only.
+    #[allow(dead_code)]
+    pub(crate) fn from_key(key: &str) -> Option<Work> {
         Work::ALL.into_iter().find(|w| w.key() == key)
     }
 
     /// What one pixel costs (see the module documentation for where the
     /// numbers come from).
-    pub fn rate(self) -> Rate {
+    pub(crate) fn rate(self) -> Rate {
         match self {
             Work::DecodeJpegDc => rate(8.0, 3.0).plus_fixed_mib(8),
             // CMYK sources build an ICC transform of about 6 MiB.

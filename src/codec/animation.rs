@@ -16,18 +16,18 @@ use crate::raster::Raster;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
     /// The full canvas (every frame has the animation's size).
-    pub raster: Raster,
+    pub(crate) raster: Raster,
     /// How long the frame is shown, in ms (GIF stores centiseconds: multiples of 10).
-    pub delay_ms: u32,
+    pub(crate) delay_ms: u32,
 }
 
 /// A decoded animation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Animation {
     /// The frames in display order, ≥ 1.
-    pub frames: Vec<Frame>,
+    pub(crate) frames: Vec<Frame>,
     /// How many times the animation plays; 0 = forever.
-    pub loop_count: u16,
+    pub(crate) loop_count: u16,
 }
 
 /// Decodes every frame of `bytes`, whose header was probed as `info`.

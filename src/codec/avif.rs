@@ -37,7 +37,7 @@ fn bad(e: impl std::fmt::Display) -> ProcessError {
 }
 
 /// Reads size and alpha from the container boxes (no AV1 data is decoded).
-pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
+pub(crate) fn probe(bytes: &[u8]) -> Result<SourceInfo> {
     let file = HeifFile::parse(bytes).map_err(bad)?;
     let primary = file.primary_item().map_err(bad)?;
     // An AVIF-branded file whose primary image is HEVC is a HEIC.
@@ -72,7 +72,7 @@ pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
 }
 
 /// Decodes the primary image to 8-bit RGB, or RGBA when it has an alpha plane.
-pub fn decode(bytes: &[u8], info: &SourceInfo) -> Result<Raster> {
+pub(crate) fn decode(bytes: &[u8], info: &SourceInfo) -> Result<Raster> {
     let file = HeifFile::parse(bytes).map_err(bad)?;
     // Bound on any coded area, in px: the checked display size, with room for a
     // `clap` crop (each `av01` item is further bounded by its own `ispe`).

@@ -21,27 +21,27 @@ use exif::{In, Tag, Value};
 pub struct ExifInfo {
     /// Orientation (tag 0x0112), only when 1–8: an out-of-range stored value
     /// (e.g. the `0` of `Landscape_0.jpg`) means "as stored" and reads as `None`.
-    pub orientation: Option<u16>,
-    pub make: Option<String>,
-    pub model: Option<String>,
+    pub(crate) orientation: Option<u16>,
+    pub(crate) make: Option<String>,
+    pub(crate) model: Option<String>,
     /// DateTime (0x0132), EXIF form `YYYY:MM:DD HH:MM:SS`.
-    pub date_time: Option<String>,
+    pub(crate) date_time: Option<String>,
     /// DateTimeOriginal (0x9003).
-    pub date_time_original: Option<String>,
+    pub(crate) date_time_original: Option<String>,
     /// DateTimeDigitized (0x9004).
-    pub date_time_digitized: Option<String>,
+    pub(crate) date_time_digitized: Option<String>,
     /// GPSLatitude: degrees, minutes, seconds.
-    pub gps_latitude: Option<Vec<(u32, u32)>>,
+    pub(crate) gps_latitude: Option<Vec<(u32, u32)>>,
     /// `N` or `S`.
-    pub gps_latitude_ref: Option<String>,
+    pub(crate) gps_latitude_ref: Option<String>,
     /// GPSLongitude: degrees, minutes, seconds.
-    pub gps_longitude: Option<Vec<(u32, u32)>>,
+    pub(crate) gps_longitude: Option<Vec<(u32, u32)>>,
     /// `E` or `W`.
-    pub gps_longitude_ref: Option<String>,
-    pub resolution_x: Option<(u32, u32)>,
-    pub resolution_y: Option<(u32, u32)>,
+    pub(crate) gps_longitude_ref: Option<String>,
+    pub(crate) resolution_x: Option<(u32, u32)>,
+    pub(crate) resolution_y: Option<(u32, u32)>,
     /// 1 = none, 2 = inch, 3 = cm.
-    pub resolution_unit: Option<u16>,
+    pub(crate) resolution_unit: Option<u16>,
 }
 
 /// Reads the EXIF fields of an image, or `None` when it has no readable EXIF.

@@ -36,12 +36,12 @@ fn bad(msg: &str) -> crate::error::ProcessError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct GifHeader {
     /// Logical screen size in px.
-    pub width: u32,
-    pub height: u32,
+    pub(crate) width: u32,
+    pub(crate) height: u32,
     /// Image descriptors found (≥ 1).
-    pub frames: u32,
+    pub(crate) frames: u32,
     /// Whether any graphic control extension declares a transparent index.
-    pub transparency: bool,
+    pub(crate) transparency: bool,
 }
 
 /// Skips a chain of data sub-blocks starting at `pos`; returns the position

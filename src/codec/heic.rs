@@ -71,7 +71,7 @@ pub(crate) fn display_size(file: &HeifFile<'_>, id: ItemId) -> Option<(u32, u32)
 }
 
 /// Reads size and alpha from the container boxes (no HEVC data is decoded).
-pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
+pub(crate) fn probe(bytes: &[u8]) -> Result<SourceInfo> {
     let err = |e: &dyn std::fmt::Display| decode_error(ImageFormat::Heic, e);
     let file = HeifFile::parse(bytes).map_err(|e| err(&e))?;
     let primary = file.primary_item().map_err(|e| err(&e))?;
@@ -102,7 +102,7 @@ pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
 }
 
 /// Decodes the primary image to 8-bit RGB, or RGBA when it has an alpha plane.
-pub fn decode(bytes: &[u8]) -> Result<Raster> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<Raster> {
     let options = heifer::Options {
         max_threads: 1,
         max_pixels: MAX_DECODE_PIXELS,

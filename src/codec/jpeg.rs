@@ -15,7 +15,7 @@ use crate::raster::{Orientation, PixelLayout, Raster};
 use jpeg_decoder::{Decoder, PixelFormat};
 
 /// Reads size and estimated quality from the header.
-pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
+pub(crate) fn probe(bytes: &[u8]) -> Result<SourceInfo> {
     let mut decoder = Decoder::new(bytes);
     decoder
         .read_info()
@@ -42,7 +42,7 @@ pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
 /// `min_size`. At 1/8 only each block's average is left (an 8×8 box filter,
 /// which aliases), so that scale must cover **twice** `min_size`, leaving
 /// Lanczos3 a real downscale after it (libvips' rule).
-pub fn shrink_numerator(full: (u32, u32), min_size: (u32, u32)) -> u32 {
+pub(crate) fn shrink_numerator(full: (u32, u32), min_size: (u32, u32)) -> u32 {
     for num in [1u32, 2, 4] {
         let headroom = if num == 1 { 2 } else { 1 };
         let scaled = |len: u32| u64::from((len * num).div_ceil(8));
@@ -55,7 +55,11 @@ pub fn shrink_numerator(full: (u32, u32), min_size: (u32, u32)) -> u32 {
 }
 
 /// Decodes to RGB, at a reduced scale when `min_size` allows.
-pub fn decode(bytes: &[u8], info: &SourceInfo, min_size: Option<(u32, u32)>) -> Result<Raster> {
+pub(crate) fn decode(
+    bytes: &[u8],
+    info: &SourceInfo,
+    min_size: Option<(u32, u32)>,
+) -> Result<Raster> {
     if let Some(min) = min_size {
         if shrink_numerator((info.width, info.height), min) == 1 {
             // 1/8 scale needs only the DC coefficients: far less work, and
@@ -70,7 +74,7 @@ pub fn decode(bytes: &[u8], info: &SourceInfo, min_size: Option<(u32, u32)>) -> 
 
 /// [`decode`] by `jpeg-decoder` alone, never from the DC coefficients: for
 /// a file the DC decoder already declined.
-pub fn decode_without_dc(
+pub(crate) fn decode_without_dc(
     bytes: &[u8],
     info: &SourceInfo,
     min_size: Option<(u32, u32)>,
@@ -133,7 +137,7 @@ pub fn decode_without_dc(
 /// cost per pixel of `jpeg-decoder`'s SIMD code (criterion, natively: a window
 /// of all but an 8 px border took 131 ms against 110 ms for the whole 16 MP
 /// decode), so a window of over half the image may gain nothing.
-pub fn decode_window(
+pub(crate) fn decode_window(
     bytes: &[u8],
     info: &SourceInfo,
     window: (u32, u32, u32, u32),
@@ -147,7 +151,7 @@ pub fn decode_window(
 
 /// Encodes as JPEG (4:2:0) at `quality` (1–100), baseline or `progressive`;
 /// alpha is composited over white.
-pub fn encode(raster: &Raster, quality: u8, progressive: bool) -> Result<Vec<u8>> {
+pub(crate) fn encode(raster: &Raster, quality: u8, progressive: bool) -> Result<Vec<u8>> {
     let rgb = raster.flatten([255, 255, 255]);
     let (w, h) = (
         u16::try_from(rgb.width).map_err(|_| ProcessError::too_large("JPEG side over 65535 px"))?,
@@ -168,7 +172,7 @@ pub fn encode(raster: &Raster, quality: u8, progressive: bool) -> Result<Vec<u8>
 /// of copying it: a full-size quarter turn then needs one image in memory,
 /// not two. The bytes are the same as [`encode`] of `raster.orient(orientation)`.
 /// `None` when `raster` is not 8-bit RGB (the caller turns and encodes then).
-pub fn encode_turned(
+pub(crate) fn encode_turned(
     raster: &Raster,
     orientation: Orientation,
     quality: u8,

@@ -30,11 +30,11 @@ use img_parts::{Bytes, ImageEXIF, ImageICC};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Metadata {
     /// Bare TIFF-structured EXIF (no `Exif\0\0` prefix).
-    pub exif: Option<Vec<u8>>,
+    pub(crate) exif: Option<Vec<u8>>,
     /// The ICC profile, reassembled and decompressed.
-    pub icc: Option<Vec<u8>>,
+    pub(crate) icc: Option<Vec<u8>>,
     /// The XMP packet (XML text).
-    pub xmp: Option<Vec<u8>>,
+    pub(crate) xmp: Option<Vec<u8>>,
 }
 
 impl Metadata {

@@ -4,22 +4,22 @@
 //! header only (format, size, frame count, estimated quality), the caller checks
 //! its limits, and only then pixels are decoded. One module per format.
 
-pub mod animation;
+pub(crate) mod animation;
 pub mod avif;
-pub mod bmp;
-pub mod color;
+pub(crate) mod bmp;
+pub(crate) mod color;
 #[cfg(test)]
 mod corpus_tests;
-pub mod exif;
-pub mod gif;
+pub(crate) mod exif;
+pub(crate) mod gif;
 pub mod heic;
 pub mod jpeg;
 pub mod jpeg_dc;
-pub mod jpeg_region;
+pub(crate) mod jpeg_region;
 mod jpeg_stream;
-pub mod metadata;
+pub(crate) mod metadata;
 pub mod png;
-pub mod webp;
+pub(crate) mod webp;
 
 use crate::error::{ProcessError, Result};
 use crate::raster::Raster;
@@ -64,7 +64,7 @@ impl ImageFormat {
     }
 
     /// The upper-case name `image/info` reports (`JPEG`, `PNG` …).
-    pub fn info_name(self) -> &'static str {
+    pub(crate) fn info_name(self) -> &'static str {
         match self {
             ImageFormat::Jpeg => "JPEG",
             ImageFormat::Png => "PNG",
@@ -117,12 +117,12 @@ impl ImageFormat {
     }
 
     /// Whether this build writes animations in the format.
-    pub fn animates(self) -> bool {
+    pub(crate) fn animates(self) -> bool {
         matches!(self, ImageFormat::Gif | ImageFormat::Webp)
     }
 
     /// Whether the encoder output can carry EXIF, XMP and an ICC profile.
-    pub fn carries_metadata(self) -> bool {
+    pub(crate) fn carries_metadata(self) -> bool {
         matches!(
             self,
             ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Webp
@@ -152,9 +152,9 @@ pub struct SourceInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EncodeOptions {
     /// Quality 1–100 (lossy formats only).
-    pub quality: u8,
+    pub(crate) quality: u8,
     /// Progressive JPEG, Adam7-interlaced PNG (`interlace,i_progressive`).
-    pub progressive: bool,
+    pub(crate) progressive: bool,
 }
 
 impl EncodeOptions {

@@ -10,7 +10,7 @@ use image::{ImageDecoder, ImageEncoder};
 use std::io::Cursor;
 
 /// Reads size and alpha from the header chunks.
-pub fn probe(bytes: &[u8]) -> Result<SourceInfo> {
+pub(crate) fn probe(bytes: &[u8]) -> Result<SourceInfo> {
     // A header past the limits is answered from IHDR alone: the png crate
     // computes buffer sizes in `usize`, which overflow in wasm32 for
     // 100000x100000 RGBA and would read as a corrupt image, not a too-large one.
@@ -56,14 +56,14 @@ fn ihdr(bytes: &[u8]) -> Option<(u32, u32, u8)> {
 }
 
 /// Decodes to 8-bit RGB or RGBA.
-pub fn decode(bytes: &[u8]) -> Result<Raster> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<Raster> {
     let decoder =
         PngDecoder::new(Cursor::new(bytes)).map_err(|e| decode_error(ImageFormat::Png, e))?;
     super::webp::raster_from_decoder(decoder, ImageFormat::Png)
 }
 
 /// Encodes losslessly, keeping alpha when the image has any.
-pub fn encode(raster: &Raster) -> Result<Vec<u8>> {
+pub(crate) fn encode(raster: &Raster) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let encoder =
         PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive);
@@ -91,7 +91,7 @@ pub const ADAM7: [(usize, usize, usize, usize); 7] = [
 
 /// Encodes as an Adam7-interlaced PNG (`interlace,i_progressive`): the seven
 /// passes' scanlines, each with the `Sub` filter, in one zlib stream.
-pub fn encode_interlaced(raster: &Raster) -> Result<Vec<u8>> {
+pub(crate) fn encode_interlaced(raster: &Raster) -> Result<Vec<u8>> {
     let ch = raster.layout.channels();
     let (w, h) = (raster.width as usize, raster.height as usize);
     let mut raw = Vec::with_capacity(raster.data.len() + h * 7 * 2);

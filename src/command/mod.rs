@@ -16,9 +16,9 @@
 //! [`MAX_ACTIONS`] actions, no repeated key inside one action, no unknown action
 //! or key, every value in its documented range.
 
-pub mod query;
+pub(crate) mod query;
 mod styles;
-pub mod system;
+pub(crate) mod system;
 
 pub use styles::Styles;
 
@@ -33,11 +33,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// At most this many actions in one command (spec §1.3).
-pub const MAX_ACTIONS: usize = 16;
+pub(crate) const MAX_ACTIONS: usize = 16;
 
 /// One validated action, in command order.
 #[derive(Debug, Clone)]
-pub enum Action {
+pub(crate) enum Action {
     /// A pixel action: `resize`, `crop`, `rotate`, `blur` … (the list is
     /// [`crate::actions::PIXEL_ACTIONS`]).
     Pixel(Arc<dyn PixelAction>),
@@ -69,7 +69,7 @@ pub enum Action {
 
 impl Action {
     /// The action's name, as written in commands and error messages.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Action::Pixel(p) => p.name(),
             Action::AutoOrient(_) => "auto-orient",
@@ -86,13 +86,13 @@ impl Action {
     }
 
     /// Whether the action answers with JSON instead of an image.
-    pub fn is_inspection(&self) -> bool {
+    pub(crate) fn is_inspection(&self) -> bool {
         matches!(self, Action::Info | Action::Detect)
     }
 
     /// The pixel action inside, when it is a `T`.
     #[cfg(test)]
-    pub fn pixel<T: PixelAction>(&self) -> Option<&T> {
+    pub(crate) fn pixel<T: PixelAction>(&self) -> Option<&T> {
         match self {
             Action::Pixel(p) => {
                 let any: &dyn std::any::Any = &**p;
@@ -107,15 +107,15 @@ impl Action {
 #[derive(Debug, Clone)]
 pub struct Command {
     /// Actions in the order they run.
-    pub actions: Vec<Action>,
+    pub(crate) actions: Vec<Action>,
     /// A canonical spelling (keys sorted inside each action), used to derive ETags:
     /// two spellings of the same command give the same string.
     pub normalized: String,
     /// The output settings, resolved from the actions.
-    pub output: OutputOptions,
+    pub(crate) output: OutputOptions,
     /// Whether the image is turned upright by its EXIF orientation: yes
     /// unless `auto-orient,o_0` appears anywhere.
-    pub auto_orient: bool,
+    pub(crate) auto_orient: bool,
 }
 
 /// Two commands are the same when their canonical spellings are.
@@ -163,7 +163,7 @@ impl Command {
     }
 
     /// Parses the action list that follows `image/`.
-    pub fn parse_actions(text: &str) -> Result<Command> {
+    pub(crate) fn parse_actions(text: &str) -> Result<Command> {
         let parts: Vec<&str> = text.split('/').filter(|p| !p.is_empty()).collect();
         if parts.is_empty() {
             return Err(ProcessError::missing(
@@ -203,7 +203,7 @@ impl Command {
     }
 
     /// The command of no action (`image/`): decode, turn upright, encode.
-    pub fn empty() -> Command {
+    pub(crate) fn empty() -> Command {
         Command::from_actions(Vec::new(), "image/".into())
     }
 
@@ -236,29 +236,29 @@ impl Command {
     }
 
     /// The `format` action that decides the output, if any (the last one wins).
-    pub fn format(&self) -> Option<&FormatSpec> {
+    pub(crate) fn format(&self) -> Option<&FormatSpec> {
         self.output.format.as_ref()
     }
 
     /// The inspection (`info` or `detect`) this command asks for, if any; it is
     /// then the only action.
-    pub fn inspection(&self) -> Option<&Action> {
+    pub(crate) fn inspection(&self) -> Option<&Action> {
         self.actions.first().filter(|a| a.is_inspection())
     }
 
     /// Whether the image is turned upright by its EXIF orientation.
-    pub fn auto_orients(&self) -> bool {
+    pub(crate) fn auto_orients(&self) -> bool {
         self.auto_orient
     }
 
     /// Whether the output is progressive (the last `interlace`).
-    pub fn progressive(&self) -> bool {
+    pub(crate) fn progressive(&self) -> bool {
         self.output.progressive
     }
 
     /// Whether processing errors answer with the untouched original.
     #[cfg(any(target_arch = "wasm32", test))]
-    pub fn ignores_errors(&self) -> bool {
+    pub(crate) fn ignores_errors(&self) -> bool {
         // The last `ignore-error` says so.
         self.actions
             .iter()
@@ -271,7 +271,7 @@ impl Command {
     }
 
     /// Whether `strip` drops the metadata.
-    pub fn strips_metadata(&self) -> bool {
+    pub(crate) fn strips_metadata(&self) -> bool {
         self.output.strip
     }
 
@@ -299,7 +299,7 @@ impl Command {
     /// The mode of the `blind-watermark,method_extract` that ends the command,
     /// if any: the answer is then the extracted mark, not an image.
     #[cfg(any(target_arch = "wasm32", test))]
-    pub fn blind_extraction(&self) -> Option<BlindMode> {
+    pub(crate) fn blind_extraction(&self) -> Option<BlindMode> {
         match self.actions.last() {
             Some(Action::BlindWatermark(spec)) if spec.method == BlindMethod::Extract => {
                 Some(spec.mode)
@@ -310,7 +310,7 @@ impl Command {
 
     /// The `quality` action, if any (the last one wins).
     /// The `quality` action that decides the encoder quality, if any.
-    pub fn quality(&self) -> Option<&QualitySpec> {
+    pub(crate) fn quality(&self) -> Option<&QualitySpec> {
         self.output.quality.as_ref()
     }
 }
@@ -347,7 +347,7 @@ fn check_blind_extraction(actions: &[Action]) -> Result<()> {
 }
 
 /// Style names: `[0-9A-Za-z_]`, not starting with `_`, 1–64 characters (spec §1.3).
-pub fn is_valid_style_name(name: &str) -> bool {
+pub(crate) fn is_valid_style_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
         && !name.starts_with('_')
@@ -454,7 +454,7 @@ impl<'a> RawAction<'a> {
 }
 
 #[derive(Debug)]
-pub struct Params<'a> {
+pub(crate) struct Params<'a> {
     action: &'a str,
     map: BTreeMap<&'a str, &'a str>,
     bare: Option<&'a str>,
@@ -473,17 +473,17 @@ impl<'a> Params<'a> {
     }
 
     /// The action's name, for error messages.
-    pub fn action(&self) -> &'a str {
+    pub(crate) fn action(&self) -> &'a str {
         self.action
     }
 
     /// Takes a raw value.
-    pub fn take(&mut self, key: &str) -> Option<&'a str> {
+    pub(crate) fn take(&mut self, key: &str) -> Option<&'a str> {
         self.map.remove(key)
     }
 
     /// Takes an integer in `min..=max`.
-    pub fn take_int(&mut self, key: &str, min: i64, max: i64) -> Result<Option<i64>> {
+    pub(crate) fn take_int(&mut self, key: &str, min: i64, max: i64) -> Result<Option<i64>> {
         let Some(raw) = self.take(key) else {
             return Ok(None);
         };
@@ -503,7 +503,11 @@ impl<'a> Params<'a> {
     }
 
     /// Takes one of a fixed set of words.
-    pub fn take_enum<T: Copy>(&mut self, key: &str, choices: &[(&str, T)]) -> Result<Option<T>> {
+    pub(crate) fn take_enum<T: Copy>(
+        &mut self,
+        key: &str,
+        choices: &[(&str, T)],
+    ) -> Result<Option<T>> {
         let Some(raw) = self.take(key) else {
             return Ok(None);
         };
@@ -524,7 +528,7 @@ impl<'a> Params<'a> {
     /// Takes a bare value (a token without `_`) as if it were given as `key`,
     /// for actions that also accept the other vendors' bare form. Giving both
     /// the bare form and `key` is a repeated key.
-    pub fn take_bare_as(&mut self, key: &'a str) -> Result<()> {
+    pub(crate) fn take_bare_as(&mut self, key: &'a str) -> Result<()> {
         if let Some(bare) = self.bare.take() {
             if self.map.insert(key, bare).is_some() {
                 return Err(ProcessError::invalid(format!(
@@ -537,7 +541,7 @@ impl<'a> Params<'a> {
     }
 
     /// Fails unless at least one of `keys` was given.
-    pub fn require_any(&self, keys: &[&str]) -> Result<()> {
+    pub(crate) fn require_any(&self, keys: &[&str]) -> Result<()> {
         if keys.iter().any(|k| self.map.contains_key(k)) {
             return Ok(());
         }
@@ -549,7 +553,7 @@ impl<'a> Params<'a> {
     }
 
     /// Takes a required integer in `min..=max`.
-    pub fn require_int(&mut self, key: &str, min: i64, max: i64) -> Result<i64> {
+    pub(crate) fn require_int(&mut self, key: &str, min: i64, max: i64) -> Result<i64> {
         self.take_int(key, min, max)?.ok_or_else(|| {
             ProcessError::missing(format!("{}: needs {key} ({min}-{max})", self.action))
         })

@@ -15,10 +15,10 @@ pub const PROCESS_PARAM: &str = "x-bce-process";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcessQuery {
     /// The decoded command, e.g. `image/resize,w_200`.
-    pub command: String,
+    pub(crate) command: String,
     /// The path to send upstream: the original path with the parameter removed
     /// (and the `?` too when nothing else remains).
-    pub upstream_path: String,
+    pub(crate) upstream_path: String,
 }
 
 /// Looks for `x-bce-process` in `path` (`/bucket/key?query`).

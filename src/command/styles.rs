@@ -35,26 +35,22 @@ impl Styles {
 
     /// The style's text as configured.
     #[cfg(test)]
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.by_name.get(name).map(|s| s.body.as_str())
     }
 
     /// The style's compiled command (or the error its text gives).
-    pub fn command(&self, name: &str) -> Option<&Result<Command>> {
+    pub(crate) fn command(&self, name: &str) -> Option<&Result<Command>> {
         self.by_name.get(name).map(|s| &s.command)
     }
 
     #[cfg(any(target_arch = "wasm32", test))]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.by_name.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.by_name.is_empty()
-    }
-
     /// (name, text, compiled command) of every style, by name.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str, &Result<Command>)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str, &Result<Command>)> {
         self.by_name
             .iter()
             .map(|(name, s)| (name.as_str(), s.body.as_str(), &s.command))

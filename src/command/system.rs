@@ -31,7 +31,7 @@ pub const PART_SEPARATOR: char = '|';
 
 /// Which system action the command holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SystemAction {
+pub(crate) enum SystemAction {
     /// `system/load`: read the source from this object (a PUT names the target).
     Load,
     /// `system/save`: write the result to this object (a GET names the source).
@@ -39,7 +39,7 @@ pub enum SystemAction {
 }
 
 impl SystemAction {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             SystemAction::Load => "load",
             SystemAction::Save => "save",
@@ -51,8 +51,8 @@ impl SystemAction {
 /// request's bucket).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SystemObject {
-    pub bucket: Option<String>,
-    pub key: String,
+    pub(crate) bucket: Option<String>,
+    pub(crate) key: String,
 }
 
 impl SystemObject {
@@ -71,11 +71,11 @@ impl SystemObject {
 /// A parsed persistence command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SystemCommand {
-    pub action: SystemAction,
-    pub object: SystemObject,
+    pub(crate) action: SystemAction,
+    pub(crate) object: SystemObject,
     /// The image part as written (`image/...` or `style/<name>`), parsed by
     /// [`crate::command::Command::parse`].
-    pub image: String,
+    pub(crate) image: String,
 }
 
 /// Whether an `x-bce-process` value is a persistence command (holds `|` or

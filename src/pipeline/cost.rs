@@ -23,11 +23,11 @@ fn px(size: (u32, u32)) -> u64 {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct SourceTraits {
     /// Progressive JPEG (SOF2/6/10/14), Adam7-interlaced PNG.
-    pub progressive: bool,
+    pub(crate) progressive: bool,
     /// 16 bits per sample (PNG).
-    pub deep: bool,
+    pub(crate) deep: bool,
     /// Lossless WebP (VP8L).
-    pub lossless: bool,
+    pub(crate) lossless: bool,
 }
 
 impl SourceTraits {
@@ -92,15 +92,15 @@ fn webp_has_chunk(bytes: &[u8], id: &[u8; 4]) -> bool {
 #[derive(Debug, Clone)]
 pub(crate) struct CostPlan {
     /// Rendering each overlay (a watermark image, a blind mark), once.
-    pub overlays: Vec<Stage>,
+    pub(crate) overlays: Vec<Stage>,
     /// Decoding (every frame for an animated plan).
-    pub decode: Stage,
+    pub(crate) decode: Stage,
     /// Turning upright after decoding.
-    pub orient: Option<Stage>,
+    pub(crate) orient: Option<Stage>,
     /// One per op of the plan (`None` where it does nothing).
-    pub ops: Vec<Option<Stage>>,
+    pub(crate) ops: Vec<Option<Stage>>,
     /// Converting to sRGB, writing the output.
-    pub encode: Stage,
+    pub(crate) encode: Stage,
 }
 
 impl CostPlan {
@@ -408,7 +408,7 @@ mod tests {
             ..Default::default()
         };
         let err = process(&command, &source, &ctx(64 << 20)).unwrap_err();
-        assert_eq!(err.code, crate::ErrorCode::ImageTooLarge);
+        assert_eq!(err.code, crate::error::ErrorCode::ImageTooLarge);
         assert!(
             err.message
                 .starts_with("the watermark image 'demo/wm.png' would need about"),

@@ -25,9 +25,8 @@ use crate::raster::{Orientation, Raster};
 use overlay::{Overlay, OverlayRules};
 use std::sync::Arc;
 
-pub use crate::limits::{
-    MAX_OUTPUT_FRAMES, MAX_OUTPUT_SIDE, MAX_SOURCE_BYTES, MAX_SOURCE_PIXELS, MAX_SOURCE_SIDE,
-};
+use crate::limits::MAX_OUTPUT_FRAMES;
+pub use crate::limits::{MAX_OUTPUT_SIDE, MAX_SOURCE_BYTES};
 
 /// What the request adds to the command: facts from its headers and path.
 #[derive(Debug, Clone, Default)]
@@ -75,29 +74,29 @@ const BLIND_MARK: OverlayRules = OverlayRules {
 /// A pipeline planned from the command and the source header.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    pub source: SourceInfo,
+    pub(crate) source: SourceInfo,
     /// Applied right after decoding (auto-orientation).
-    pub orientation: Orientation,
+    pub(crate) orientation: Orientation,
     /// Pixel steps in order, each with the size it produces.
     ops: Vec<(Arc<dyn Step>, (u32, u32))>,
     /// Output format.
-    pub output: ImageFormat,
+    pub(crate) output: ImageFormat,
     /// When `f_auto` chose AVIF: what it chooses without AVIF, taken when the
     /// AVIF result would not fit the budget ([`Plan::settle_format`]).
     auto_fallback: Option<ImageFormat>,
     /// Encoder settings.
-    pub encode: EncodeOptions,
+    pub(crate) encode: EncodeOptions,
     /// Output size in px.
     pub output_size: (u32, u32),
     /// Every frame of an animated source is processed and written (GIF and
     /// WebP output); otherwise only the first frame.
-    pub animated: bool,
+    pub(crate) animated: bool,
     /// The images other objects add (watermark images, blind marks), by
     /// the index their steps name ([`Step::overlay`]).
     overlays: Vec<Overlay>,
     /// `blind-watermark,method_extract` ends the command: the answer is the
     /// mark read from the result of the ops, not an image.
-    pub extraction: Option<BlindMode>,
+    pub(crate) extraction: Option<BlindMode>,
 }
 
 impl Plan {
@@ -473,7 +472,7 @@ fn extraction_decode_size(size: (u32, u32)) -> Option<(u32, u32)> {
 
 /// Checks the source header against the limits of spec §1.3
 /// ([`crate::limits::check_source`]).
-pub fn check_source_limits(source: &SourceInfo) -> Result<()> {
+pub(crate) fn check_source_limits(source: &SourceInfo) -> Result<()> {
     crate::limits::check_source(source.width, source.height, source.frames)
 }
 

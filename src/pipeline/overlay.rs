@@ -20,15 +20,15 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OverlayRules {
     /// The action, first in messages (`watermark`, `blind-watermark`).
-    pub action: &'static str,
+    pub(crate) action: &'static str,
     /// What the overlay is called in messages (`watermark`, `mark`).
-    pub noun: &'static str,
+    pub(crate) noun: &'static str,
     /// Largest object, in bytes.
-    pub max_bytes: usize,
+    pub(crate) max_bytes: usize,
     /// Rendered with an alpha channel (drawn with transparency).
-    pub with_alpha: bool,
+    pub(crate) with_alpha: bool,
     /// The work kind rendering is counted as.
-    pub work: Work,
+    pub(crate) work: Work,
 }
 
 /// An admitted overlay: its object's bytes and its own command, planned.

@@ -7,7 +7,7 @@ use super::{PixelLayout, Raster};
 impl Raster {
     /// Gaussian blur with standard deviation `sigma` px, the kernel cut at
     /// `radius` px on each side (separable, edges clamped).
-    pub fn gaussian_blur(&self, radius: u32, sigma: f64) -> Raster {
+    pub(crate) fn gaussian_blur(&self, radius: u32, sigma: f64) -> Raster {
         let kernel = gaussian_kernel(radius, sigma);
         let ch = self.layout.channels();
         let (w, h) = (self.width as usize, self.height as usize);
@@ -53,7 +53,7 @@ impl Raster {
 
     /// Unsharp mask: adds the difference from a Gaussian blur (`radius`,
     /// `sigma` px) back, with amount 1. Alpha is kept.
-    pub fn sharpen(&self, radius: u32, sigma: f64) -> Raster {
+    pub(crate) fn sharpen(&self, radius: u32, sigma: f64) -> Raster {
         let blurred = self.gaussian_blur(radius, sigma);
         let ch = self.layout.channels();
         let mut data = self.data.clone();
@@ -71,7 +71,7 @@ impl Raster {
     }
 
     /// Brightness: adds `amount` % of full scale (−100–100) to each colour channel.
-    pub fn brighten(&self, amount: i32) -> Raster {
+    pub(crate) fn brighten(&self, amount: i32) -> Raster {
         let delta = (f64::from(amount) * 2.55).round() as i32;
         self.map_colour(|v| (i32::from(v) + delta).clamp(0, 255) as u8)
     }
@@ -79,7 +79,7 @@ impl Raster {
     /// Contrast, −100–100: 0 unchanged, −100 flat grey, 100 almost a threshold.
     /// Values are stretched around mid-grey (128) by `(100 + c) / 100` for
     /// c ≤ 0 and `100 / (101 − c)` for c > 0.
-    pub fn contrast(&self, amount: i32) -> Raster {
+    pub(crate) fn contrast(&self, amount: i32) -> Raster {
         let factor = if amount <= 0 {
             f64::from(100 + amount) / 100.0
         } else {
@@ -93,7 +93,7 @@ impl Raster {
     }
 
     /// Grayscale by Rec. 601 luma (`0.299 R + 0.587 G + 0.114 B`), kept as RGB(A).
-    pub fn grayscale(&self) -> Raster {
+    pub(crate) fn grayscale(&self) -> Raster {
         let ch = self.layout.channels();
         let mut data = self.data.clone();
         for px in data.chunks_exact_mut(ch) {

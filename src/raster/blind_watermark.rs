@@ -43,19 +43,19 @@
 use super::{PixelLayout, Raster};
 
 /// Cells per side of the grid.
-pub const GRID: usize = 64;
+pub(crate) const GRID: usize = 64;
 /// Cells (payload slots) in all: [`GRID`]².
-pub const CELLS: usize = GRID * GRID;
+pub(crate) const CELLS: usize = GRID * GRID;
 /// Side of the binary mark picture, in px ([`MARK_SIDE`]² = [`CELLS`] bits).
-pub const MARK_SIDE: u32 = 64;
+pub(crate) const MARK_SIDE: u32 = 64;
 /// Longest text, in bytes.
-pub const MAX_TEXT_BYTES: usize = 100;
+pub(crate) const MAX_TEXT_BYTES: usize = 100;
 /// The QIM step, in luma levels (0–255): larger is more robust and more
 /// visible. 12 gives a PSNR of 39.7–40.9 dB on the test photographs; 10 and 14
 /// were measured too (see the table in docs/blind-watermark.md and `robustness_table`).
-pub const STEP: f32 = 12.0;
+pub(crate) const STEP: f32 = 12.0;
 /// The built-in key seeding the cell permutation and dithers.
-pub const KEY: u64 = 0x6270_6277_6d61_726b;
+pub(crate) const KEY: u64 = 0x6270_6277_6d61_726b;
 
 /// Cell statistics stay this far inside 0–255 when a lattice point is chosen,
 /// so that saturated cells can still reach their target.
@@ -306,7 +306,7 @@ pub fn embed_text(raster: &mut Raster, text: &[u8]) {
 
 /// The embedded text, or `None` when no length gives a frame with a matching
 /// CRC (no mark, another kind of mark, or a mark destroyed by the attacks).
-pub fn extract_text(raster: &Raster) -> Option<Vec<u8>> {
+pub(crate) fn extract_text(raster: &Raster) -> Option<Vec<u8>> {
     let soft = read_slots(raster);
     for n in 1..=MAX_TEXT_BYTES {
         let frame_bits = 40 + 8 * n;
@@ -342,7 +342,7 @@ pub fn mark_bits(raster: &Raster) -> crate::error::Result<Vec<bool>> {
 }
 
 /// Embeds a 64×64 binary mark (`bits` row-major, `true` = dark; [`CELLS`] bits).
-pub fn embed_mark(raster: &mut Raster, bits: &[bool]) {
+pub(crate) fn embed_mark(raster: &mut Raster, bits: &[bool]) {
     let mut slots = [false; CELLS];
     for (slot, bit) in slots.iter_mut().zip(bits) {
         *slot = *bit;
@@ -352,13 +352,13 @@ pub fn embed_mark(raster: &mut Raster, bits: &[bool]) {
 
 /// The 64×64 mark read from `raster` (row-major, `true` = dark). Always a
 /// picture: an unmarked image gives noise.
-pub fn extract_mark(raster: &Raster) -> Vec<bool> {
+pub(crate) fn extract_mark(raster: &Raster) -> Vec<bool> {
     read_slots(raster).iter().map(|&s| s < 0.0).collect()
 }
 
 /// The mark as a black-on-white 64×64 picture.
 /// Missing bits (fewer than [`CELLS`]) are white.
-pub fn mark_picture(bits: &[bool]) -> Raster {
+pub(crate) fn mark_picture(bits: &[bool]) -> Raster {
     let data = (0..CELLS)
         .flat_map(|i| match bits.get(i) {
             Some(true) => [0u8; 3],

@@ -44,7 +44,7 @@ impl Orientation {
     }
 
     /// Whether width and height trade places.
-    pub fn swaps_axes(self) -> bool {
+    pub(crate) fn swaps_axes(self) -> bool {
         matches!(
             self,
             Orientation::Transpose
@@ -55,7 +55,7 @@ impl Orientation {
     }
 
     /// The size after the transform of a `size` image.
-    pub fn output_size(self, size: (u32, u32)) -> (u32, u32) {
+    pub(crate) fn output_size(self, size: (u32, u32)) -> (u32, u32) {
         if self.swaps_axes() {
             (size.1, size.0)
         } else {
@@ -67,7 +67,7 @@ impl Orientation {
     /// transform turns into `rect` of its output: cropping the output to
     /// `rect` equals cropping the stored image to this, then transforming.
     /// `rect` must lie inside the output.
-    pub fn source_rect(
+    pub(crate) fn source_rect(
         self,
         (sw, sh): (u32, u32),
         (x, y, w, h): (u32, u32, u32, u32),
@@ -150,7 +150,7 @@ impl Raster {
     /// transposes; other angles grow the canvas to the rotated bounding box
     /// ([`rotated_size`]) and fill the corners with `fill` (RGBA), sampling
     /// bilinearly.
-    pub fn rotate(&self, degrees: i32, fill: [u8; 4]) -> Raster {
+    pub(crate) fn rotate(&self, degrees: i32, fill: [u8; 4]) -> Raster {
         match degrees.rem_euclid(360) {
             0 => return self.clone(),
             90 => return self.orient(Orientation::Rotate90),
@@ -220,7 +220,7 @@ impl Raster {
 
     /// Keeps the disc of radius `r` px centred on the image, on a transparent
     /// `2r`×`2r` square (the planner caps `r` at half the shorter side).
-    pub fn circle(&self, r: u32) -> Result<Raster> {
+    pub(crate) fn circle(&self, r: u32) -> Result<Raster> {
         let side = (2 * r).clamp(1, self.width.min(self.height));
         let x = (self.width - side) / 2;
         let y = (self.height - side) / 2;
@@ -235,7 +235,7 @@ impl Raster {
 
     /// Rounds the four corners with radius `r` px (capped at half the shorter
     /// side); the cut-off corners become transparent.
-    pub fn rounded_corners(&self, r: u32) -> Raster {
+    pub(crate) fn rounded_corners(&self, r: u32) -> Raster {
         let r = f64::from(r.min(self.width.min(self.height) / 2));
         let mut out = self.clone().with_alpha();
         if r < 1.0 {

@@ -7,9 +7,10 @@
 mod adjust;
 pub mod blind_watermark;
 mod geometry;
-pub mod watermark;
+pub(crate) mod watermark;
 
-pub use geometry::{rotated_size, Orientation};
+pub(crate) use geometry::rotated_size;
+pub use geometry::Orientation;
 
 use crate::error::{ProcessError, Result};
 use fast_image_resize as fir;
@@ -24,7 +25,7 @@ pub enum PixelLayout {
 }
 
 impl PixelLayout {
-    pub fn channels(self) -> usize {
+    pub(crate) fn channels(self) -> usize {
         match self {
             PixelLayout::Rgb8 => 3,
             PixelLayout::Rgba8 => 4,
@@ -161,7 +162,7 @@ impl Raster {
     }
 
     /// The same image as RGBA (opaque alpha added if it had none).
-    pub fn with_alpha(self) -> Raster {
+    pub(crate) fn with_alpha(self) -> Raster {
         match self.layout {
             PixelLayout::Rgba8 => self,
             PixelLayout::Rgb8 => {

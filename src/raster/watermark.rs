@@ -17,7 +17,7 @@ pub static DEFAULT_FONT: &[u8] = include_bytes!("../../fonts/OpenSans-Regular.tt
 
 /// `style_`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FontStyle {
+pub(crate) enum FontStyle {
     Normal,
     Italic,
     Bold,
@@ -25,7 +25,7 @@ pub enum FontStyle {
 
 /// `effect_`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TextEffect {
+pub(crate) enum TextEffect {
     /// A copy of the text in the shadow colour, offset by (`shx`, `shy`).
     HardShadow,
     /// A blurred halo (the text dilated by 2 px, then blurred) in the shadow colour.
@@ -34,28 +34,28 @@ pub enum TextEffect {
 
 /// The text part of a watermark. Colours are straight RGBA (alpha = opacity).
 #[derive(Debug, Clone, PartialEq)]
-pub struct TextPart {
-    pub text: String,
+pub(crate) struct TextPart {
+    pub(crate) text: String,
     /// Font name from `type_`; `None` is the built-in font.
-    pub font: Option<String>,
+    pub(crate) font: Option<String>,
     /// Font size in px, 1–1024.
-    pub size: u32,
-    pub color: [u8; 4],
-    pub style: FontStyle,
+    pub(crate) size: u32,
+    pub(crate) color: [u8; 4],
+    pub(crate) style: FontStyle,
     /// Outline width in px (0: none).
-    pub stroke_width: u32,
-    pub stroke_color: [u8; 4],
-    pub effect: Option<TextEffect>,
+    pub(crate) stroke_width: u32,
+    pub(crate) stroke_color: [u8; 4],
+    pub(crate) effect: Option<TextEffect>,
     /// Shadow offset in px, each 0–10.
-    pub shadow_offset: (u32, u32),
-    pub shadow_color: [u8; 4],
+    pub(crate) shadow_offset: (u32, u32),
+    pub(crate) shadow_color: [u8; 4],
     /// Blur of the outline / halo: radius and sigma, each 1–50.
-    pub blur: (u32, u32),
+    pub(crate) blur: (u32, u32),
 }
 
 /// `align_` of a mixed watermark: where the text sits against the image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Align {
+pub(crate) enum Align {
     Top,
     Centre,
     Bottom,
