@@ -3,7 +3,10 @@
 //! the new body.
 //!
 //! The proxy-wasm glue asks these functions and applies their answers; it makes
-//! no decision of its own.
+//! no decision of its own. Most of them serve the glue alone and are compiled
+//! where it is (`wasm32` and the tests); [`decide_request`],
+//! [`STRIP_REQUEST_HEADERS`] and [`image_info_header`] are also used natively
+//! (the CLI, the fuzz targets, the tests).
 
 use crate::command::query;
 use crate::command::{Command, Styles};
