@@ -29,6 +29,9 @@
 //! (`#[cfg(any(target_arch = "wasm32", test))]`); what only tests use is
 //! `#[cfg(test)]`.
 
+// Public items may document the crate-private ones they rest on; read the
+// docs with `cargo doc --document-private-items`.
+#![allow(rustdoc::private_intra_doc_links)]
 // No panics outside tests: in the filter a panic traps the VM.
 #![cfg_attr(
     not(test),
@@ -73,5 +76,5 @@ mod glue;
 #[cfg(target_arch = "wasm32")]
 mod filter;
 
-pub use error::ProcessError;
+pub use error::{ErrorCode, ProcessError};
 pub use pipeline::RequestContext;

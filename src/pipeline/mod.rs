@@ -605,6 +605,15 @@ pub fn info(input: &[u8]) -> Result<String> {
 }
 
 #[cfg(test)]
+mod blind_watermark_tests;
+#[cfg(test)]
+mod new_action_tests;
+#[cfg(test)]
+mod plan_size_tests;
+#[cfg(test)]
+mod watermark_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::command::Styles;
