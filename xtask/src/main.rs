@@ -558,13 +558,20 @@ fn test() -> Result<()> {
     // A short soak: mixed load at concurrency 4 for 20 s, every answer checked.
     stages.run("soak, Envoy and nginx", || {
         tools::ensure_wrk()?;
-        // Already built by `cargo test --workspace` (the CLI tests run it):
-        // the same feature set makes this a no-op.
-        run(cargo().args(["build", "--workspace", "--bin", "imgproc"]))?;
+        // `cargo test --workspace` built it for the CLI tests
+        // (`CARGO_BIN_EXE_imgproc`); a `cargo build` would build it again
+        // under the dev profile's own hash (2 minutes).
+        let imgproc = root().join("target/debug/imgproc");
+        if !imgproc.exists() {
+            return Err(format!(
+                "{} is missing: cargo test --workspace should have built it",
+                imgproc.display()
+            ));
+        }
         for host in [ProxyHost::Envoy, ProxyHost::Nginx] {
             soak::run_soak(
                 &tools,
-                &root().join("target/debug/imgproc"),
+                &imgproc,
                 &soak::SoakOptions {
                     host,
                     seconds: 20,
