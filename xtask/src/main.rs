@@ -161,16 +161,20 @@ fn build_variant(bit_identical: bool, out_name: &str) -> Result<PathBuf> {
         built.display(),
         out.display()
     );
-    wasm_opt::OptimizationOptions::new_opt_level_3()
-        .enable_feature(wasm_opt::Feature::Simd)
-        .enable_feature(wasm_opt::Feature::BulkMemory)
-        .enable_feature(wasm_opt::Feature::SignExt)
-        .enable_feature(wasm_opt::Feature::MutableGlobals)
-        .enable_feature(wasm_opt::Feature::TruncSat)
-        .enable_feature(wasm_opt::Feature::Multivalue)
-        .enable_feature(wasm_opt::Feature::ReferenceTypes)
-        .run(&built, &out)
-        .map_err(|e| format!("wasm-opt: {e}"))?;
+    run(Command::new(tools::ensure_wasm_opt()?)
+        .arg("-O3")
+        .args([
+            "--enable-simd",
+            "--enable-bulk-memory",
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+            "--enable-nontrapping-float-to-int",
+            "--enable-multivalue",
+            "--enable-reference-types",
+        ])
+        .arg(&built)
+        .arg("-o")
+        .arg(&out))?;
     Ok(out)
 }
 
