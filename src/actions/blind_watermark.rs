@@ -328,16 +328,17 @@ pub fn extract_content_type(mode: BlindMode) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::command::{Command, Styles};
     use base64::Engine;
 
-    fn b64(s: &str) -> String {
+    /// Also used by `pipeline::blind_watermark_tests`.
+    pub(crate) fn b64(s: &str) -> String {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
     }
 
-    fn command(cmd: &str) -> Command {
+    pub(crate) fn command(cmd: &str) -> Command {
         Command::parse(&format!("image/{cmd}"), &Styles::new()).unwrap()
     }
 

@@ -688,15 +688,16 @@ pub(crate) fn missing_object(object: &ObjectRef) -> ProcessError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::command::Styles;
 
-    fn b64(s: &str) -> String {
+    /// Also used by `pipeline::watermark_tests`.
+    pub(crate) fn b64(s: &str) -> String {
         base64::engine::general_purpose::URL_SAFE.encode(s)
     }
 
-    fn spec(cmd: &str) -> Result<WatermarkSpec> {
+    pub(crate) fn spec(cmd: &str) -> Result<WatermarkSpec> {
         let c = Command::parse(&format!("image/{cmd}"), &Styles::new())?;
         match c.actions.into_iter().next() {
             Some(Action::Watermark(w)) => Ok(*w),

@@ -2,18 +2,14 @@
 //! the header, and text and image marks that survive a round trip.
 
 use super::{process, Plan, Processed, RequestContext};
+use crate::actions::blind_watermark::tests::{b64, command};
 use crate::actions::watermark::ObjectRef;
 use crate::codec::{self, EncodeOptions, ImageFormat, SourceInfo};
-use crate::command::{Command, Styles};
+
 use crate::error::ErrorCode;
 use crate::raster::blind_watermark as bw;
 use crate::raster::Raster;
 use crate::test_support::corpus;
-use base64::Engine;
-
-fn b64(s: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
-}
 
 fn source(format: ImageFormat, w: u32, h: u32) -> SourceInfo {
     SourceInfo {
@@ -25,10 +21,6 @@ fn source(format: ImageFormat, w: u32, h: u32) -> SourceInfo {
         has_alpha: false,
         orientation: 1,
     }
-}
-
-fn command(cmd: &str) -> Command {
-    Command::parse(&format!("image/{cmd}"), &Styles::new()).unwrap()
 }
 
 fn with_mark_object() -> RequestContext {

@@ -2,24 +2,12 @@
 //! decoded pixels compared with a tolerance.
 
 use super::{process, RequestContext};
+use crate::actions::watermark::tests::{b64, spec};
 use crate::actions::watermark::*;
 use crate::codec::{self, EncodeOptions, ImageFormat};
-use crate::command::{Action, Command, Styles};
-use crate::error::{ErrorCode, Result};
+use crate::command::{Command, Styles};
+use crate::error::ErrorCode;
 use crate::raster::{PixelLayout, Raster};
-use base64::Engine;
-
-fn b64(s: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE.encode(s)
-}
-
-fn spec(cmd: &str) -> Result<WatermarkSpec> {
-    let c = Command::parse(&format!("image/{cmd}"), &Styles::new())?;
-    match c.actions.into_iter().next() {
-        Some(Action::Watermark(w)) => Ok(*w),
-        other => panic!("{other:?}"),
-    }
-}
 
 const GREY: [u8; 3] = [128, 128, 128];
 const RED: [u8; 3] = [230, 20, 20];
