@@ -225,8 +225,8 @@ impl Host for WasmHost {
         host::set_header(host::MapType::ResponseHeaders, name, value)
     }
 
-    fn response_body(&self, size: usize) -> Result<Vec<u8>, HostStatus> {
-        match hostcalls::get_buffer(BufferType::HttpResponseBody, 0, size) {
+    fn response_body(&self, start: usize, size: usize) -> Result<Vec<u8>, HostStatus> {
+        match hostcalls::get_buffer(BufferType::HttpResponseBody, start, size) {
             Ok(body) => Ok(body.unwrap_or_default()),
             Err(status) => Err(status_code(status)),
         }

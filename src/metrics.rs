@@ -47,6 +47,9 @@ pub enum Metric {
     /// Requests that ran well past their estimate (over twice its time or
     /// 1.5× its memory): a sign the cost model needs recalibrating.
     OverEstimate,
+    /// Processed requests whose image was partly decoded while its body was
+    /// still arriving ([`crate::pipeline::Intake`]).
+    DecodedWhileArriving,
 }
 
 /// How the host aggregates a metric.
@@ -81,6 +84,7 @@ impl Metric {
             Metric::BudgetRefused,
             Metric::BudgetStopped,
             Metric::OverEstimate,
+            Metric::DecodedWhileArriving,
         ]);
         all
     }
@@ -109,6 +113,7 @@ impl Metric {
             Metric::BudgetRefused => "budget.refused".to_string(),
             Metric::BudgetStopped => "budget.stopped".to_string(),
             Metric::OverEstimate => "budget.over_estimate".to_string(),
+            Metric::DecodedWhileArriving => "decoded_while_arriving".to_string(),
         };
         format!("{PREFIX}.{tail}")
     }

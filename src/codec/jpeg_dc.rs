@@ -23,7 +23,7 @@
 //! uses `jpeg-decoder`, so errors and unusual files behave exactly as before.
 
 use super::jpeg_stream::{
-    self, skip_ac, skip_entropy_data, upsample_row, Bits, Header, Huffman, Plane, Scan,
+    self, skip_ac, skip_entropy_data, upsample_row, Bits, BitsState, Header, Huffman, Plane, Scan,
     UpsampleScratch, Upsampling,
 };
 use crate::raster::{PixelLayout, Raster};
@@ -47,6 +47,18 @@ struct DcPlanes {
 }
 
 impl DcPlanes {
+    /// Room for every component's blocks, on the first scan.
+    fn allocate(&mut self, header: &Header) {
+        if self.dc.is_empty() {
+            self.dc = header
+                .components
+                .iter()
+                .map(|c| vec![0; c.stride * c.rows])
+                .collect();
+            self.seen = vec![false; header.components.len()];
+        }
+    }
+
     /// Decodes (DC) or skips (AC-only progressive) one scan; returns where
     /// the data after it starts.
     fn scan(
@@ -56,88 +68,13 @@ impl DcPlanes {
         bytes: &[u8],
         data_start: usize,
     ) -> Option<usize> {
-        if self.dc.is_empty() {
-            self.dc = header
-                .components
-                .iter()
-                .map(|c| vec![0; c.stride * c.rows])
-                .collect();
-            self.seen = vec![false; header.components.len()];
-        }
-        let members = &scan.members;
-        let n = members.len();
+        self.allocate(header);
         if header.progressive && scan.spectral_start > 0 {
             return skip_entropy_data(bytes, data_start);
         }
-        if scan.spectral_start != 0 || scan.al > 13 {
-            return None;
-        }
-        let first = !header.progressive || scan.ah == 0;
-        // Per member: its DC table (first scans) and AC table (baseline).
-        let mut tables = Vec::with_capacity(n);
-        for &(_, td, ta) in members {
-            let dc = if first {
-                Some(header.dc_tables.get(td)?.as_ref()?)
-            } else {
-                None
-            };
-            let ac = if header.progressive {
-                None
-            } else {
-                Some(header.ac_tables.get(ta)?.as_ref()?)
-            };
-            tables.push((dc, ac));
-        }
-        let block = BlockCoding { first, al: scan.al };
-        let mut bits = Bits::new(bytes, data_start);
-        let mut preds = vec![0i32; n];
-        let restart = header.restart_interval;
-        let mut restarts = 0;
-        if n == 1 {
-            // Non-interleaved: the component's own blocks, row by row; each
-            // block is an MCU.
-            let (index, ..) = members[0];
-            let (dc, ac) = tables[0];
-            let c = &header.components[index];
-            let plane = &mut self.dc[index];
-            let total = c.blocks_w * c.blocks_h;
-            for i in 0..total {
-                let at = (i / c.blocks_w) * c.stride + i % c.blocks_w;
-                block.decode(&mut bits, dc, ac, &mut preds[0], &mut plane[at])?;
-                if restart > 0 && (i + 1) % restart == 0 && i + 1 < total {
-                    bits.restart(restarts)?;
-                    restarts += 1;
-                    preds[0] = 0;
-                }
-            }
-            self.seen[index] |= first;
-        } else {
-            let total = header.mcus_x * header.mcus_y;
-            for mcu in 0..total {
-                let (mx, my) = (mcu % header.mcus_x, mcu / header.mcus_x);
-                for (member, &(index, ..)) in members.iter().enumerate() {
-                    let (dc, ac) = tables[member];
-                    let c = &header.components[index];
-                    let plane = &mut self.dc[index];
-                    for y in 0..c.v {
-                        for x in 0..c.h {
-                            let at = (my * c.v + y) * c.stride + mx * c.h + x;
-                            block.decode(&mut bits, dc, ac, &mut preds[member], &mut plane[at])?;
-                        }
-                    }
-                }
-                if restart > 0 && (mcu + 1) % restart == 0 && mcu + 1 < total {
-                    bits.restart(restarts)?;
-                    restarts += 1;
-                    preds.iter_mut().for_each(|p| *p = 0);
-                }
-            }
-            for &(index, ..) in members {
-                self.seen[index] |= first;
-            }
-        }
-        // Continue at the marker after the scan's data.
-        skip_entropy_data(bytes, bits.pos)
+        let mut cursor = ScanCursor::new(header, scan, data_start)?;
+        cursor.advance(self, header, scan, bytes, None)?;
+        cursor.end(self, scan, bytes)
     }
 
     fn finish(self, header: &Header) -> Option<Raster> {
@@ -210,6 +147,230 @@ impl BlockCoding {
             skip_ac(bits, ac)?;
         }
         Some(())
+    }
+}
+
+/// Most entropy-coded bytes one block can take, stuffing included: a DC
+/// code (≤ 16 bits) with ≤ 11 extra bits, then at most 63 AC codes of ≤ 16
+/// bits with ≤ 15 extra bits (what a corrupt table can claim) is 1980 bits,
+/// 248 bytes, twice that when every byte is a stuffed `FF 00`.
+const MAX_BLOCK_BYTES: usize = 512;
+
+/// How far the decoding of one scan has come: the next unit (an MCU of an
+/// interleaved scan, a block of a single-component one), the DC predictions,
+/// the restart markers passed and the bit reader. A scan can be decoded in
+/// several calls over ever longer prefixes of the file ([`DcStream`]).
+struct ScanCursor {
+    unit: usize,
+    units: usize,
+    preds: Vec<i32>,
+    restarts: usize,
+    bits: BitsState,
+    block: BlockCoding,
+    /// Most bytes one unit can read, with the bit reader's look-ahead and a
+    /// restart marker: a prefix holding this many bytes past the reader
+    /// decodes the unit exactly as the whole file does.
+    unit_bytes: usize,
+}
+
+impl ScanCursor {
+    /// The cursor at the start of `scan`, whose entropy-coded data starts at
+    /// `data_start`; `None` for a scan this decoder does not handle.
+    fn new(header: &Header, scan: &Scan, data_start: usize) -> Option<ScanCursor> {
+        if scan.spectral_start != 0 || scan.al > 13 {
+            return None;
+        }
+        let first = !header.progressive || scan.ah == 0;
+        for &(_, td, ta) in &scan.members {
+            if first {
+                header.dc_tables.get(td)?.as_ref()?;
+            }
+            if !header.progressive {
+                header.ac_tables.get(ta)?.as_ref()?;
+            }
+        }
+        let (units, blocks) = match scan.members[..] {
+            [(index, ..)] => {
+                let c = header.components.get(index)?;
+                (c.blocks_w * c.blocks_h, 1)
+            }
+            _ => (
+                header.mcus_x * header.mcus_y,
+                scan.members
+                    .iter()
+                    .map(|&(index, ..)| header.components.get(index).map(|c| c.h * c.v))
+                    .sum::<Option<usize>>()?,
+            ),
+        };
+        Some(ScanCursor {
+            unit: 0,
+            units,
+            preds: vec![0; scan.members.len()],
+            restarts: 0,
+            bits: Bits::new(&[], data_start).state(),
+            block: BlockCoding { first, al: scan.al },
+            unit_bytes: blocks * MAX_BLOCK_BYTES + 16,
+        })
+    }
+
+    /// Decodes units of `scan` from `bytes`, the file's first bytes. With
+    /// `available` (the length of a prefix still growing) it stops before a
+    /// unit whose bytes might not all be there yet; with `None` it decodes
+    /// to the end of the scan. `None` when the data is malformed.
+    fn advance(
+        &mut self,
+        dc: &mut DcPlanes,
+        header: &Header,
+        scan: &Scan,
+        bytes: &[u8],
+        available: Option<usize>,
+    ) -> Option<()> {
+        let members = &scan.members;
+        let mut tables = Vec::with_capacity(members.len());
+        for &(_, td, ta) in members {
+            let dc = if self.block.first {
+                Some(header.dc_tables.get(td)?.as_ref()?)
+            } else {
+                None
+            };
+            let ac = if header.progressive {
+                None
+            } else {
+                Some(header.ac_tables.get(ta)?.as_ref()?)
+            };
+            tables.push((dc, ac));
+        }
+        let mut bits = Bits::resume(bytes, self.bits);
+        let restart = header.restart_interval;
+        while self.unit < self.units {
+            if available.is_some_and(|end| bits.pos + self.unit_bytes > end) {
+                break;
+            }
+            let i = self.unit;
+            if let [(index, ..)] = members[..] {
+                // Non-interleaved: the component's own blocks, row by row;
+                // each block is an MCU.
+                let (dc_table, ac_table) = tables[0];
+                let c = &header.components[index];
+                let at = (i / c.blocks_w) * c.stride + i % c.blocks_w;
+                let slot = &mut dc.dc[index][at];
+                self.block
+                    .decode(&mut bits, dc_table, ac_table, &mut self.preds[0], slot)?;
+            } else {
+                let (mx, my) = (i % header.mcus_x, i / header.mcus_x);
+                for (member, &(index, ..)) in members.iter().enumerate() {
+                    let (dc_table, ac_table) = tables[member];
+                    let c = &header.components[index];
+                    let plane = &mut dc.dc[index];
+                    for y in 0..c.v {
+                        for x in 0..c.h {
+                            let at = (my * c.v + y) * c.stride + mx * c.h + x;
+                            self.block.decode(
+                                &mut bits,
+                                dc_table,
+                                ac_table,
+                                &mut self.preds[member],
+                                &mut plane[at],
+                            )?;
+                        }
+                    }
+                }
+            }
+            if restart > 0 && (i + 1).is_multiple_of(restart) && i + 1 < self.units {
+                bits.restart(self.restarts)?;
+                self.restarts += 1;
+                self.preds.iter_mut().for_each(|p| *p = 0);
+            }
+            self.unit += 1;
+        }
+        self.bits = bits.state();
+        Some(())
+    }
+
+    /// The scan is decoded: marks its components and returns where the data
+    /// after it starts.
+    fn end(&self, dc: &mut DcPlanes, scan: &Scan, bytes: &[u8]) -> Option<usize> {
+        for &(index, ..) in &scan.members {
+            dc.seen[index] |= self.block.first;
+        }
+        skip_entropy_data(bytes, Bits::resume(bytes, self.bits).pos)
+    }
+}
+
+/// [`decode_eighth`] of a baseline file that is still arriving: each call
+/// to [`DcStream::advance`] decodes the blocks the bytes in so far certainly
+/// hold, so most of the work is done by the time the last byte comes, and
+/// [`DcStream::finish`] gives exactly what [`decode_eighth`] gives for the
+/// whole file (it decodes the rest and every later scan the same way).
+pub(crate) struct DcStream {
+    header: Header,
+    scan: Scan,
+    planes: DcPlanes,
+    cursor: ScanCursor,
+}
+
+impl DcStream {
+    /// Starts on `prefix`, the first bytes of a file, once they hold every
+    /// header up to the first scan's; `Err(false)` before that. `Err(true)`
+    /// for a file not streamed: progressive ones (their DC scans come first
+    /// and are small, so there is little to overlap), a first scan that does
+    /// not cover every component, anything [`decode_eighth`] declines from
+    /// its headers. Nothing is allocated until the first
+    /// [`DcStream::advance`] (2 bytes per 8×8 block), so the caller can check
+    /// the image's size limits in between.
+    pub(crate) fn start(prefix: &[u8]) -> Result<DcStream, bool> {
+        let mut first = None;
+        jpeg_stream::walk(prefix, |header, scan, data_start| {
+            first = Some((header.clone(), scan.clone(), data_start));
+            None
+        });
+        let (header, scan, data_start) = first.ok_or(false)?;
+        if header.progressive
+            || scan.members.len() != header.components.len()
+            || header.is_ycbcr().is_none()
+        {
+            return Err(true);
+        }
+        let cursor = ScanCursor::new(&header, &scan, data_start).ok_or(true)?;
+        Ok(DcStream {
+            header,
+            scan,
+            planes: DcPlanes::default(),
+            cursor,
+        })
+    }
+
+    /// Decodes what `bytes`, the file's first bytes (more of them at each
+    /// call), certainly hold. `None` when the data is malformed: drop the
+    /// stream and let the whole file go to [`decode_eighth`] as usual.
+    pub(crate) fn advance(&mut self, bytes: &[u8]) -> Option<()> {
+        self.planes.allocate(&self.header);
+        self.cursor.advance(
+            &mut self.planes,
+            &self.header,
+            &self.scan,
+            bytes,
+            Some(bytes.len()),
+        )
+    }
+
+    /// The share of the first scan's units decoded so far, 0.0 – 1.0.
+    pub(crate) fn progress(&self) -> f64 {
+        self.cursor.unit as f64 / self.cursor.units.max(1) as f64
+    }
+
+    /// The whole file `bytes` is in (the prefixes given before were its
+    /// first bytes): decodes the rest, as [`decode_eighth`] does.
+    pub(crate) fn finish(mut self, bytes: &[u8]) -> Option<Raster> {
+        self.planes.allocate(&self.header);
+        self.cursor
+            .advance(&mut self.planes, &self.header, &self.scan, bytes, None)?;
+        let next = self.cursor.end(&mut self.planes, &self.scan, bytes)?;
+        let mut planes = self.planes;
+        let header = jpeg_stream::walk_from(bytes, self.header, next, |header, scan, pos| {
+            planes.scan(header, scan, bytes, pos)
+        })?;
+        planes.finish(&header)
     }
 }
 
@@ -358,6 +519,86 @@ mod tests {
                 assert!(worst <= 2, "{label}: max diff {worst}");
             }
         }
+    }
+
+    /// Feeds `bytes` to a [`DcStream`] in pieces of `piece` bytes, as a
+    /// proxy hands a body over; returns what it finished with (`None`: it
+    /// never started or gave up) and its progress when 90 % of the bytes
+    /// were in.
+    fn stream_in_pieces(bytes: &[u8], piece: usize) -> (Option<Option<Raster>>, f64) {
+        let mut stream: Option<DcStream> = None;
+        let mut gave_up = false;
+        let mut fed = 0;
+        let mut progress_at_90 = 0.0;
+        while fed < bytes.len() {
+            fed = (fed + piece).min(bytes.len());
+            let prefix = &bytes[..fed];
+            if let Some(s) = &mut stream {
+                if s.advance(prefix).is_none() {
+                    stream = None;
+                    gave_up = true;
+                }
+            } else if !gave_up {
+                match DcStream::start(prefix) {
+                    Ok(s) => stream = Some(s),
+                    Err(declined) => gave_up = declined,
+                }
+            }
+            if fed * 10 <= bytes.len() * 9 {
+                progress_at_90 = stream.as_ref().map_or(0.0, DcStream::progress);
+            }
+        }
+        (stream.map(|s| s.finish(bytes)), progress_at_90)
+    }
+
+    /// Fed in pieces of any size, the stream ends with exactly what
+    /// [`decode_eighth`] gives for the whole file (every JPEG of the corpus,
+    /// the broken ones included), and on the larger baseline photos it has
+    /// decoded most blocks before the last 10 % of the bytes are in.
+    #[test]
+    fn streaming_gives_the_whole_file_decode() {
+        let mut streamed = Vec::new();
+        for (name, bytes) in corpus_jpegs() {
+            let whole = decode_eighth(&bytes);
+            let pieces: &[usize] = if bytes.len() <= 64 * 1024 {
+                &[1, 7, 1000, 16 * 1024]
+            } else {
+                &[997, 16 * 1024, 300 * 1024]
+            };
+            for &piece in pieces {
+                let (finished, progress_at_90) = stream_in_pieces(&bytes, piece);
+                let Some(finished) = finished else { continue };
+                match (&finished, &whole) {
+                    (Some(a), Some(b)) => {
+                        assert_eq!((a.width, a.height), (b.width, b.height), "{name}/{piece}");
+                        assert!(a.data == b.data, "{name}/{piece}: pixels differ");
+                    }
+                    (None, None) => {}
+                    _ => panic!(
+                        "{name}/{piece}: streamed {:?}, whole {:?}",
+                        finished.is_some(),
+                        whole.is_some()
+                    ),
+                }
+                if bytes.len() > 200 * 1024 && piece < 300 * 1024 && whole.is_some() {
+                    assert!(
+                        progress_at_90 >= 0.6,
+                        "{name}/{piece}: {progress_at_90:.2} at 90 %"
+                    );
+                }
+                streamed.push(name.clone());
+            }
+        }
+        for must in [
+            "Landscape_5.jpg",
+            "Portrait_6.jpg",
+            "restarts.jpg",
+            "jpg-gray.jpg",
+        ] {
+            assert!(streamed.iter().any(|n| n == must), "{must} not streamed");
+        }
+        // Progressive files are not streamed (their DC scans come first).
+        assert!(!streamed.iter().any(|n| n == "Wine_by_Jakkub_Mede.jpg"));
     }
 
     /// A truncated progressive file still holds its DC scans, but without

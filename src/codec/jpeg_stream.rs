@@ -136,6 +136,29 @@ impl<'a> Bits<'a> {
         }
     }
 
+    /// Where the reader stands, to go on later over a longer copy of the
+    /// same data ([`Bits::resume`]).
+    pub(super) fn state(&self) -> BitsState {
+        BitsState {
+            pos: self.pos,
+            acc: self.acc,
+            count: self.count,
+            at_marker: self.at_marker,
+        }
+    }
+
+    /// A reader over `data` standing where `state` was taken; `data` must
+    /// begin with the bytes the state was taken over.
+    pub(super) fn resume(data: &'a [u8], state: BitsState) -> Bits<'a> {
+        Bits {
+            data,
+            pos: state.pos,
+            acc: state.acc,
+            count: state.count,
+            at_marker: state.at_marker,
+        }
+    }
+
     #[inline(always)]
     fn refill(&mut self) {
         // Fast path: the next 8 bytes hold no 0xFF (no stuffing, no
@@ -275,6 +298,15 @@ impl<'a> Bits<'a> {
     }
 }
 
+/// A [`Bits`] reader's position and buffered bits, without the data.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct BitsState {
+    pos: usize,
+    acc: u64,
+    count: u32,
+    at_marker: bool,
+}
+
 /// Decodes one block's AC codes only to find where the next block starts.
 #[inline(always)]
 pub(super) fn skip_ac(bits: &mut Bits, ac: &Huffman) -> Option<()> {
@@ -373,6 +405,7 @@ pub(super) fn skip_entropy_data(bytes: &[u8], mut pos: usize) -> Option<usize> {
 }
 
 /// A frame component.
+#[derive(Clone)]
 pub(super) struct Component {
     pub(super) id: u8,
     /// Sampling factors, 1–4.
@@ -392,7 +425,7 @@ pub(super) struct Component {
 }
 
 /// The headers read so far: frame, tables, restart interval, colour hints.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(super) struct Header {
     pub(super) width: usize,
     pub(super) height: usize,
@@ -413,6 +446,7 @@ pub(super) struct Header {
 }
 
 /// One scan header (SOS).
+#[derive(Clone)]
 pub(super) struct Scan {
     /// Per member: its component index, DC table and AC table (0–3).
     pub(super) members: Vec<(usize, usize, usize)>,
@@ -435,13 +469,21 @@ pub(super) fn be16(bytes: &[u8], at: usize) -> Option<usize> {
 /// here, is malformed, or ends before EOI.
 pub(super) fn walk(
     bytes: &[u8],
-    mut on_scan: impl FnMut(&Header, &Scan, usize) -> Option<usize>,
+    on_scan: impl FnMut(&Header, &Scan, usize) -> Option<usize>,
 ) -> Option<Header> {
     if bytes.get(..2)? != [0xFF, 0xD8] {
         return None;
     }
-    let mut header = Header::default();
-    let mut pos = 2;
+    walk_from(bytes, Header::default(), 2, on_scan)
+}
+
+/// [`walk`] from the marker at `pos`, with the headers read before it.
+pub(super) fn walk_from(
+    bytes: &[u8],
+    mut header: Header,
+    mut pos: usize,
+    mut on_scan: impl FnMut(&Header, &Scan, usize) -> Option<usize>,
+) -> Option<Header> {
     loop {
         // Find the marker: 0xFF, optional fill bytes, the code.
         if *bytes.get(pos)? != 0xFF {

@@ -250,12 +250,13 @@ impl Host for FakeHost {
         Ok(())
     }
 
-    fn response_body(&self, size: usize) -> Result<Vec<u8>, HostStatus> {
+    fn response_body(&self, start: usize, size: usize) -> Result<Vec<u8>, HostStatus> {
         let w = self.0.borrow();
         if w.phase != Phase::ResponseBody && w.phase != Phase::CallResponse {
             return Err(2);
         }
-        Ok(w.body[..size.min(w.body.len())].to_vec())
+        let start = start.min(w.body.len());
+        Ok(w.body[start..start.saturating_add(size).min(w.body.len())].to_vec())
     }
 
     fn set_response_body(&self, size: usize, new: &[u8]) -> Result<(), HostStatus> {

@@ -62,8 +62,11 @@ pub trait Host {
     /// Sets (`Some`) or removes (`None`) a response header.
     fn set_response_header(&self, name: &str, value: Option<&str>) -> Result<(), HostStatus>;
 
-    /// The first `size` bytes of the buffered response body.
-    fn response_body(&self, size: usize) -> Result<Vec<u8>, HostStatus>;
+    /// `size` bytes of the buffered response body from `start`. While the
+    /// filter pauses on the body, both hosts keep every chunk so far in the
+    /// buffer (the body size passed to the body callback is its length), so
+    /// each chunk can be read as it arrives.
+    fn response_body(&self, start: usize, size: usize) -> Result<Vec<u8>, HostStatus>;
 
     /// `proxy_set_buffer_bytes` on the response body from offset 0. The
     /// hosts read `size` differently: Envoy replaces the first `size` bytes

@@ -23,7 +23,7 @@ use crate::local_reply::{self, OriginalVerdict};
 use crate::metrics::Metric;
 use crate::objects::{self, CacheEntry, CacheIndex, FetchAnswer, Lookup};
 use crate::persistence::{self, PersistPlan, Saved};
-use crate::pipeline::{self, RequestContext};
+use crate::pipeline::{self, EarlyDecode, Intake, RequestContext};
 use log::{debug, info, warn};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -112,6 +112,10 @@ struct Pending {
     upstream_vary: Option<String>,
     /// What processing may cost: the signed or the unsigned budget.
     budget: Budget,
+    /// The body so far, read chunk by chunk as it arrives (and decoded as it
+    /// comes when the plan allows, [`Intake`]); `None` when it is read
+    /// whole at the end.
+    intake: Option<Intake>,
 }
 
 /// One HTTP stream (request and its response) through the filter.
@@ -232,7 +236,7 @@ impl<H: Host> FilterStream<H> {
         if let State::AwaitingObjects(pending, body_size) =
             std::mem::replace(&mut self.state, State::Idle)
         {
-            self.finish_body(&pending, body_size);
+            self.finish_body(*pending, body_size);
             if self.head_as_get {
                 let _ = self.replace_response_body(usize::MAX >> 1, &[]);
             }
@@ -375,6 +379,7 @@ impl<H: Host> FilterStream<H> {
                     upstream_etag: None,
                     upstream_vary: None,
                     budget: self.config.budget_for(verified.is_some()),
+                    intake: None,
                 };
                 if self.header_mode == HeaderMode::LocalReply {
                     return self.start_answer(pending, &headers, &edits, &path);
@@ -446,6 +451,13 @@ impl<H: Host> FilterStream<H> {
         }
         pending.upstream_etag = self.response_header("etag");
         pending.upstream_vary = self.response_header("vary");
+        let light_ctx = RequestContext {
+            accept: pending.accept.clone(),
+            budget: pending.budget,
+            ..RequestContext::default()
+        };
+        let content_length = content_length.and_then(|v| v.trim().parse().ok());
+        pending.intake = Some(Intake::new(&pending.command, light_ctx, content_length));
         let action = match self.header_mode {
             // Hold the headers (needs allow_on_headers_stop_iteration) until the body is done.
             HeaderMode::Held => Flow::Pause,
@@ -495,6 +507,8 @@ impl<H: Host> FilterStream<H> {
             self.host.count(Metric::PassedThrough);
             return Flow::Continue;
         }
+        let mut pending = pending;
+        self.take_in(&mut pending, body_size);
         if !end_of_stream {
             self.state = State::Buffering(pending);
             return Flow::Pause;
@@ -510,7 +524,7 @@ impl<H: Host> FilterStream<H> {
             self.state = State::AwaitingObjects(pending, body_size);
             return Flow::Pause;
         }
-        self.finish_body(&pending, body_size);
+        self.finish_body(*pending, body_size);
         Flow::Continue
     }
 
@@ -520,11 +534,12 @@ impl<H: Host> FilterStream<H> {
         &self,
         command: &Command,
         body: &[u8],
+        early: EarlyDecode,
         ctx: &RequestContext,
         request_id: &str,
     ) -> crate::error::Result<pipeline::Processed> {
         let started = self.host.now_unix_nanos();
-        let (result, cost) = pipeline::process_metered(command, body, ctx);
+        let (result, cost) = pipeline::process_received(command, body, early, ctx);
         let elapsed_ms = self.host.now_unix_nanos().saturating_sub(started) / 1_000_000;
         self.host.record_metric(Metric::ProcessingMs, elapsed_ms);
         if cost.refused {
@@ -546,18 +561,58 @@ impl<H: Host> FilterStream<H> {
         result
     }
 
-    /// Processes the complete body (all watermark objects are in).
-    fn finish_body(&mut self, pending: &Pending, body_size: usize) {
-        let body = match self.host.response_body(body_size) {
-            Ok(body) => body,
-            Err(status) => {
-                warn!(
-                    "#{} the response body ({body_size} bytes) cannot be read: host status {status}",
-                    self.id
-                );
-                return;
-            }
+    /// Reads the chunks that arrived since the last call into the intake
+    /// (`body_size`: all buffered so far). When the host's buffer is not
+    /// what the intake expects, the intake is dropped and the body is read
+    /// whole at the end.
+    fn take_in(&self, pending: &mut Pending, body_size: usize) {
+        let Some(intake) = pending.intake.as_mut() else {
+            return;
         };
+        let have = intake.len();
+        if body_size < have {
+            pending.intake = None;
+            return;
+        }
+        if body_size == have {
+            return;
+        }
+        match self.host.response_body(have, body_size - have) {
+            Ok(chunk) if chunk.len() == body_size - have => intake.push(&chunk),
+            _ => pending.intake = None,
+        }
+    }
+
+    /// Processes the complete body (all watermark objects are in).
+    fn finish_body(&mut self, mut pending: Pending, body_size: usize) {
+        let received = pending
+            .intake
+            .take()
+            .filter(|intake| intake.len() == body_size);
+        if let Some(share) = received.as_ref().and_then(Intake::decoded_before_latest) {
+            debug!(
+                "#{} {:.0} % of the image was decoded before the last chunk came",
+                self.id,
+                share * 100.0
+            );
+            if share > 0.0 {
+                self.host.count(Metric::DecodedWhileArriving);
+            }
+        }
+        let (body, early) = match received {
+            Some(intake) => intake.into_parts(),
+            None => match self.host.response_body(0, body_size) {
+                Ok(body) => (body, EarlyDecode::default()),
+                Err(status) => {
+                    warn!(
+                        "#{} the response body ({body_size} bytes) cannot be read: host status {status}",
+                        self.id
+                    );
+                    return;
+                }
+            },
+        };
+        let pending = &pending;
         if !exchange::is_image_body(&body) {
             // Not an image after all (e.g. no or a generic Content-Type): untouched.
             debug!("#{} pass through: body is not an image", self.id);
@@ -583,7 +638,7 @@ impl<H: Host> FilterStream<H> {
             accept: pending.accept.as_deref(),
             budget: pending.budget,
         };
-        let result = self.run_pipeline(&pending.command, &body, &ctx, &pending.request_id);
+        let result = self.run_pipeline(&pending.command, &body, early, &ctx, &pending.request_id);
         match result {
             Ok(processed) => {
                 self.host.count(Metric::Processed);
@@ -989,7 +1044,13 @@ impl<H: Host> FilterStream<H> {
             // Persistence needs a signature: the signed budget.
             budget: self.config.budget,
         };
-        let result = self.run_pipeline(&p.plan.command, &source, &ctx, &p.request_id);
+        let result = self.run_pipeline(
+            &p.plan.command,
+            &source,
+            EarlyDecode::default(),
+            &ctx,
+            &p.request_id,
+        );
         drop(source);
         let written = result.and_then(|processed| {
             persistence::check_result_size(
@@ -1244,7 +1305,13 @@ impl<H: Host> FilterStream<H> {
                     resources: std::mem::take(&mut self.fetch.resources),
                     budget: pending.budget,
                 };
-                self.run_pipeline(&pending.command, &body, &ctx, &pending.request_id)
+                self.run_pipeline(
+                    &pending.command,
+                    &body,
+                    EarlyDecode::default(),
+                    &ctx,
+                    &pending.request_id,
+                )
             }
         };
         let status = local_reply::status_code(status.as_deref());

@@ -14,6 +14,8 @@ use crate::test_support::corpus;
 use std::collections::BTreeMap;
 
 const CAT: &str = "/demo/cat.jpg";
+/// A 350 KB baseline photo (1800×1200).
+const LANDSCAPE: &str = "/demo/landscape.jpg";
 const THUMB: &str = "image/resize,w_40/format,f_png";
 
 fn config(json: &str) -> FilterConfig {
@@ -56,6 +58,10 @@ impl Bucket {
         objects.insert(
             CAT.to_string(),
             object("image/jpeg", &corpus("jpeg/cat.jpg")),
+        );
+        objects.insert(
+            LANDSCAPE.to_string(),
+            object("image/jpeg", &corpus("orientation/Landscape_5.jpg")),
         );
         objects.insert(
             "/demo/tiny.jpg".to_string(),
@@ -240,6 +246,42 @@ fn every_exact_setup_gives_the_client_the_same_processed_answer() {
             answers[0].0,
             answer.headers,
             answers[0].1.headers
+        );
+    }
+}
+
+/// A thumbnail of a baseline photo arriving in chunks: where the host hands
+/// the body over chunk by chunk (Envoy, held and early), the filter decodes
+/// it as it comes, which the metric counts; nginx gathers the body in its
+/// buffers first (held runs as local_reply, whose read comes whole). Every
+/// setup answers the pipeline's bytes.
+#[test]
+fn a_baseline_thumbnail_is_decoded_while_it_arrives_on_envoy() {
+    let command = "image/resize,m_lfit,w_100,h_100";
+    let expected = processed(LANDSCAPE, command);
+    for (kind, mode, config, overlaps) in [
+        (Envoy, "held", held(), true),
+        (Envoy, "early", early(), true),
+        (Envoy, "local_reply", local_reply(), false),
+        (Nginx, "held", held(), false),
+        (Nginx, "local_reply", local_reply(), false),
+    ] {
+        let proxy = FakeProxy {
+            chunk: 16 * 1024,
+            ..FakeProxy::new(kind)
+        };
+        let out = run(&proxy, &config, with_command(LANDSCAPE, command));
+        let what = format!("{kind:?} {mode}");
+        assert_eq!(out.client.status, 200, "{what}");
+        assert!(
+            out.client.body == expected,
+            "{what}: not the pipeline's bytes"
+        );
+        assert_eq!(out.metric(Metric::Processed), 1, "{what}");
+        assert_eq!(
+            out.metric(Metric::DecodedWhileArriving),
+            u64::from(overlaps),
+            "{what}"
         );
     }
 }

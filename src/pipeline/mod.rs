@@ -6,7 +6,10 @@
 //! before a pixel is decoded.
 
 mod cost;
+mod intake;
 mod overlay;
+
+pub use intake::{EarlyDecode, Intake};
 
 use crate::actions::blind_watermark::{
     self, BlindEmbedJob, BlindMethod, BlindMode, MAX_MARK_BYTES,
@@ -269,10 +272,26 @@ impl Plan {
         (window != (0, 0, stored.0, stored.1)).then_some(window)
     }
 
+    /// Whether [`Plan::decode`] takes a JPEG source at 1/8 scale from its DC
+    /// coefficients (no crop window first, a resize to at most 1/16 of it).
+    pub(crate) fn decodes_eighth(&self) -> bool {
+        self.source.format == ImageFormat::Jpeg
+            && self.source_window().is_none()
+            && self.min_decode_size().is_some_and(|m| {
+                codec::jpeg::shrink_numerator((self.source.width, self.source.height), m) == 1
+            })
+    }
+
     /// Decodes `input` for the plan: only the first crop's window where the
-    /// codec can, else whole at the smallest scale that serves the plan.
+    /// codec can, else whole at the smallest scale that serves the plan;
+    /// `early` is what an [`Intake`] decoded while `input` arrived.
     /// Returns the raster and whether it is the window.
-    fn decode(&self, input: &[u8], guard: Option<&mut Guard>) -> Result<(Raster, bool)> {
+    fn decode(
+        &self,
+        input: &[u8],
+        early: EarlyDecode,
+        guard: Option<&mut Guard>,
+    ) -> Result<(Raster, bool)> {
         if let Some(window) = self.source_window() {
             if let Some(raster) = codec::decode_window(input, &self.source, window) {
                 return Ok((raster, true));
@@ -284,7 +303,13 @@ impl Plan {
                 codec::jpeg::shrink_numerator((self.source.width, self.source.height), m) == 1
             })
         {
-            if let Some(raster) = codec::jpeg_dc::decode_eighth(input) {
+            let eighth = match early.0 {
+                Some(stream) => stream
+                    .finish(input)
+                    .or_else(|| codec::jpeg_dc::decode_eighth(input)),
+                None => codec::jpeg_dc::decode_eighth(input),
+            };
+            if let Some(raster) = eighth {
                 return Ok((raster, false));
             }
             // The DC-only decoder declined the file: `jpeg-decoder` may keep
@@ -487,14 +512,26 @@ pub fn process_metered(
     input: &[u8],
     ctx: &RequestContext,
 ) -> (Result<Processed>, CostReport) {
+    process_received(command, input, EarlyDecode::default(), ctx)
+}
+
+/// [`process_metered`] of a body an [`Intake`] received, with what it
+/// decoded while the body arrived.
+pub fn process_received(
+    command: &Command,
+    input: &[u8],
+    early: EarlyDecode,
+    ctx: &RequestContext,
+) -> (Result<Processed>, CostReport) {
     let mut guard = Guard::start(ctx.budget);
-    let result = run(command, input, ctx, &mut guard);
+    let result = run(command, input, early, ctx, &mut guard);
     (result, guard.finish())
 }
 
 fn run(
     command: &Command,
     input: &[u8],
+    early: EarlyDecode,
     ctx: &RequestContext,
     guard: &mut Guard,
 ) -> Result<Processed> {
@@ -542,7 +579,7 @@ fn run(
         });
     }
     guard.begin();
-    let (decoded, windowed) = plan.decode(input, Some(&mut *guard))?;
+    let (decoded, windowed) = plan.decode(input, early, Some(&mut *guard))?;
     guard.end(&stages.decode)?;
     // A final quarter turn is left to the JPEG encoder (no turned copy).
     let turn = plan.final_turn();
@@ -656,7 +693,7 @@ mod tests {
             let source = codec::probe(&src).unwrap();
             let plan = Plan::new(&c, source, &RequestContext::default()).unwrap();
             assert!(plan.final_turn().is_some(), "{cmd}");
-            let (decoded, windowed) = plan.decode(&src, None).unwrap();
+            let (decoded, windowed) = plan.decode(&src, EarlyDecode::default(), None).unwrap();
             let reference = codec::encode(
                 &plan.execute(decoded, windowed, &[]).unwrap(),
                 plan.output,
@@ -1251,7 +1288,7 @@ mod tests {
             let c = Command::parse(cmd, &Styles::new()).unwrap();
             let source = codec::probe(input).unwrap();
             let plan = Plan::new(&c, source, &RequestContext::default()).unwrap();
-            let (window, windowed) = plan.decode(input, None).unwrap();
+            let (window, windowed) = plan.decode(input, EarlyDecode::default(), None).unwrap();
             assert!(windowed, "{cmd}: decoded whole");
             let fast = plan.execute(window, true, &[]).unwrap();
             let full = codec::decode(input, &source, None).unwrap();
@@ -1276,7 +1313,9 @@ mod tests {
             &RequestContext::default(),
         )
         .unwrap();
-        let (_, windowed) = plan.decode(&progressive, None).unwrap();
+        let (_, windowed) = plan
+            .decode(&progressive, EarlyDecode::default(), None)
+            .unwrap();
         assert!(!windowed);
         assert_eq!(
             run("image/crop,w_10,h_10", &progressive).unwrap().size,

@@ -90,7 +90,9 @@ impl Overlay {
 
     /// Decodes the object and runs its own command on it.
     pub fn render(&self) -> Result<Raster> {
-        let (decoded, windowed) = self.plan.decode(&self.bytes, None)?;
+        let (decoded, windowed) =
+            self.plan
+                .decode(&self.bytes, super::EarlyDecode::default(), None)?;
         let raster = self.plan.execute(decoded, windowed, &[])?;
         Ok(if self.rules.with_alpha {
             raster.with_alpha()

@@ -428,6 +428,10 @@ fn cases() -> Vec<Case> {
     cases.push(("hostile_corpus_through_envoy", hostile_corpus));
     cases.push(("metrics_in_stats_and_prometheus", metrics_in_prometheus));
     cases.push((
+        "thumbnail_decoded_while_the_body_arrives",
+        decoded_while_arriving,
+    ));
+    cases.push((
         "bad_plugin_config_stops_the_proxy_naming_the_field",
         bad_plugin_config,
     ));
@@ -1605,8 +1609,12 @@ fn bad_plugin_config(e: &Env) -> Check {
 
 /// The value of one Prometheus sample line (`name{labels} value`) of the held stack.
 fn prometheus_value(e: &Env, series: &str) -> Result<Option<f64>, Failed> {
-    let text = e
-        .held
+    prometheus_value_of(&e.held, series)
+}
+
+/// [`prometheus_value`] of `stack`.
+fn prometheus_value_of(stack: &Mutex<Stack>, series: &str) -> Result<Option<f64>, Failed> {
+    let text = stack
         .lock()
         .map_err(|_| "lock")?
         .admin_get("/stats/prometheus")
@@ -1670,6 +1678,27 @@ fn metrics_in_prometheus(e: &Env) -> Check {
         text.contains("image_process_filter_refused{reason=\"style_only\"}"),
         || "refusals are not tagged by reason".into(),
     )
+}
+
+/// A thumbnail of a 350 KB baseline photo on the early stack (Envoy hands
+/// the body over chunk by chunk as it comes from the storage): the filter
+/// decodes it while it arrives, which its counter shows, and the bytes are
+/// still `imgproc`'s. (The held stack's exact mode may be `local_reply`,
+/// whose own read of the original comes whole.)
+fn decoded_while_arriving(e: &Env) -> Check {
+    let (key, cmd) = ("Landscape_6.jpg", "image/resize,m_lfit,w_100,h_100");
+    let series = "image_process_filter_decoded_while_arriving{}";
+    let before = prometheus_value_of(&e.early, series)?.unwrap_or(0.0);
+    let r = e.curl(
+        Proto::H1,
+        &e.early_url(&format!("/demo/{key}?x-bce-process={cmd}")),
+        &[],
+    )?;
+    eq("status", r.status, 200)?;
+    let cli = imgproc_process(e, key, cmd)?;
+    same_image_as_imgproc(&format!("{key} {cmd}"), &r.body, &cli)?;
+    let after = prometheus_value_of(&e.early, series)?.unwrap_or(0.0);
+    eq("decoded while arriving", after - before, 1.0)
 }
 
 /// The font the e2e config names `Sans` (`demo/fonts/sans.ttf`).
@@ -2521,7 +2550,10 @@ fn main() {
 /// Cases that test what only Envoy has: its admin interface's statistics
 /// (ngx_wasm_module's metrics are read through Kong's Lua API, which plain
 /// nginx lacks).
-const ENVOY_ONLY: &[&str] = &["metrics_in_stats_and_prometheus"];
+const ENVOY_ONLY: &[&str] = &[
+    "metrics_in_stats_and_prometheus",
+    "thumbnail_decoded_while_the_body_arrives",
+];
 
 /// Cases about what only nginx has: its proxy buffering into temporary files.
 const NGINX_ONLY: &[&str] = &["nginx_proxy_buffering_temp_file"];
