@@ -1515,12 +1515,16 @@ fn render_report(
          `paced/` in the bucket, whose GET bodies the storage server itself (`tools/storage`, \
          `--paced-rate-mb {PACED_RATE_MB}`) sends at {PACED_RATE_MB} MB/s (10^6 bytes/s; \
          pieces of at most 64 KiB, byte N no earlier than N / rate after the body starts), \
-         about what a same-region object store delivers; loopback delivers a 1 MB original in \
-         about a millisecond. The pacing is in both s3s-fs servers (the filters' signed one and \
-         the peers' one), so every target, the filter in Envoy and nginx and every peer alike, \
-         waits for the same delivery; each target's time there includes whatever of its work it \
-         overlaps with the download. Issue 5's targets are about the loopback cases; the paced \
-         ones have issue 21's.\n"
+         about what a same-region object store delivers. It is a floor: the body of a paced \
+         GET takes at least size / rate (the 12 MP baseline's 1.19 MB: 14.8 ms), after \
+         s3s-fs's own time to the first byte. Unpaced, s3s-fs is not much faster on a small \
+         machine: it hashes the file for its ETag before the first byte and reads it in 4 KiB \
+         pieces (the no-command rows show what the 1.19 MB original costs end to end), so a \
+         paced case may differ from its loopback twin by less than the delivery time. The pacing is in both s3s-fs \
+         servers (the filters' signed one and the peers' one), so every target, the filter in \
+         Envoy and nginx and every peer alike, waits for the same delivery; each target's time \
+         there includes whatever of its work it overlaps with the download. Issue 5's targets \
+         are about the loopback cases; the paced ones have issue 21's.\n"
     );
 
     let _ = writeln!(
