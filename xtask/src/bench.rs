@@ -3,7 +3,9 @@
 //!
 //! Everything listens on 127.0.0.1 and fetches its originals from the same
 //! files over loopback HTTP (s3s-fs: the filter's reads signed, the others'
-//! from a second s3s-fs without keys):
+//! from a second s3s-fs without keys; both send the originals of the paced
+//! cases, keys under `paced/`, at [`PACED_RATE_MB`] like a same-region object
+//! store, to every target alike):
 //!
 //! | target | what |
 //! |---|---|
@@ -18,8 +20,9 @@
 //! Requests go round-robin over every (case, target) pair in a shuffled order
 //! each round, after warm-up, one new connection per request, timed from
 //! connect to the last byte. Throughput at concurrency 2 is two clients
-//! sending back to back. Memory is Envoy's peak RSS growth (VmHWM after
-//! resetting it) over one request, in a fresh Envoy per scenario.
+//! sending back to back (not for the slow AVIF case). Memory is Envoy's peak
+//! RSS growth (VmHWM after resetting it) over one request, in a fresh Envoy
+//! per scenario. `--cases` and `--no-memory` run a part of it.
 
 use crate::{root, run, tools, Result};
 use ipf_test_support::stack::{self, free_port, Stack, StackOptions, Tools};
@@ -44,6 +47,11 @@ pub struct BenchOptions {
     pub throughput_rounds: usize,
     /// Where the report goes.
     pub output: PathBuf,
+    /// `--cases a,b`: keep only the cases whose id contains one of these
+    /// substrings; empty: every case.
+    pub cases: Vec<String>,
+    /// Measure Envoy's memory growth (`--no-memory`: skip it).
+    pub memory: bool,
 }
 
 impl BenchOptions {
@@ -54,6 +62,8 @@ impl BenchOptions {
             throughput_requests: 10,
             throughput_rounds: 3,
             output: root().join("BENCHMARKS.md"),
+            cases: Vec::new(),
+            memory: true,
         };
         let mut it = args.iter();
         while let Some(arg) = it.next() {
@@ -76,10 +86,40 @@ impl BenchOptions {
                 "--output" => {
                     o.output = PathBuf::from(it.next().ok_or("--output needs a path")?);
                 }
+                "--cases" => {
+                    let list = it.next().ok_or("--cases needs a list of substrings")?;
+                    o.cases = list
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect();
+                    if o.cases.is_empty() {
+                        return Err("--cases needs a list of substrings".into());
+                    }
+                }
+                "--no-memory" => o.memory = false,
                 other => return Err(format!("unknown bench option '{other}'")),
             }
         }
+        if o.selected().is_empty() {
+            return Err(format!(
+                "--cases {}: no case id contains any of these (ids: {})",
+                o.cases.join(","),
+                CASES.iter().map(|c| c.id).collect::<Vec<_>>().join(", ")
+            ));
+        }
         Ok(o)
+    }
+
+    /// Indexes into [`CASES`] of the cases this run measures.
+    fn selected(&self) -> Vec<usize> {
+        CASES
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| self.cases.is_empty() || self.cases.iter().any(|s| c.id.contains(s)))
+            .map(|(i, _)| i)
+            .collect()
     }
 }
 
@@ -130,12 +170,25 @@ struct Case {
     /// several: it is cheap, and its target (within 5 % of plain Envoy) is
     /// tighter than the noise of a handful of ~12 ms samples.
     samples_per_round: usize,
+    /// Seconds per request (the AVIF encode: ~2.3 s in the filter, ~5 s in
+    /// sharp): one warm-up request per pair whatever `--warmup` says, and no
+    /// throughput rounds (its 2-client column shows "–"), which would
+    /// otherwise take most of the bench's time.
+    slow: bool,
 }
 
 const THUMB: &str = "image/resize,m_lfit,w_200,h_200/quality,Q_85,c_any";
 const THUMB_PNG: &str = "image/resize,m_lfit,w_200,h_200";
 
-/// The cases of issue 5. `sunset` is the 12 MP photo (4272×2848).
+/// The storage servers' delivery rate of keys under `paced/`, MB/s: the
+/// default of `tools/storage`'s `--paced-rate-mb` (the test stack's storage
+/// runs with the default; the peers' storage is given it).
+const PACED_RATE_MB: u32 = 80;
+
+/// The cases of issue 5, with issue 21's twins of the baseline thumbnails
+/// whose originals the storage delivers at [`PACED_RATE_MB`] (keys under
+/// `paced/`, copies of the same files). `sunset` is the 12 MP photo
+/// (4272×2848). The titles of the paced cases spell out the rate.
 const CASES: &[Case] = &[
     Case {
         id: "thumb-12mp-baseline",
@@ -146,6 +199,18 @@ const CASES: &[Case] = &[
         sharp: "thumb200",
         fidelity: true,
         samples_per_round: 1,
+        slow: false,
+    },
+    Case {
+        id: "thumb-12mp-baseline-paced",
+        title: "12 MP baseline JPEG → 200 px JPEG, storage at 80 MB/s",
+        key: "paced/sunset.baseline.jpg",
+        command: Some(THUMB),
+        nginx: Some("thumb200"),
+        sharp: "thumb200",
+        fidelity: true,
+        samples_per_round: 1,
+        slow: false,
     },
     Case {
         id: "thumb-12mp-progressive",
@@ -156,6 +221,7 @@ const CASES: &[Case] = &[
         sharp: "thumb200",
         fidelity: true,
         samples_per_round: 1,
+        slow: false,
     },
     Case {
         id: "thumb-16mp-baseline",
@@ -166,6 +232,18 @@ const CASES: &[Case] = &[
         sharp: "thumb200",
         fidelity: true,
         samples_per_round: 1,
+        slow: false,
+    },
+    Case {
+        id: "thumb-16mp-baseline-paced",
+        title: "16 MP baseline JPEG → 200 px JPEG, storage at 80 MB/s",
+        key: "paced/seeding.baseline.jpg",
+        command: Some(THUMB),
+        nginx: Some("thumb200"),
+        sharp: "thumb200",
+        fidelity: true,
+        samples_per_round: 1,
+        slow: false,
     },
     Case {
         id: "thumb-16mp-progressive",
@@ -176,6 +254,7 @@ const CASES: &[Case] = &[
         sharp: "thumb200",
         fidelity: true,
         samples_per_round: 1,
+        slow: false,
     },
     Case {
         id: "thumb-10mp-portrait-progressive",
@@ -186,6 +265,7 @@ const CASES: &[Case] = &[
         sharp: "thumb200",
         fidelity: true,
         samples_per_round: 1,
+        slow: false,
     },
     Case {
         id: "webp1080-12mp-baseline",
@@ -196,6 +276,7 @@ const CASES: &[Case] = &[
         sharp: "webp1080",
         fidelity: true,
         samples_per_round: 1,
+        slow: false,
     },
     Case {
         id: "avif1080-12mp-baseline",
@@ -206,6 +287,7 @@ const CASES: &[Case] = &[
         sharp: "avif1080",
         fidelity: true,
         samples_per_round: 1,
+        slow: true,
     },
     Case {
         id: "croprot-12mp-baseline",
@@ -216,6 +298,7 @@ const CASES: &[Case] = &[
         sharp: "croprot",
         fidelity: false,
         samples_per_round: 1,
+        slow: false,
     },
     Case {
         id: "thumb-png",
@@ -226,6 +309,7 @@ const CASES: &[Case] = &[
         sharp: "thumb200",
         fidelity: true,
         samples_per_round: 1,
+        slow: false,
     },
     Case {
         id: "thumb-webp",
@@ -236,6 +320,7 @@ const CASES: &[Case] = &[
         sharp: "thumb200",
         fidelity: true,
         samples_per_round: 1,
+        slow: false,
     },
     Case {
         id: "passthrough",
@@ -246,10 +331,16 @@ const CASES: &[Case] = &[
         sharp: "plain",
         fidelity: false,
         samples_per_round: 5,
+        slow: false,
     },
 ];
 
 impl Case {
+    /// Its original is delivered at [`PACED_RATE_MB`], not at loopback speed.
+    fn paced(&self) -> bool {
+        self.key.starts_with("paced/")
+    }
+
     fn targets(&self) -> Vec<Target> {
         let mut t = vec![Target::Filter, Target::FilterExact];
         if self.command.is_none() {
@@ -448,7 +539,9 @@ pub(crate) fn has_marker(bytes: &[u8], marker: u8) -> bool {
 }
 
 /// Fills the bench bucket: the photos as they are (progressive), baseline
-/// copies by `jpegtran`, and PNG / WebP copies of the 12 MP photo by `imgproc`.
+/// copies by `jpegtran`, PNG / WebP copies of the 12 MP photo by `imgproc`,
+/// and under `paced/` the originals of the paced cases (hard links, or
+/// copies), which the storage delivers at [`PACED_RATE_MB`].
 fn prepare_bucket(bucket: &Path, imgproc: &Path) -> Result<()> {
     std::fs::create_dir_all(bucket).map_err(|e| e.to_string())?;
     let photos = corpus_photos()?;
@@ -481,6 +574,20 @@ fn prepare_bucket(bucket: &Path, imgproc: &Path) -> Result<()> {
                 .arg(cmd)
                 .arg("-o")
                 .arg(&out))?;
+        }
+    }
+    for case in CASES.iter().filter(|c| c.paced()) {
+        let paced = bucket.join(case.key);
+        let name = case.key.trim_start_matches("paced/");
+        let original = bucket.join(name);
+        let len = |p: &Path| std::fs::metadata(p).map(|m| m.len()).ok();
+        if paced.exists() && len(&paced) == len(&original) {
+            continue;
+        }
+        std::fs::create_dir_all(bucket.join("paced")).map_err(|e| e.to_string())?;
+        let _ = std::fs::remove_file(&paced);
+        if std::fs::hard_link(&original, &paced).is_err() {
+            std::fs::copy(&original, &paced).map_err(|e| format!("{}: {e}", case.key))?;
         }
     }
     Ok(())
@@ -1010,6 +1117,7 @@ pub fn bench(args: &[String]) -> Result<()> {
     peers.children.push(
         Command::new(&tools.s3s_fs)
             .args(["--host", "127.0.0.1", "--port", &public_storage.to_string()])
+            .args(["--paced-rate-mb", &PACED_RATE_MB.to_string()])
             .arg(work.join("stack/storage-root"))
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
@@ -1045,20 +1153,24 @@ pub fn bench(args: &[String]) -> Result<()> {
         .push(start_sharp(&sharp_dir, &work, ports.sharp, public_storage)?);
     wait_port(ports.sharp, "the sharp server")?;
 
-    let pairs: Vec<(usize, Target)> = CASES
+    let selected = opts.selected();
+    let pairs: Vec<(usize, Target)> = selected
         .iter()
-        .enumerate()
-        .flat_map(|(i, c)| c.targets().into_iter().map(move |t| (i, t)))
+        .flat_map(|&i| CASES[i].targets().into_iter().map(move |t| (i, t)))
         .collect();
     let mut results: BTreeMap<(usize, Target), Samples> = BTreeMap::new();
 
     // Warm-up, keeping one output of each pair.
-    println!("bench: warm-up, {} requests per pair", opts.warmup.max(1));
+    println!(
+        "bench: warm-up, {} requests per pair (1 for the slow cases)",
+        opts.warmup.max(1)
+    );
     for &(i, target) in &pairs {
         let case = &CASES[i];
         let (port, path) = ports.request(case, target);
         let mut last = None;
-        for _ in 0..opts.warmup.max(1) {
+        let warmup = if case.slow { 1 } else { opts.warmup.max(1) };
+        for _ in 0..warmup {
             last = Some(timed_get(port, &path)?.1);
         }
         let reply = last.ok_or("no warm-up reply")?;
@@ -1101,7 +1213,11 @@ pub fn bench(args: &[String]) -> Result<()> {
     println!("bench: throughput at concurrency 2");
     let mut tp: BTreeMap<(usize, Target), (usize, f64)> = BTreeMap::new();
     for _ in 0..opts.throughput_rounds {
-        let mut order = pairs.clone();
+        let mut order: Vec<(usize, Target)> = pairs
+            .iter()
+            .copied()
+            .filter(|&(i, _)| !CASES[i].slow)
+            .collect();
         shuffle(&mut order, &mut seed);
         for (i, target) in order {
             let (port, path) = ports.request(&CASES[i], target);
@@ -1139,8 +1255,9 @@ pub fn bench(args: &[String]) -> Result<()> {
     drop(stack);
 
     // The same build in both hosts: do they answer the same bytes?
-    let differs: Vec<&str> = CASES
+    let differs: Vec<&str> = selected
         .iter()
+        .map(|&i| &CASES[i])
         .filter(|c| {
             let read = |t| saved_output(&outputs, c, t).and_then(|p| std::fs::read(p).ok());
             read(Target::Filter) != read(Target::NginxFilter)
@@ -1151,7 +1268,8 @@ pub fn bench(args: &[String]) -> Result<()> {
     // Quality of the thumbnails against a full-decode Lanczos3 reference.
     println!("bench: fidelity");
     let mut psnr: BTreeMap<(usize, Target), f64> = BTreeMap::new();
-    for (i, case) in CASES.iter().enumerate().filter(|(_, c)| c.fidelity) {
+    for &i in selected.iter().filter(|&&i| CASES[i].fidelity) {
+        let case = &CASES[i];
         let outs: Vec<(Target, PathBuf)> = case
             .targets()
             .into_iter()
@@ -1162,7 +1280,37 @@ pub fn bench(args: &[String]) -> Result<()> {
         }
     }
 
-    // Memory, each scenario in a fresh Envoy.
+    // Memory, each scenario in a fresh Envoy (unless --no-memory).
+    let memory = if opts.memory {
+        Some(measure_memory_scenarios(&tools, &bucket, &work)?)
+    } else {
+        None
+    };
+
+    let report = render_report(
+        &opts,
+        &machine,
+        &results,
+        &psnr,
+        memory.as_deref(),
+        load_after.trim(),
+        &NginxNotes {
+            outputs_differ: differs,
+            error_log_trouble: nginx_trouble,
+        },
+    );
+    print!("{report}");
+    std::fs::write(&opts.output, &report).map_err(|e| format!("{}: {e}", opts.output.display()))?;
+    println!("bench: wrote {}", opts.output.display());
+    Ok(())
+}
+
+/// Envoy's peak RSS growth over one request of each memory scenario.
+fn measure_memory_scenarios(
+    tools: &Tools,
+    bucket: &Path,
+    work: &Path,
+) -> Result<Vec<MemoryReading>> {
     println!("bench: memory");
     let base = bucket.join("sunset.baseline.jpg");
     let body_mib = std::fs::metadata(&base).map_err(|e| e.to_string())?.len() as f64 / 1048576.0;
@@ -1171,7 +1319,7 @@ pub fn bench(args: &[String]) -> Result<()> {
     let mut memory = Vec::new();
     for (title, key, command, budget, rule) in [
         (
-            "12 MP baseline JPEG → 200 px thumbnail",
+            THUMB_MEMORY,
             "sunset.baseline.jpg",
             THUMB,
             Some(32.0),
@@ -1199,7 +1347,7 @@ pub fn bench(args: &[String]) -> Result<()> {
             "(no target)".to_string(),
         ),
     ] {
-        let growth = measure_memory(&tools, &bucket, &work, key, command)?;
+        let growth = measure_memory(tools, bucket, work, key, command)?;
         memory.push(MemoryReading {
             title: title.to_string(),
             growth_mib: growth,
@@ -1207,23 +1355,7 @@ pub fn bench(args: &[String]) -> Result<()> {
             budget_rule: rule,
         });
     }
-
-    let report = render_report(
-        &opts,
-        &machine,
-        &results,
-        &psnr,
-        &memory,
-        load_after.trim(),
-        &NginxNotes {
-            outputs_differ: differs,
-            error_log_trouble: nginx_trouble,
-        },
-    );
-    print!("{report}");
-    std::fs::write(&opts.output, &report).map_err(|e| format!("{}: {e}", opts.output.display()))?;
-    println!("bench: wrote {}", opts.output.display());
-    Ok(())
+    Ok(memory)
 }
 
 /// The output of `case` on `target` kept from the warm-up.
@@ -1260,31 +1392,102 @@ struct NginxNotes<'a> {
     error_log_trouble: Vec<String>,
 }
 
+/// Rows of a targets table: what, what was measured, met (`None`: not
+/// measured in this run).
+#[derive(Default)]
+struct TargetRows(Vec<(String, String, Option<bool>)>);
+
+impl TargetRows {
+    fn row(&mut self, what: impl Into<String>, measured: String, met: bool) {
+        self.0.push((what.into(), measured, Some(met)));
+    }
+
+    fn unmeasured(&mut self, what: impl Into<String>, measured: String) {
+        self.0.push((what.into(), measured, None));
+    }
+
+    fn render(&self, r: &mut String) {
+        let _ = writeln!(r, "| target | measured | met |\n|---|---|---|");
+        for (what, measured, met) in &self.0 {
+            let met = match met {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "–",
+            };
+            let _ = writeln!(r, "| {what} | {measured} | {met} |");
+        }
+        if self.0.is_empty() {
+            let _ = writeln!(r, "| (none of these cases ran) | | |");
+        }
+    }
+}
+
+/// `us / peer` when both were measured.
+fn quotient(us: f64, peer: f64) -> Option<f64> {
+    (us.is_finite() && peer.is_finite() && peer > 0.0).then(|| us / peer)
+}
+
+/// Title of the memory scenario issue 21's memory target is about.
+const THUMB_MEMORY: &str = "12 MP baseline JPEG → 200 px thumbnail";
+
+/// Growth of the thumbnail scenario in the last full run before issue 21
+/// (BENCHMARKS.md of that run), which issue 21's memory target keeps.
+const THUMB_MEMORY_BEFORE_MIB: f64 = 3.0;
+
 fn render_report(
     opts: &BenchOptions,
     machine: &[(String, String)],
     results: &BTreeMap<(usize, Target), Samples>,
     psnr: &BTreeMap<(usize, Target), f64>,
-    memory: &[MemoryReading],
+    memory: Option<&[MemoryReading]>,
     load_after: &str,
     nginx: &NginxNotes,
 ) -> String {
     let mut r = String::new();
     let get = |i: usize, t: Target| results.get(&(i, t));
     let med = |i: usize, t: Target| get(i, t).map_or(f64::NAN, Samples::median);
+    // The cases this run measured (`--cases` may leave some out), in order.
+    let ran: Vec<usize> = (0..CASES.len())
+        .filter(|&i| results.keys().any(|&(j, _)| j == i))
+        .collect();
+    // A case's index, if this run measured it.
+    let idx = |id: &str| {
+        CASES
+            .iter()
+            .position(|c| c.id == id)
+            .filter(|i| ran.contains(i))
+    };
+    let slow: Vec<&str> = CASES.iter().filter(|c| c.slow).map(|c| c.title).collect();
     let _ = writeln!(r, "# Benchmarks\n");
     let _ = writeln!(
         r,
         "Written by `cargo xtask bench` (options: {} rounds after {} warm-up requests per pair, \
-         the no-command case {} samples per pair in each round; throughput: {} rounds × 2 clients × {} requests). Every number below comes from **one \
+         the no-command case {} samples per pair in each round; throughput: {} rounds × 2 clients × {} requests; \
+         {}, which takes seconds per request: 1 warm-up request per pair and no throughput rounds). \
+         Every number below comes from **one \
          interleaved run** on the machine described; medians move between runs on a shared \
          machine, so read the ratios.\n",
         opts.rounds,
         opts.warmup,
         CASES.iter().map(|c| c.samples_per_round).max().unwrap_or(1),
         opts.throughput_rounds,
-        opts.throughput_requests
+        opts.throughput_requests,
+        slow.join(", ")
     );
+    if !opts.cases.is_empty() {
+        let _ = writeln!(
+            r,
+            "This run measured only the cases whose id contains {} (`--cases`): {} of {}; the \
+             rows and targets of the others are absent.\n",
+            opts.cases
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(" or "),
+            ran.len(),
+            CASES.len()
+        );
+    }
     let _ = writeln!(r, "## Machine\n\n| | |\n|---|---|");
     for (k, v) in machine {
         let _ = writeln!(r, "| {k} | {v} |");
@@ -1300,9 +1503,28 @@ fn render_report(
          shipped (the same `.wasm` as **filter**) in Kong's ngx_wasm_module (wasmtime); \
          **nginx-plain** = the same nginx, a location without the filter; **nginx** = the same \
          nginx, locations with `image_filter` (libgd); **sharp** = node + sharp (libvips) HTTP \
-         server. All fetch the original from the same files through s3s-fs on loopback; one new \
+         server. All fetch the original from the same files through s3s-fs on loopback \
+         (at loopback speed, except in the paced cases below); one new \
          connection per request, timed from connect to last byte. JPEG/WebP output quality 85 \
          everywhere.\n"
+    );
+    let _ = writeln!(
+        r,
+        "Paced cases (titles ending \"storage at {PACED_RATE_MB} MB/s\", ids ending `-paced`): \
+         the same requests as their loopback twins for copies of the same originals under \
+         `paced/` in the bucket, whose GET bodies the storage server itself (`tools/storage`, \
+         `--paced-rate-mb {PACED_RATE_MB}`) sends at {PACED_RATE_MB} MB/s (10^6 bytes/s; \
+         pieces of at most 64 KiB, byte N no earlier than N / rate after the body starts), \
+         about what a same-region object store delivers. It is a floor: the body of a paced \
+         GET takes at least size / rate (the 12 MP baseline's 1.19 MB: 14.8 ms), after \
+         s3s-fs's own time to the first byte. Unpaced, s3s-fs is not much faster on a small \
+         machine: it hashes the file for its ETag before the first byte and reads it in 4 KiB \
+         pieces (the no-command rows show what the 1.19 MB original costs end to end), so a \
+         paced case may differ from its loopback twin by less than the delivery time. The pacing is in both s3s-fs \
+         servers (the filters' signed one and the peers' one), so every target, the filter in \
+         Envoy and nginx and every peer alike, waits for the same delivery; each target's time \
+         there includes whatever of its work it overlaps with the download. Issue 5's targets \
+         are about the loopback cases; the paced ones have issue 21's.\n"
     );
 
     let _ = writeln!(
@@ -1323,13 +1545,15 @@ fn render_report(
          `crop 1000 1000`), `image_filter_jpeg_quality 85`, `image_filter_webp_quality 85`, \
          `image_filter_buffer 32M`, keep-alive to the storage; it cannot convert \
          formats. sharp: `resize(w, h, {{fit: 'inside', withoutEnlargement: true}})`, \
-         `jpeg({{quality: 85}})` / `webp({{quality: 85}})` / `png()`, otherwise its defaults \
+         `jpeg({{quality: 85}})` / `webp({{quality: 85}})` / `png()` / \
+         `avif({{quality: 50, effort: 4}})`, otherwise its defaults \
          (shrink-on-load, libvips threads as reported above). The filter runs the BOS commands \
          in `xtask/src/bench.rs` with `quality,Q_85,c_any`; it keeps EXIF/ICC in its output \
          where the peers strip them. \"req/s, 1 client\" is 1000 / the mean latency of the \
          interleaved samples; \"req/s, 2 clients\" is two clients sending back to back, each \
          request on a new connection that Envoy hands to one of its 2 workers (exact balance) \
-         and nginx to whichever of its 2 workers accepts it first.\n"
+         and nginx to whichever of its 2 workers accepts it first (\"–\" for the cases without \
+         throughput rounds).\n"
     );
     let _ = writeln!(r, "## Latency (ms) and throughput (requests/s)\n");
     let _ = writeln!(
@@ -1342,7 +1566,8 @@ fn render_report(
         "| case | target | median | p90 | req/s, 1 client | req/s, 2 clients | output bytes | median vs sharp | median vs nginx | median vs Envoy filter |"
     );
     let _ = writeln!(r, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (i, case) in CASES.iter().enumerate() {
+    for &i in &ran {
+        let case = &CASES[i];
         for t in case.targets() {
             let Some(s) = get(i, t) else { continue };
             let vs_sharp = if t == Target::Sharp {
@@ -1374,143 +1599,139 @@ fn render_report(
         if case.nginx_peer().is_none() {
             let _ = writeln!(
                 r,
-                "| {} | nginx | – | – | – | – | – | | (image_filter cannot write WebP from JPEG) | |",
+                "| {} | nginx | – | – | – | – | – | | (image_filter cannot convert formats) | |",
                 case.title
             );
         }
     }
 
-    let _ = writeln!(r, "\n## Targets of issue 5 (this run)\n");
-    let _ = writeln!(r, "| target | measured | met |\n|---|---|---|");
-    let mut target_row = |what: String, measured: String, met: bool| {
-        let _ = writeln!(
-            r,
-            "| {what} | {measured} | {} |",
-            if met { "yes" } else { "**no**" }
-        );
-    };
-    let idx = |id: &str| CASES.iter().position(|c| c.id == id).unwrap_or(0);
-    let (tb, tp) = (idx("thumb-12mp-baseline"), idx("thumb-12mp-progressive"));
     let f = |i| med(i, Target::Filter);
-    let q = f(tb) / med(tb, Target::Nginx);
-    target_row(
-        "12 MP baseline → 200 px: ≤ 0.2× nginx image_filter".into(),
-        format!("{q:.2}×"),
-        q <= 0.2,
-    );
-    let q = f(tb) / med(tb, Target::Sharp);
-    target_row(
-        "12 MP baseline → 200 px: ≤ 1.0× sharp".into(),
-        format!("{q:.2}×"),
-        q <= 1.0,
-    );
-    let q = f(tp) / med(tp, Target::Sharp);
-    target_row(
-        "12 MP progressive → 200 px: ≤ 1.2× sharp".into(),
-        format!("{q:.2}×"),
-        q <= 1.2,
-    );
+    let sharp = |i| med(i, Target::Sharp);
+    let tb = idx("thumb-12mp-baseline");
+    let tp = idx("thumb-12mp-progressive");
     let av = idx("avif1080-12mp-baseline");
-    for (i, case) in CASES.iter().enumerate() {
-        if i == tb || i == tp || i == av || case.command.is_none() {
-            continue;
-        }
-        let q = f(i) / med(i, Target::Sharp);
-        target_row(
-            format!("{}: ≤ 1.5× sharp", case.title),
-            format!("{q:.2}×"),
-            q <= 1.5,
-        );
-        if case.nginx.is_some() {
-            let q = f(i) / med(i, Target::Nginx);
-            target_row(
-                format!("{}: faster than nginx", case.title),
+    let pt = idx("passthrough");
+
+    let _ = writeln!(r, "\n## Targets of issue 5 (this run)\n");
+    let mut rows = TargetRows::default();
+    if let Some(tb) = tb {
+        if let Some(q) = quotient(f(tb), med(tb, Target::Nginx)) {
+            rows.row(
+                "12 MP baseline → 200 px: ≤ 0.2× nginx image_filter",
                 format!("{q:.2}×"),
-                q < 1.0,
+                q <= 0.2,
+            );
+        }
+        if let Some(q) = quotient(f(tb), sharp(tb)) {
+            rows.row(
+                "12 MP baseline → 200 px: ≤ 1.0× sharp",
+                format!("{q:.2}×"),
+                q <= 1.0,
             );
         }
     }
-    for i in [tb, tp] {
+    if let Some(q) = tp.and_then(|tp| quotient(f(tp), sharp(tp))) {
+        rows.row(
+            "12 MP progressive → 200 px: ≤ 1.2× sharp",
+            format!("{q:.2}×"),
+            q <= 1.2,
+        );
+    }
+    for &i in &ran {
+        let case = &CASES[i];
+        if Some(i) == tb || Some(i) == tp || Some(i) == av || case.command.is_none() || case.paced()
+        {
+            continue;
+        }
+        if let Some(q) = quotient(f(i), sharp(i)) {
+            rows.row(
+                format!("{}: ≤ 1.5× sharp", case.title),
+                format!("{q:.2}×"),
+                q <= 1.5,
+            );
+        }
+        if case.nginx.is_some() {
+            if let Some(q) = quotient(f(i), med(i, Target::Nginx)) {
+                rows.row(
+                    format!("{}: faster than nginx", case.title),
+                    format!("{q:.2}×"),
+                    q < 1.0,
+                );
+            }
+        }
+    }
+    for i in [tb, tp].into_iter().flatten() {
         let ours = get(i, Target::Filter).and_then(|s| s.throughput2);
         let peer = get(i, Target::Sharp).and_then(|s| s.throughput2);
         if let (Some(a), Some(b)) = (ours, peer) {
-            target_row(
+            rows.row(
                 format!("{}: throughput at 2 clients ≥ sharp", CASES[i].title),
                 format!("{a:.1} vs {b:.1} req/s"),
                 a >= b,
             );
         }
     }
-    // Issue 21: AVIF at web sizes against sharp's AVIF (quality 50, effort 4);
-    // the PSNR of both is in the quality table below.
-    let q = f(av) / med(av, Target::Sharp);
-    target_row(
-        format!("{}: ≤ 1.0× sharp (issue 21)", CASES[av].title),
-        format!("{q:.2}×"),
-        q <= 1.0,
-    );
-    let bytes = |t| get(av, t).map(|s| s.output_bytes);
-    if let (Some(a), Some(b)) = (bytes(Target::Filter), bytes(Target::Sharp)) {
-        target_row(
-            format!("{}: bytes ≤ sharp's (issue 21)", CASES[av].title),
-            format!("{a} vs {b} bytes"),
-            a <= b,
+    if let Some(q) = pt.and_then(|pt| quotient(f(pt), med(pt, Target::EnvoyPlain))) {
+        rows.row(
+            "no command: median within 5 % of plain Envoy",
+            format!("{q:.3}×"),
+            q <= 1.05,
         );
     }
-    let pt = idx("passthrough");
-    let q = f(pt) / med(pt, Target::EnvoyPlain);
-    target_row(
-        "no command: median within 5 % of plain Envoy".into(),
-        format!("{q:.3}×"),
-        q <= 1.05,
-    );
-    for m in memory {
-        if let Some(b) = m.budget_mib {
-            target_row(
-                format!("memory, {}: {}", m.title, m.budget_rule),
-                format!("{:.1} MiB", m.growth_mib),
-                m.growth_mib <= b,
+    match memory {
+        Some(memory) => {
+            for m in memory {
+                if let Some(b) = m.budget_mib {
+                    rows.row(
+                        format!("memory, {}: {}", m.title, m.budget_rule),
+                        format!("{:.1} MiB", m.growth_mib),
+                        m.growth_mib <= b,
+                    );
+                }
+            }
+        }
+        None => rows.unmeasured("memory", "not measured in this run (`--no-memory`)".into()),
+    }
+    rows.render(&mut r);
+
+    let _ = writeln!(r, "\n## Targets of issue 18: nginx + filter (this run)\n");
+    let mut rows = TargetRows::default();
+    let n = |i| med(i, Target::NginxFilter);
+    if let Some(tb) = tb {
+        if let Some(q) = quotient(n(tb), med(tb, Target::Nginx)) {
+            rows.row(
+                "nginx + filter, 12 MP baseline → 200 px: ≤ 0.2× nginx image_filter",
+                format!("{:.1} / {:.1} ms = {q:.2}×", n(tb), med(tb, Target::Nginx)),
+                q <= 0.2,
             );
         }
     }
-
-    let _ = writeln!(r, "\n## Targets of issue 18: nginx + filter (this run)\n");
-    let _ = writeln!(r, "| target | measured | met |\n|---|---|---|");
-    let mut target_row = |what: String, measured: String, met: bool| {
-        let _ = writeln!(
-            r,
-            "| {what} | {measured} | {} |",
-            if met { "yes" } else { "**no**" }
-        );
-    };
-    let n = |i| med(i, Target::NginxFilter);
-    let q = n(tb) / med(tb, Target::Nginx);
-    target_row(
-        "nginx + filter, 12 MP baseline → 200 px: ≤ 0.2× nginx image_filter".into(),
-        format!("{:.1} / {:.1} ms = {q:.2}×", n(tb), med(tb, Target::Nginx)),
-        q <= 0.2,
-    );
-    for (i, case) in CASES.iter().enumerate() {
-        let q = n(i) / f(i);
-        target_row(
-            format!(
-                "nginx + filter within 1.25× of Envoy + filter: {}",
-                case.title
-            ),
-            format!("{:.1} / {:.1} ms = {q:.2}×", n(i), f(i)),
-            q <= 1.25,
-        );
+    for &i in &ran {
+        if let Some(q) = quotient(n(i), f(i)) {
+            rows.row(
+                format!(
+                    "nginx + filter within 1.25× of Envoy + filter: {}",
+                    CASES[i].title
+                ),
+                format!("{:.1} / {:.1} ms = {q:.2}×", n(i), f(i)),
+                q <= 1.25,
+            );
+        }
     }
-    let q = n(pt) / med(pt, Target::NginxPlain);
-    target_row(
-        "nginx + filter, no command: median within 5 % of plain nginx".into(),
-        format!(
-            "{:.1} / {:.1} ms = {q:.3}×",
-            n(pt),
-            med(pt, Target::NginxPlain)
-        ),
-        q <= 1.05,
-    );
+    if let Some(pt) = pt {
+        if let Some(q) = quotient(n(pt), med(pt, Target::NginxPlain)) {
+            rows.row(
+                "nginx + filter, no command: median within 5 % of plain nginx",
+                format!(
+                    "{:.1} / {:.1} ms = {q:.3}×",
+                    n(pt),
+                    med(pt, Target::NginxPlain)
+                ),
+                q <= 1.05,
+            );
+        }
+    }
+    rows.render(&mut r);
     let _ = writeln!(
         r,
         "\nThe same `.wasm` in both hosts: nginx-filter's outputs are byte for byte Envoy \
@@ -1531,6 +1752,80 @@ fn render_report(
         }
     );
 
+    let _ = writeln!(r, "\n## Targets of issue 21 (this run)\n");
+    let _ = writeln!(
+        r,
+        "Tighter than issue 5's, which stay: the filter in Envoy against sharp, from this run's \
+         medians (and throughput), peers reading the same storage; the paced rows are the cases \
+         whose originals arrive at {PACED_RATE_MB} MB/s.\n"
+    );
+    let mut rows = TargetRows::default();
+    let against_sharp = |rows: &mut TargetRows, id: &str, limit: f64, note: &str| {
+        let Some(i) = idx(id) else { return };
+        if let Some(q) = quotient(f(i), sharp(i)) {
+            rows.row(
+                format!("{}: ≤ {limit:?}× sharp{note}", CASES[i].title),
+                format!("{:.1} / {:.1} ms = {q:.2}×", f(i), sharp(i)),
+                q <= limit,
+            );
+        }
+    };
+    against_sharp(&mut rows, "thumb-12mp-baseline", 0.75, "");
+    against_sharp(&mut rows, "thumb-16mp-baseline", 0.75, "");
+    against_sharp(&mut rows, "thumb-12mp-baseline-paced", 0.6, "");
+    against_sharp(&mut rows, "thumb-16mp-baseline-paced", 0.6, "");
+    against_sharp(
+        &mut rows,
+        "webp1080-12mp-baseline",
+        1.0,
+        " (both 1080 px, quality 85)",
+    );
+    against_sharp(&mut rows, "thumb-png", 0.8, "");
+    if let Some(tb) = tb {
+        let ours = get(tb, Target::Filter).and_then(|s| s.throughput2);
+        let peer = get(tb, Target::Sharp).and_then(|s| s.throughput2);
+        if let (Some(a), Some(b)) = (ours, peer) {
+            let q = a / b;
+            rows.row(
+                format!("{}: throughput at 2 clients ≥ 1.3× sharp", CASES[tb].title),
+                format!("{a:.1} vs {b:.1} req/s = {q:.2}×"),
+                q >= 1.3,
+            );
+        }
+    }
+    let what = format!(
+        "memory, {THUMB_MEMORY}: growth ≤ {THUMB_MEMORY_BEFORE_MIB:.1} MiB (the last full run \
+         before issue 21), compared at 0.1 MiB"
+    );
+    match memory.and_then(|m| m.iter().find(|m| m.title == THUMB_MEMORY)) {
+        Some(m) => rows.row(
+            what,
+            format!("{:.1} MiB", m.growth_mib),
+            (m.growth_mib * 10.0).round() <= (THUMB_MEMORY_BEFORE_MIB * 10.0).round(),
+        ),
+        None => rows.unmeasured(what, "not measured in this run (`--no-memory`)".into()),
+    }
+    // AVIF at web sizes against sharp's AVIF (quality 50, effort 4); the PSNR
+    // of both is in the quality table below.
+    if let Some(av) = av {
+        if let Some(q) = quotient(f(av), sharp(av)) {
+            rows.row(
+                format!("{}: ≤ 1.0× sharp", CASES[av].title),
+                format!("{:.1} / {:.1} ms = {q:.2}×", f(av), sharp(av)),
+                q <= 1.0,
+            );
+        }
+        let bytes = |t| get(av, t).map(|s| s.output_bytes);
+        if let (Some(a), Some(b)) = (bytes(Target::Filter), bytes(Target::Sharp)) {
+            rows.row(
+                format!("{}: bytes ≤ sharp's", CASES[av].title),
+                format!("{a} vs {b} bytes"),
+                a <= b,
+            );
+        }
+    }
+    rows.render(&mut r);
+
     let _ = writeln!(
         r,
         "\n## What bit identity costs (filter-exact vs filter, medians)\n"
@@ -1539,11 +1834,11 @@ fn render_report(
         r,
         "| case | filter (SIMD) | filter-exact | filter-exact / filter |\n|---|---:|---:|---:|"
     );
-    for (i, case) in CASES.iter().enumerate() {
+    for &i in &ran {
         let _ = writeln!(
             r,
             "| {} | {:.1} | {:.1} | {} |",
-            case.title,
+            CASES[i].title,
             f(i),
             med(i, Target::FilterExact),
             ratio(med(i, Target::FilterExact), f(i))
@@ -1551,21 +1846,29 @@ fn render_report(
     }
 
     let _ = writeln!(r, "\n## Memory: Envoy peak RSS growth over one request\n");
-    let _ = writeln!(
-        r,
-        "Envoy only (nginx + filter's memory is not measured here; `cargo xtask soak --host \
-         nginx` watches its workers' RSS). A fresh Envoy (`--concurrency 1`) per scenario; after one pass-through request its \
-         VmRSS is read, the peak is reset (`/proc/PID/clear_refs` = 5), one request is \
-         processed, and VmHWM minus that RSS is reported. Wasm linear memory never shrinks, so \
-         this is also what the worker keeps.\n"
-    );
-    let _ = writeln!(r, "| scenario | growth | budget |\n|---|---:|---|");
-    for m in memory {
-        let _ = writeln!(
-            r,
-            "| {} | {:.1} MiB | {} |",
-            m.title, m.growth_mib, m.budget_rule
-        );
+    match memory {
+        None => {
+            let _ = writeln!(r, "Not measured in this run (`--no-memory`).");
+        }
+        Some(memory) => {
+            let _ = writeln!(
+                r,
+                "Envoy only (nginx + filter's memory is not measured here; `cargo xtask soak --host \
+                 nginx` watches its workers' RSS). A fresh Envoy (`--concurrency 1`) per scenario, \
+                 originals at loopback speed; after one pass-through request its \
+                 VmRSS is read, the peak is reset (`/proc/PID/clear_refs` = 5), one request is \
+                 processed, and VmHWM minus that RSS is reported. Wasm linear memory never shrinks, so \
+                 this is also what the worker keeps.\n"
+            );
+            let _ = writeln!(r, "| scenario | growth | budget |\n|---|---:|---|");
+            for m in memory {
+                let _ = writeln!(
+                    r,
+                    "| {} | {:.1} MiB | {} |",
+                    m.title, m.growth_mib, m.budget_rule
+                );
+            }
+        }
     }
 
     let _ = writeln!(
@@ -1590,7 +1893,7 @@ fn render_report(
         r,
         "| case | filter | filter-exact | nginx-filter | nginx | sharp |\n|---|---:|---:|---:|---:|---:|"
     );
-    for (i, case) in CASES.iter().enumerate().filter(|(_, c)| c.fidelity) {
+    for &i in ran.iter().filter(|&&i| CASES[i].fidelity) {
         let cells: Vec<String> = targets
             .iter()
             .map(|t| {
@@ -1598,7 +1901,154 @@ fn render_report(
                     .map_or("–".into(), |v| format!("{v:.1} dB"))
             })
             .collect();
-        let _ = writeln!(r, "| {} | {} |", case.title, cells.join(" | "));
+        let _ = writeln!(r, "| {} | {} |", CASES[i].title, cells.join(" | "));
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn cases_option_selects_by_substring() {
+        let all = BenchOptions::parse(&[]).unwrap();
+        assert_eq!(all.selected().len(), CASES.len());
+        assert!(all.memory);
+        let o = BenchOptions::parse(&args(&["--cases", "paced", "--no-memory"])).unwrap();
+        assert!(!o.memory);
+        let ids: Vec<&str> = o.selected().iter().map(|&i| CASES[i].id).collect();
+        assert_eq!(
+            ids,
+            ["thumb-12mp-baseline-paced", "thumb-16mp-baseline-paced"]
+        );
+        let o = BenchOptions::parse(&args(&["--cases", "thumb-png,passthrough"])).unwrap();
+        assert_eq!(o.selected().len(), 2);
+        assert!(BenchOptions::parse(&args(&["--cases", "nothing-like-this"])).is_err());
+        assert!(BenchOptions::parse(&args(&["--cases", ","])).is_err());
+        assert!(BenchOptions::parse(&args(&["--cases"])).is_err());
+    }
+
+    #[test]
+    fn paced_cases_are_twins_of_loopback_cases() {
+        let paced: Vec<&Case> = CASES.iter().filter(|c| c.paced()).collect();
+        assert_eq!(paced.len(), 2);
+        for p in paced {
+            let twin = CASES
+                .iter()
+                .find(|c| format!("{}-paced", c.id) == p.id)
+                .expect("a loopback twin");
+            assert_eq!(p.key, format!("paced/{}", twin.key));
+            assert_eq!(
+                p.title,
+                format!("{}, storage at {PACED_RATE_MB} MB/s", twin.title)
+            );
+            assert_eq!(
+                (p.command, p.nginx, p.sharp, p.fidelity, p.slow),
+                (
+                    twin.command,
+                    twin.nginx,
+                    twin.sharp,
+                    twin.fidelity,
+                    twin.slow
+                )
+            );
+            assert_eq!(p.targets(), twin.targets());
+        }
+        let ids: Vec<&str> = CASES.iter().map(|c| c.id).collect();
+        for (i, id) in ids.iter().enumerate() {
+            assert!(!ids[..i].contains(id), "duplicate case id {id}");
+        }
+    }
+
+    fn report_of(selected: &[usize], memory: Option<&[MemoryReading]>) -> String {
+        let mut results = BTreeMap::new();
+        for &i in selected {
+            for (k, t) in CASES[i].targets().into_iter().enumerate() {
+                let base = if t == Target::Sharp {
+                    40.0
+                } else {
+                    20.0 + k as f64
+                };
+                results.insert(
+                    (i, t),
+                    Samples {
+                        latencies_ms: vec![base, base + 1.0, base + 2.0],
+                        throughput2: (!CASES[i].slow).then_some(50.0),
+                        output_bytes: 1000,
+                    },
+                );
+            }
+        }
+        let opts = BenchOptions::parse(&[]).unwrap();
+        render_report(
+            &opts,
+            &[],
+            &results,
+            &BTreeMap::new(),
+            memory,
+            "0",
+            &NginxNotes {
+                outputs_differ: Vec::new(),
+                error_log_trouble: Vec::new(),
+            },
+        )
+    }
+
+    #[test]
+    fn report_skips_cases_that_did_not_run() {
+        let o = BenchOptions::parse(&args(&["--cases", "paced"])).unwrap();
+        let r = report_of(&o.selected(), None);
+        assert!(!r.contains("NaN"), "{r}");
+        assert!(r.contains("Not measured in this run (`--no-memory`)."));
+        assert!(!r.contains("progressive JPEG → 200 px JPEG |"));
+        // Issue 21's paced rows are there, the loopback ones are not.
+        assert!(r.contains(
+            "| 12 MP baseline JPEG → 200 px JPEG, storage at 80 MB/s: ≤ 0.6× sharp | 21.0 / 41.0 ms = 0.51× | yes |"
+        ));
+        assert!(!r.contains("12 MP baseline JPEG → 200 px JPEG: ≤ 0.75× sharp"));
+        // The paced cases have no issue 5 rows.
+        assert!(!r.contains("storage at 80 MB/s: ≤ 1.5× sharp"));
+    }
+
+    #[test]
+    fn report_of_every_case_has_every_target_row() {
+        let all: Vec<usize> = (0..CASES.len()).collect();
+        let memory = [MemoryReading {
+            title: THUMB_MEMORY.to_string(),
+            growth_mib: 3.04,
+            budget_mib: Some(32.0),
+            budget_rule: "≤ 32 MiB".into(),
+        }];
+        let r = report_of(&all, Some(&memory));
+        assert!(!r.contains("NaN"), "{r}");
+        let issue21 = &r[r.find("## Targets of issue 21").unwrap()..r.find("## What bit").unwrap()];
+        for what in [
+            "12 MP baseline JPEG → 200 px JPEG: ≤ 0.75× sharp",
+            "16 MP baseline JPEG → 200 px JPEG: ≤ 0.75× sharp",
+            "12 MP baseline JPEG → 200 px JPEG, storage at 80 MB/s: ≤ 0.6× sharp",
+            "16 MP baseline JPEG → 200 px JPEG, storage at 80 MB/s: ≤ 0.6× sharp",
+            "12 MP baseline JPEG → 1080 px WebP: ≤ 1.0× sharp (both 1080 px, quality 85)",
+            "12 MP PNG → 200 px PNG: ≤ 0.8× sharp",
+            "throughput at 2 clients ≥ 1.3× sharp | 50.0 vs 50.0 req/s = 1.00× | **no** |",
+            "growth ≤ 3.0 MiB (the last full run before issue 21), compared at 0.1 MiB | 3.0 MiB | yes |",
+            "AVIF within 1920×1080, quality 50: ≤ 1.0× sharp",
+            "AVIF within 1920×1080, quality 50: bytes ≤ sharp's | 1000 vs 1000 bytes | yes |",
+        ] {
+            assert!(issue21.contains(what), "no '{what}' in\n{issue21}");
+        }
+        // The AVIF case has no throughput: "–" in its 2-client column.
+        assert!(
+            r.contains("quality 50 | filter | 21.0 | 22.0 | 47.6 | – |"),
+            "{r}"
+        );
+        // Its rows moved out of issue 5's section.
+        let issue5 =
+            &r[r.find("## Targets of issue 5").unwrap()..r.find("## Targets of issue 18").unwrap()];
+        assert!(!issue5.contains("AVIF"));
+    }
 }

@@ -52,7 +52,10 @@ commands:
   fuzz [--seconds N] [--target NAME] build the fuzz/ targets and run each N seconds (default 60)
   bench [--rounds N] [--warmup N] [--throughput-rounds N] [--throughput-requests N]
         [--quick] [--output FILE]    the filter in Envoy and in nginx vs nginx image_filter
-                                     and sharp (libvips), one interleaved run -> BENCHMARKS.md
+        [--cases SUBSTR,...]         and sharp (libvips), one interleaved run -> BENCHMARKS.md;
+        [--no-memory]                --cases keeps the cases whose id contains one of the
+                                     substrings (e.g. `paced`), --no-memory skips Envoy's
+                                     memory scenarios
   calibrate [--runs N] [--output FILE] [--no-worst-case] [--only-worst-case]
                                      run cases (built-in, and imgproc worst-case when it
                                      exists) N times (3) through Envoy, read the filter's

