@@ -47,6 +47,20 @@ impl ProxyHost {
         }
     }
 
+    /// Whether reading the buffered response body from an offset gives the
+    /// bytes at that offset, so that each chunk can be read as it arrives
+    /// ([`crate::pipeline::Intake`]). Envoy: yes. ngx_wasm_module ignores
+    /// the offset of `proxy_get_buffer_bytes` on a body held in several
+    /// buffers and copies from the first byte
+    /// (`ngx_proxy_wasm_hfuncs_get_buffer`); it also hands the body over in
+    /// one piece, so there is nothing to overlap anyway.
+    pub fn reads_body_at_offset(self) -> bool {
+        match self {
+            ProxyHost::Envoy => true,
+            ProxyHost::Nginx => false,
+        }
+    }
+
     /// The header mode this host runs for a configured one: `held` where the
     /// host cannot hold headers becomes `local_reply` (exact headers as well)
     /// when the filter has an `upstream_cluster` to read originals from,

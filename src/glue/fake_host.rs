@@ -17,6 +17,7 @@
 //! | end of stream of a multi-chunk `Content-Length` body the filter does not buffer | delivered | never delivered (host bug 1) |
 //! | an empty body set on a non-final chunk with `proxy_buffering on` | fine | the worker spins (host bug 2, violation) |
 //! | the upstream body of a client's HEAD | passed to the filter | not read (`header_only`): no body callbacks |
+//! | reading the buffered body from an offset | the bytes at the offset | the bytes from the start (the offset is ignored) |
 //!
 //! Everything the real host would refuse or trap on is recorded in
 //! [`Outcome::violations`]; tests assert it is empty.
@@ -255,7 +256,12 @@ impl Host for FakeHost {
         if w.phase != Phase::ResponseBody && w.phase != Phase::CallResponse {
             return Err(2);
         }
-        let start = start.min(w.body.len());
+        // ngx_wasm_module copies from the body's first byte whatever the
+        // offset (`ngx_proxy_wasm_hfuncs_get_buffer`).
+        let start = match w.kind {
+            ProxyHost::Envoy => start.min(w.body.len()),
+            ProxyHost::Nginx => 0,
+        };
         Ok(w.body[start..start.saturating_add(size).min(w.body.len())].to_vec())
     }
 

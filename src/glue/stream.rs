@@ -457,7 +457,9 @@ impl<H: Host> FilterStream<H> {
             ..RequestContext::default()
         };
         let content_length = content_length.and_then(|v| v.trim().parse().ok());
-        pending.intake = Some(Intake::new(&pending.command, light_ctx, content_length));
+        if self.host.kind().reads_body_at_offset() {
+            pending.intake = Some(Intake::new(&pending.command, light_ctx, content_length));
+        }
         let action = match self.header_mode {
             // Hold the headers (needs allow_on_headers_stop_iteration) until the body is done.
             HeaderMode::Held => Flow::Pause,
