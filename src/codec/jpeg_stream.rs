@@ -28,6 +28,11 @@ pub(super) struct Huffman {
     /// Beside `skip`: the coefficient's value (0 for end of block and for
     /// sixteen zeros).
     value: Box<[i16; 1 << SKIP_BITS]>,
+    /// For AC tables ([`Huffman::with_runs`]): indexed by the next 13 bits,
+    /// as many whole AC codes with their extra bits as fit in them, for
+    /// [`skip_ac`] to pass at once: `bits | advance << 8 | end_of_block << 16`,
+    /// 0 when not even one fits. Empty for DC tables.
+    runs: Box<[u32]>,
     /// Largest code of each length (left-aligned to 16 bits), for the slow path.
     max_code: [u32; 18],
     /// `symbols` index minus the first code of each length.
@@ -37,6 +42,7 @@ pub(super) struct Huffman {
 
 const FAST_BITS: u32 = 9;
 const SKIP_BITS: u32 = 11;
+const RUN_BITS: u32 = 13;
 
 impl Huffman {
     /// Builds the table from a DHT segment's 16 counts and its symbols.
@@ -93,10 +99,47 @@ impl Huffman {
             fast,
             skip,
             value,
+            runs: Box::new([]),
             max_code,
             delta,
             symbols: symbols.get(..k)?.to_vec(),
         })
+    }
+
+    /// The table with [`Huffman::runs`] built, for an AC table: each entry
+    /// chains the 11-bit [`Huffman::skip`] entries of the codes that fit
+    /// whole in its 13 bits, up to an end of block.
+    fn with_runs(mut self) -> Huffman {
+        let mut runs = vec![0u32; 1 << RUN_BITS].into_boxed_slice();
+        for (index, slot) in runs.iter_mut().enumerate() {
+            let (mut used, mut advance, mut end_of_block) = (0u32, 0u32, 0u32);
+            while used < RUN_BITS {
+                // The bits after those used, left-aligned, zeros after them:
+                // a code is read only when all its bits are real ones.
+                let rest = ((index as u32) << used) & ((1 << RUN_BITS) - 1);
+                let entry = self.skip[(rest >> (RUN_BITS - SKIP_BITS)) as usize];
+                let len = u32::from(entry & 15);
+                if entry == 0 || len > RUN_BITS - used {
+                    break;
+                }
+                used += len;
+                match u32::from(entry >> 4) {
+                    0 => {
+                        end_of_block = 1;
+                        break;
+                    }
+                    step => advance += step,
+                }
+                if advance >= 64 {
+                    break;
+                }
+            }
+            if used > 0 {
+                *slot = used | advance << 8 | end_of_block << 16;
+            }
+        }
+        self.runs = runs;
+        self
     }
 }
 
@@ -314,6 +357,24 @@ pub(super) fn skip_ac(bits: &mut Bits, ac: &Huffman) -> Option<()> {
     while k < 64 {
         if bits.count < 16 {
             bits.refill();
+        }
+        // Several codes at once, when they all start inside the block.
+        if let Some(&run) = ac.runs.get(bits.peek(RUN_BITS) as usize) {
+            let advance = (run >> 8) & 0xFF;
+            let end_of_block = run >> 16 != 0;
+            let inside = if end_of_block {
+                k + advance < 64
+            } else {
+                k + advance <= 64
+            };
+            if run != 0 && inside {
+                bits.consume(run & 0xFF);
+                if end_of_block {
+                    break;
+                }
+                k += advance;
+                continue;
+            }
         }
         let entry = ac.skip[bits.peek(SKIP_BITS) as usize];
         if entry != 0 {
@@ -585,7 +646,7 @@ impl Header {
             let id = usize::from(class_id & 15);
             match class_id >> 4 {
                 0 => *self.dc_tables.get_mut(id)? = Some(table),
-                1 => *self.ac_tables.get_mut(id)? = Some(table),
+                1 => *self.ac_tables.get_mut(id)? = Some(table.with_runs()),
                 _ => return None,
             }
             s = &s[17 + total..];
