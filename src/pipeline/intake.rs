@@ -76,25 +76,17 @@ impl Intake {
     pub fn push(&mut self, chunk: &[u8]) {
         self.decoded_before_latest = self.decoded();
         self.bytes.extend_from_slice(chunk);
-        match &mut self.stage {
-            Stage::Keeping => {}
-            Stage::Decoding(stream) => {
-                if stream.advance(&self.bytes).is_none() {
-                    // Malformed: the whole-file decoder will say what is wrong.
-                    self.stage = Stage::Keeping;
-                }
-            }
-            Stage::Header => {
-                self.stage = match self.start() {
-                    Some(stage) => stage,
-                    None if self.bytes.len() > HEADER_WINDOW => Stage::Keeping,
-                    None => Stage::Header,
-                };
-                if let Stage::Decoding(stream) = &mut self.stage {
-                    if stream.advance(&self.bytes).is_none() {
-                        self.stage = Stage::Keeping;
-                    }
-                }
+        if let Stage::Header = self.stage {
+            self.stage = match self.start() {
+                Some(stage) => stage,
+                None if self.bytes.len() > HEADER_WINDOW => Stage::Keeping,
+                None => Stage::Header,
+            };
+        }
+        if let Stage::Decoding(stream) = &mut self.stage {
+            if stream.advance(&self.bytes).is_none() {
+                // Malformed: the whole-file decoder will say what is wrong.
+                self.stage = Stage::Keeping;
             }
         }
     }

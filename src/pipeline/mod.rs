@@ -275,9 +275,14 @@ impl Plan {
     /// Whether [`Plan::decode`] takes a JPEG source at 1/8 scale from its DC
     /// coefficients (no crop window first, a resize to at most 1/16 of it).
     pub(crate) fn decodes_eighth(&self) -> bool {
+        self.source_window().is_none() && self.eighth_serves(self.min_decode_size())
+    }
+
+    /// Whether a JPEG source at 1/8 scale covers `min`, the smallest decoded
+    /// size that serves the plan ([`Plan::min_decode_size`]).
+    fn eighth_serves(&self, min: Option<(u32, u32)>) -> bool {
         self.source.format == ImageFormat::Jpeg
-            && self.source_window().is_none()
-            && self.min_decode_size().is_some_and(|m| {
+            && min.is_some_and(|m| {
                 codec::jpeg::shrink_numerator((self.source.width, self.source.height), m) == 1
             })
     }
@@ -298,11 +303,7 @@ impl Plan {
             }
         }
         let min = self.min_decode_size();
-        if self.source.format == ImageFormat::Jpeg
-            && min.is_some_and(|m| {
-                codec::jpeg::shrink_numerator((self.source.width, self.source.height), m) == 1
-            })
-        {
+        if self.eighth_serves(min) {
             let eighth = match early.0 {
                 Some(stream) => stream
                     .finish(input)
