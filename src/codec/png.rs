@@ -1,13 +1,16 @@
 //! PNG (ISO/IEC 15948): decoding through `image`'s PNG codec (header first),
-//! encoding with adaptive filtering at the fast compression level.
+//! or row by row as the body arrives ([`PngStream`]); encoding with adaptive
+//! filtering at the fast compression level.
 
 use super::{decode_error, ImageFormat, SourceInfo};
 use crate::error::{ProcessError, Result};
 use crate::limits::{MAX_SOURCE_PIXELS, MAX_SOURCE_SIDE};
-use crate::raster::Raster;
+use crate::raster::{PixelLayout, Raster};
 use image::codecs::png::{CompressionType, FilterType, PngDecoder, PngEncoder};
 use image::{ImageDecoder, ImageEncoder};
-use std::io::Cursor;
+use std::cell::RefCell;
+use std::io::{BufRead, Cursor, ErrorKind, Read, Seek, SeekFrom};
+use std::rc::Rc;
 
 /// Reads size and alpha from the header chunks.
 pub(crate) fn probe(bytes: &[u8]) -> Result<SourceInfo> {
@@ -60,6 +63,203 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Raster> {
     let decoder =
         PngDecoder::new(Cursor::new(bytes)).map_err(|e| decode_error(ImageFormat::Png, e))?;
     super::webp::raster_from_decoder(decoder, ImageFormat::Png)
+}
+
+/// Where the first `IDAT` chunk's data starts in `prefix`: `Ok(None)` while
+/// the chunks before it are not all in yet, `Err(())` when `prefix` is not a
+/// PNG or its chunk sequence is broken before the image data.
+pub(crate) fn image_data_offset(prefix: &[u8]) -> std::result::Result<Option<usize>, ()> {
+    const SIGNATURE: &[u8; 8] = b"\x89PNG\r\n\x1a\n";
+    if prefix.len() < 8 {
+        return if SIGNATURE.starts_with(prefix) {
+            Ok(None)
+        } else {
+            Err(())
+        };
+    }
+    if &prefix[..8] != SIGNATURE {
+        return Err(());
+    }
+    let mut at = 8usize;
+    loop {
+        let Some(header) = prefix.get(at..at + 8) else {
+            return Ok(None);
+        };
+        let length = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        if &header[4..8] == b"IDAT" {
+            return Ok(Some(at + 8));
+        }
+        if &header[4..8] == b"IEND" || length > i32::MAX as usize {
+            return Err(());
+        }
+        at = at.checked_add(12 + length).ok_or(())?;
+    }
+}
+
+/// A still, non-interlaced PNG decoded row by row as its bytes arrive,
+/// by the same `png` reader, transformations and limits as [`decode`], so
+/// [`PngStream::finish`] gives exactly [`decode`]'s raster.
+///
+/// The reader pulls from a [`Feed`] that says "no more input yet"
+/// (`UnexpectedEof`) when it has used up what came; the `png` crate resumes
+/// a row read after that error where it stopped (its own streaming tests
+/// exercise this), so each chunk decodes the rows it completes.
+pub(crate) struct PngStream {
+    feed: Feed,
+    reader: png::Reader<Feed>,
+    pixels: Vec<u8>,
+    layout: PixelLayout,
+    /// Bytes per output row.
+    line: usize,
+    rows_done: usize,
+    height: usize,
+}
+
+impl PngStream {
+    /// Starts on `prefix`, which holds at least the chunks up to the first
+    /// `IDAT` ([`image_data_offset`]). `None` for what is not streamed
+    /// (interlaced, output other than 8-bit RGB or RGBA) and anything the
+    /// reader refuses: [`decode`] of the whole file answers those.
+    pub(crate) fn start(prefix: &[u8]) -> Option<PngStream> {
+        let feed = Feed::default();
+        feed.push(prefix);
+        // As `image`'s `PngDecoder::new` sets the reader up.
+        let mut decoder =
+            png::Decoder::new_with_limits(feed.clone(), png::Limits { bytes: usize::MAX });
+        decoder.set_ignore_text_chunk(false);
+        let info = decoder.read_header_info().ok()?;
+        if info.interlaced {
+            return None;
+        }
+        decoder.set_transformations(png::Transformations::EXPAND);
+        let reader = decoder.read_info().ok()?;
+        let layout = match reader.output_color_type() {
+            (png::ColorType::Rgb, png::BitDepth::Eight) => PixelLayout::Rgb8,
+            (png::ColorType::Rgba, png::BitDepth::Eight) => PixelLayout::Rgba8,
+            _ => return None,
+        };
+        let (width, height) = (reader.info().width, reader.info().height);
+        if reader.info().frame_control.is_some()
+            || width > MAX_SOURCE_SIDE
+            || height > MAX_SOURCE_SIDE
+            || u64::from(width) * u64::from(height) > MAX_SOURCE_PIXELS
+        {
+            return None;
+        }
+        let line = reader.output_line_size(width)?;
+        let size = line.checked_mul(height as usize)?;
+        let mut stream = PngStream {
+            feed,
+            reader,
+            pixels: vec![0; size],
+            layout,
+            line,
+            rows_done: 0,
+            height: height as usize,
+        };
+        stream.decode_rows()?;
+        Some(stream)
+    }
+
+    /// Takes in the next `chunk` of the body and decodes the rows it
+    /// completes; `None` when the data is malformed (then [`decode`] of the
+    /// whole file says what is wrong).
+    pub(crate) fn push(&mut self, chunk: &[u8]) -> Option<()> {
+        self.feed.push(chunk);
+        self.decode_rows()
+    }
+
+    fn decode_rows(&mut self) -> Option<()> {
+        while self.rows_done < self.height {
+            let start = self.rows_done * self.line;
+            let row = &mut self.pixels[start..start + self.line];
+            match self.reader.read_row(row) {
+                Ok(Some(_)) => self.rows_done += 1,
+                Err(png::DecodingError::IoError(e)) if e.kind() == ErrorKind::UnexpectedEof => {
+                    return Some(())
+                }
+                Ok(None) | Err(_) => return None,
+            }
+        }
+        Some(())
+    }
+
+    /// The share of the rows decoded (0.0 – 1.0).
+    pub(crate) fn progress(&self) -> f64 {
+        self.rows_done as f64 / self.height.max(1) as f64
+    }
+
+    /// The raster, once the whole body was pushed: `None` if the stream
+    /// cannot end as [`decode`] would (then decode the whole file).
+    pub(crate) fn finish(mut self) -> Option<Raster> {
+        self.decode_rows()?;
+        if self.rows_done < self.height {
+            return None;
+        }
+        // After the last row, the reader reads the rest of the image data
+        // (and its checksum) as `next_frame` does at the end.
+        match self.reader.read_row(&mut []) {
+            Ok(None) => {}
+            _ => return None,
+        }
+        let (width, height) = (self.reader.info().width, self.height as u32);
+        Raster::new(width, height, self.layout, self.pixels).ok()
+    }
+}
+
+/// The bytes pushed into a [`PngStream`] and not read yet, shared by the
+/// stream (which pushes) and its reader (which reads).
+#[derive(Clone, Default)]
+struct Feed {
+    pushed: Rc<RefCell<Vec<u8>>>,
+    /// What the reader holds: taken whole from `pushed` once used up.
+    taken: Vec<u8>,
+    read: usize,
+}
+
+impl Feed {
+    fn push(&self, chunk: &[u8]) {
+        self.pushed.borrow_mut().extend_from_slice(chunk);
+    }
+}
+
+impl Read for Feed {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Feed {
+    /// Empty (the reader's `UnexpectedEof`) when everything pushed was read.
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.read == self.taken.len() {
+            self.taken.clear();
+            self.read = 0;
+            std::mem::swap(&mut self.taken, &mut *self.pushed.borrow_mut());
+        }
+        Ok(&self.taken[self.read..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.read = (self.read + amount).min(self.taken.len());
+    }
+}
+
+impl Seek for Feed {
+    /// The reader never seeks; only the position can be asked.
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        match pos {
+            SeekFrom::Current(0) => Ok(0),
+            _ => Err(std::io::Error::new(
+                ErrorKind::Unsupported,
+                "the PNG stream cannot seek",
+            )),
+        }
+    }
 }
 
 /// Encodes losslessly, keeping alpha when the image has any.
@@ -140,7 +340,6 @@ fn write_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::raster::PixelLayout;
 
     #[test]
     fn interlaced_png_decodes_to_the_same_pixels() {
@@ -154,5 +353,80 @@ mod tests {
                 assert_eq!(back, img, "{w}x{h} {layout:?}");
             }
         }
+    }
+
+    /// Streams `bytes` in pieces of `piece` bytes as the intake does (the
+    /// stream starts once the chunks before the image data are in); the
+    /// raster it ends with, `None` when it declined or gave up.
+    fn stream(bytes: &[u8], piece: usize) -> Option<Raster> {
+        let mut received = 0;
+        let mut stream = loop {
+            received = (received + piece).min(bytes.len());
+            match image_data_offset(&bytes[..received]) {
+                Ok(Some(_)) => break PngStream::start(&bytes[..received])?,
+                Ok(None) if received < bytes.len() => continue,
+                _ => return None,
+            }
+        };
+        for chunk in bytes[received..].chunks(piece) {
+            stream.push(chunk)?;
+        }
+        stream.finish()
+    }
+
+    /// Every corpus PNG, and a photo-sized one, in pieces from 1 byte to
+    /// whole: a stream that ends gives exactly `decode`'s raster (and
+    /// `decode` succeeds), and every well-formed 8-bit RGB(A) or palette
+    /// file that is neither interlaced nor animated is streamed.
+    #[test]
+    fn a_streamed_png_decodes_exactly_as_the_whole_file() {
+        let dir = crate::test_support::corpus_dir().join("png");
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "png"))
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read(&p).unwrap())
+            })
+            .collect();
+        files.sort();
+        let photo = crate::codec::jpeg::decode(
+            &crate::test_support::corpus("orientation/Landscape_5.jpg"),
+            &crate::codec::probe(&crate::test_support::corpus("orientation/Landscape_5.jpg"))
+                .unwrap(),
+            None,
+        )
+        .unwrap();
+        files.push(("photo".into(), encode(&photo).unwrap()));
+        let mut streamed = Vec::new();
+        for (name, bytes) in &files {
+            let whole = decode(bytes);
+            let pieces: &[usize] = if bytes.len() < 100_000 {
+                &[1, 7, 1000, 1 << 20]
+            } else {
+                &[13, 4096, 65536]
+            };
+            for &piece in pieces {
+                if let Some(raster) = stream(bytes, piece) {
+                    match &whole {
+                        Ok(w) => assert!(w == &raster, "{name} in {piece} B pieces"),
+                        Err(e) => panic!("{name} in {piece} B pieces: streamed, but {e}"),
+                    }
+                    streamed.push(name.as_str());
+                }
+            }
+            let simple = ihdr(bytes).is_some_and(|(_, _, colour)| matches!(colour, 2 | 3 | 6))
+                && bytes[24] == 8
+                && bytes[28] == 0
+                && !bytes.windows(4).any(|w| w == b"acTL");
+            if simple && whole.is_ok() && !name.starts_with('x') {
+                assert!(
+                    streamed.contains(&name.as_str()),
+                    "{name}: a plain 8-bit PNG was not streamed"
+                );
+            }
+        }
+        assert!(streamed.contains(&"photo"));
     }
 }

@@ -1,22 +1,26 @@
 //! The response body as the host hands it over, chunk by chunk.
 //!
 //! The glue copies each chunk here as it arrives, instead of reading the
-//! whole body once the last byte is in. When the plan decodes a baseline
-//! JPEG at 1/8 scale (a thumbnail of a photo, the commonest request), the
-//! blocks are decoded as their bytes come ([`DcStream`]): by the time the last
-//! byte is in, most of the decoding is done, and the response time is close
-//! to the larger of transfer and processing rather than their sum. Anything
-//! else is only kept and processed at the end, as before.
+//! whole body once the last byte is in. Two decodes consume the chunks as
+//! they come: a baseline JPEG the plan decodes at 1/8 scale (a thumbnail of
+//! a photo, the commonest request) has its blocks decoded from their DC
+//! coefficients ([`DcStream`]), and a still, non-interlaced 8-bit PNG (which
+//! is always decoded whole) is inflated and unfiltered row by row
+//! ([`PngStream`]). By the time the last byte is in, most of the decoding is
+//! done, and the response time is close to the larger of transfer and
+//! processing rather than their sum. Anything else is only kept and
+//! processed at the end, as before.
 //!
 //! The decision is made from the image header with the same plan, limits and
 //! cost budget as the processing itself ([`Plan::new`], [`budget::estimate`]),
 //! so nothing is decoded early that processing would refuse; and the output
-//! is the same to the byte, since the stream ends with exactly what the
-//! whole-file decoder gives ([`DcStream::finish`]).
+//! is the same to the byte, since each stream ends with exactly what the
+//! whole-file decoder gives ([`DcStream::finish`], [`PngStream::finish`]), or
+//! gives up and leaves the file to it.
 
 use super::{Plan, RequestContext};
 use crate::budget;
-use crate::codec::{self, jpeg_dc::DcStream, ImageFormat};
+use crate::codec::{self, jpeg_dc::DcStream, png::PngStream, ImageFormat};
 use crate::command::Command;
 use crate::limits::MAX_SOURCE_BYTES;
 
@@ -39,8 +43,8 @@ pub struct Intake {
 enum Stage {
     /// Waiting for the image header to decide.
     Header,
-    /// Decoding the blocks as their bytes arrive.
-    Decoding(Box<DcStream>),
+    /// Decoding as the bytes arrive.
+    Decoding(EarlyStream),
     /// Keeping the bytes only.
     Keeping,
 }
@@ -48,7 +52,15 @@ enum Stage {
 /// The work an [`Intake`] did before the last byte: handed to
 /// [`super::process_received`] with the body.
 #[derive(Default)]
-pub struct EarlyDecode(pub(super) Option<DcStream>);
+pub struct EarlyDecode(pub(super) Option<EarlyStream>);
+
+/// A decoder that consumes the body as it arrives.
+pub(super) enum EarlyStream {
+    /// A baseline JPEG at 1/8 scale, from its DC coefficients.
+    JpegDc(Box<DcStream>),
+    /// A still, non-interlaced PNG, row by row.
+    Png(Box<PngStream>),
+}
 
 impl Intake {
     /// An empty intake for `command`'s response. `ctx` needs the request's
@@ -76,18 +88,26 @@ impl Intake {
     pub fn push(&mut self, chunk: &[u8]) {
         self.decoded_before_latest = self.decoded();
         self.bytes.extend_from_slice(chunk);
-        if let Stage::Header = self.stage {
+        let starting = matches!(self.stage, Stage::Header);
+        if starting {
             self.stage = match self.start() {
                 Some(stage) => stage,
                 None if self.bytes.len() > HEADER_WINDOW => Stage::Keeping,
                 None => Stage::Header,
             };
         }
-        if let Stage::Decoding(stream) = &mut self.stage {
-            if stream.advance(&self.bytes).is_none() {
-                // Malformed: the whole-file decoder will say what is wrong.
-                self.stage = Stage::Keeping;
-            }
+        let going = match &mut self.stage {
+            Stage::Decoding(stream) => match stream {
+                EarlyStream::JpegDc(stream) => stream.advance(&self.bytes).is_some(),
+                // A PNG stream starts on every byte received so far.
+                EarlyStream::Png(_) if starting => true,
+                EarlyStream::Png(stream) => stream.push(chunk).is_some(),
+            },
+            _ => true,
+        };
+        if !going {
+            // Malformed: the whole-file decoder will say what is wrong.
+            self.stage = Stage::Keeping;
         }
     }
 
@@ -98,18 +118,54 @@ impl Intake {
         if prefix.len() < 4 {
             return None;
         }
-        if ImageFormat::sniff(prefix) != Some(ImageFormat::Jpeg) {
-            return Some(Stage::Keeping);
+        match ImageFormat::sniff(prefix) {
+            Some(ImageFormat::Jpeg) => self.start_jpeg(),
+            Some(ImageFormat::Png) => self.start_png(),
+            _ => Some(Stage::Keeping),
         }
+    }
+
+    fn start_jpeg(&self) -> Option<Stage> {
+        let prefix = &self.bytes[..];
         let stream = match DcStream::start(prefix) {
             Ok(stream) => stream,
             Err(found_scan) => return found_scan.then_some(Stage::Keeping),
         };
         // The frame header is in: plan as processing will, limits and
         // budget included, before the stream allocates anything more.
-        let early = codec::probe(prefix).ok().and_then(|source| {
+        Some(if self.admits(Plan::decodes_eighth) {
+            Stage::Decoding(EarlyStream::JpegDc(Box::new(stream)))
+        } else {
+            Stage::Keeping
+        })
+    }
+
+    fn start_png(&self) -> Option<Stage> {
+        let prefix = &self.bytes[..];
+        match codec::png::image_data_offset(prefix) {
+            Err(()) => return Some(Stage::Keeping),
+            Ok(None) => return None,
+            Ok(Some(_)) => {}
+        }
+        if !self.admits(Plan::decodes_whole_png) {
+            return Some(Stage::Keeping);
+        }
+        // The stream allocates the image only now, within the limits and
+        // budget just checked.
+        Some(match PngStream::start(prefix) {
+            Some(stream) => Stage::Decoding(EarlyStream::Png(Box::new(stream))),
+            None => Stage::Keeping,
+        })
+    }
+
+    /// Whether processing, planned from the header in `self.bytes` as it
+    /// will be, decodes the way `decodes` says and fits the cost budget for
+    /// the body's announced size.
+    fn admits(&self, decodes: fn(&Plan) -> bool) -> bool {
+        let prefix = &self.bytes[..];
+        let admitted = codec::probe(prefix).ok().and_then(|source| {
             let mut plan = Plan::new(&self.command, source, &self.ctx).ok()?;
-            if !plan.decodes_eighth() {
+            if !decodes(&plan) {
                 return None;
             }
             let stages = plan.settle_format(prefix, &self.ctx.budget);
@@ -118,10 +174,7 @@ impl Intake {
                 .check(&self.ctx.budget)
                 .ok()
         });
-        Some(match early {
-            Some(()) => Stage::Decoding(Box::new(stream)),
-            None => Stage::Keeping,
-        })
+        admitted.is_some()
     }
 
     /// Bytes received so far.
@@ -138,7 +191,10 @@ impl Intake {
     /// body is not decoded early.
     pub fn decoded(&self) -> Option<f64> {
         match &self.stage {
-            Stage::Decoding(stream) => Some(stream.progress()),
+            Stage::Decoding(stream) => Some(match stream {
+                EarlyStream::JpegDc(stream) => stream.progress(),
+                EarlyStream::Png(stream) => stream.progress(),
+            }),
             _ => None,
         }
     }
@@ -153,7 +209,7 @@ impl Intake {
     /// The body, and the decoding done while it arrived.
     pub fn into_parts(self) -> (Vec<u8>, EarlyDecode) {
         match self.stage {
-            Stage::Decoding(stream) => (self.bytes, EarlyDecode(Some(*stream))),
+            Stage::Decoding(stream) => (self.bytes, EarlyDecode(Some(stream))),
             _ => (self.bytes, EarlyDecode(None)),
         }
     }
@@ -221,9 +277,80 @@ mod tests {
         }
     }
 
+    /// A PNG photo: most rows are decoded before the last chunk, for a
+    /// thumbnail and for a crop (PNG is always decoded whole), with the
+    /// same bytes as processing the whole body.
+    #[test]
+    fn a_png_is_decoded_row_by_row_while_it_arrives_with_the_same_result() {
+        let jpeg = corpus("orientation/Landscape_5.jpg");
+        let photo = codec::decode(&jpeg, &codec::probe(&jpeg).unwrap(), None).unwrap();
+        let rgba_data = photo
+            .data
+            .chunks(3)
+            .enumerate()
+            .flat_map(|(i, px)| [px[0], px[1], px[2], (i % 251) as u8])
+            .collect();
+        let rgba = crate::raster::Raster::new(
+            photo.width,
+            photo.height,
+            crate::raster::PixelLayout::Rgba8,
+            rgba_data,
+        )
+        .unwrap();
+        for (what, bytes, command) in [
+            ("RGB thumbnail", codec::png::encode(&photo).unwrap(), THUMB),
+            (
+                "RGB crop",
+                codec::png::encode(&photo).unwrap(),
+                "image/crop,w_100,h_100,g_center",
+            ),
+            (
+                "RGBA to WebP",
+                codec::png::encode(&rgba).unwrap(),
+                "image/format,f_webp",
+            ),
+        ] {
+            let len = Some(bytes.len() as u64);
+            let (intake, before_last) = receive(command, &bytes, context(Budget::DEFAULT), len);
+            let share = before_last.unwrap_or_else(|| panic!("{what}: not decoded early"));
+            assert!(
+                share > 0.7,
+                "{what}: {share:.2} decoded before the last chunk"
+            );
+            assert_eq!(intake.decoded(), Some(1.0), "{what}");
+            let (body, early) = intake.into_parts();
+            assert!(matches!(early.0, Some(EarlyStream::Png(_))), "{what}");
+            let parsed = Command::parse(command, &Styles::new()).unwrap();
+            let ctx = context(Budget::DEFAULT);
+            let streamed = super::super::process_received(&parsed, &body, early, &ctx).0;
+            let whole = super::super::process(&parsed, &bytes, &ctx);
+            assert_eq!(streamed.unwrap(), whole.unwrap(), "{what}");
+        }
+    }
+
+    /// A PNG whose image data is damaged after the stream started gets the
+    /// whole-file decoder's answer (here its error), not a half image.
+    #[test]
+    fn a_damaged_png_gets_the_whole_file_answer() {
+        let jpeg = corpus("orientation/Landscape_5.jpg");
+        let photo = codec::decode(&jpeg, &codec::probe(&jpeg).unwrap(), None).unwrap();
+        let mut bytes = codec::png::encode(&photo).unwrap();
+        let n = bytes.len();
+        bytes[n / 2..n / 2 + 64].fill(0xA5);
+        let len = Some(bytes.len() as u64);
+        let (intake, _) = receive(THUMB, &bytes, context(Budget::DEFAULT), len);
+        let (body, early) = intake.into_parts();
+        let parsed = Command::parse(THUMB, &Styles::new()).unwrap();
+        let ctx = context(Budget::DEFAULT);
+        let streamed = super::super::process_received(&parsed, &body, early, &ctx).0;
+        let whole = super::super::process(&parsed, &bytes, &ctx);
+        assert!(whole.is_err());
+        assert_eq!(streamed.unwrap_err(), whole.unwrap_err());
+    }
+
     /// Only what processing would decode at 1/8 scale from the DC
-    /// coefficients, within the budget, with a known length, is decoded
-    /// early; everything else is kept whole, as before.
+    /// coefficients, or a plain PNG, within the budget, with a known
+    /// length, is decoded early; everything else is kept whole, as before.
     #[test]
     fn everything_else_is_only_kept() {
         let baseline = corpus("orientation/Landscape_5.jpg");
@@ -276,9 +403,30 @@ mod tests {
                 len,
             ),
             (
-                "PNG",
+                "an interlaced PNG",
                 THUMB,
-                corpus("png/basn2c08.png"),
+                corpus("png/basi2c08.png"),
+                context(Budget::DEFAULT),
+                len,
+            ),
+            (
+                "a 16-bit PNG",
+                THUMB,
+                corpus("png/basn6a16.png"),
+                context(Budget::DEFAULT),
+                len,
+            ),
+            (
+                "an animated PNG",
+                THUMB,
+                corpus("png/basic_f20.png"),
+                context(Budget::DEFAULT),
+                len,
+            ),
+            (
+                "WebP",
+                THUMB,
+                corpus("webp/flower.webp"),
                 context(Budget::DEFAULT),
                 len,
             ),

@@ -9,6 +9,7 @@ mod cost;
 mod intake;
 mod overlay;
 
+use intake::EarlyStream;
 pub use intake::{EarlyDecode, Intake};
 
 use crate::actions::blind_watermark::{
@@ -278,6 +279,13 @@ impl Plan {
         self.source_window().is_none() && self.eighth_serves(self.min_decode_size())
     }
 
+    /// Whether the plan decodes a still PNG source whole (PNG has no
+    /// shrink-on-load and no window decode), which an [`Intake`] can do row
+    /// by row as the body arrives.
+    pub(crate) fn decodes_whole_png(&self) -> bool {
+        self.source.format == ImageFormat::Png && !self.animated
+    }
+
     /// Whether a JPEG source at 1/8 scale covers `min`, the smallest decoded
     /// size that serves the plan ([`Plan::min_decode_size`]).
     fn eighth_serves(&self, min: Option<(u32, u32)>) -> bool {
@@ -305,10 +313,10 @@ impl Plan {
         let min = self.min_decode_size();
         if self.eighth_serves(min) {
             let eighth = match early.0 {
-                Some(stream) => stream
+                Some(EarlyStream::JpegDc(stream)) => stream
                     .finish(input)
                     .or_else(|| codec::jpeg_dc::decode_eighth(input)),
-                None => codec::jpeg_dc::decode_eighth(input),
+                _ => codec::jpeg_dc::decode_eighth(input),
             };
             if let Some(raster) = eighth {
                 return Ok((raster, false));
@@ -320,6 +328,13 @@ impl Plan {
             }
             let raster = codec::jpeg::decode_without_dc(input, &self.source, min)?;
             return Ok((raster, false));
+        }
+        if let Some(EarlyStream::Png(stream)) = early.0 {
+            // What the stream cannot end as the whole-file decoder would
+            // (damaged data) is decoded whole, to say what is wrong.
+            if let Some(raster) = stream.finish() {
+                return Ok((raster, false));
+            }
         }
         let raster = codec::decode(input, &self.source, min)?;
         Ok((raster, false))

@@ -1680,25 +1680,35 @@ fn metrics_in_prometheus(e: &Env) -> Check {
     )
 }
 
-/// A thumbnail of a 350 KB baseline photo on the early stack (Envoy hands
-/// the body over chunk by chunk as it comes from the storage): the filter
-/// decodes it while it arrives, which its counter shows, and the bytes are
-/// still `imgproc`'s. (The held stack's exact mode may be `local_reply`,
-/// whose own read of the original comes whole.)
+/// A PNG photo in the test bucket (`Landscape_6.jpg` re-encoded).
+const PHOTO_PNG: &str = "Landscape_6.png";
+
+/// A thumbnail of a 350 KB baseline photo and of a 1 MB PNG on the early
+/// stack (Envoy hands the body over chunk by chunk as it comes from the
+/// storage): the filter decodes each while it arrives, which its counter
+/// shows, and the bytes are still `imgproc`'s. (The held stack's exact mode
+/// may be `local_reply`, whose own read of the original comes whole.)
 fn decoded_while_arriving(e: &Env) -> Check {
-    let (key, cmd) = ("Landscape_6.jpg", "image/resize,m_lfit,w_100,h_100");
+    let cmd = "image/resize,m_lfit,w_100,h_100";
     let series = "image_process_filter_decoded_while_arriving{}";
-    let before = prometheus_value_of(&e.early, series)?.unwrap_or(0.0);
-    let r = e.curl(
-        Proto::H1,
-        &e.early_url(&format!("/demo/{key}?x-bce-process={cmd}")),
-        &[],
-    )?;
-    eq("status", r.status, 200)?;
-    let cli = imgproc_process(e, key, cmd)?;
-    same_image_as_imgproc(&format!("{key} {cmd}"), &r.body, &cli)?;
-    let after = prometheus_value_of(&e.early, series)?.unwrap_or(0.0);
-    eq("decoded while arriving", after - before, 1.0)
+    for key in ["Landscape_6.jpg", PHOTO_PNG] {
+        let before = prometheus_value_of(&e.early, series)?.unwrap_or(0.0);
+        let r = e.curl(
+            Proto::H1,
+            &e.early_url(&format!("/demo/{key}?x-bce-process={cmd}")),
+            &[],
+        )?;
+        eq("status", r.status, 200)?;
+        let cli = imgproc_process(e, key, cmd)?;
+        same_image_as_imgproc(&format!("{key} {cmd}"), &r.body, &cli)?;
+        let after = prometheus_value_of(&e.early, series)?.unwrap_or(0.0);
+        eq(
+            &format!("{key} decoded while arriving"),
+            after - before,
+            1.0,
+        )?;
+    }
+    Ok(())
 }
 
 /// The font the e2e config names `Sans` (`demo/fonts/sans.ttf`).
@@ -2209,6 +2219,13 @@ fn make_bucket(dir: &Path) -> std::io::Result<()> {
         corpus.join("orientation/Landscape_6.jpg"),
         dir.join("Landscape_6.jpg"),
     )?;
+    // The same photo as an 8-bit RGB PNG (about 1 MB), which arrives in
+    // many chunks.
+    image::load_from_memory(&std::fs::read(corpus.join("orientation/Landscape_6.jpg"))?)
+        .map_err(std::io::Error::other)?
+        .into_rgb8()
+        .save(dir.join(PHOTO_PNG))
+        .map_err(std::io::Error::other)?;
     for (from, to) in [
         ("bmp/bmpsuite_g_rgb24.bmp", "src.bmp"),
         ("gif/hopper.gif", "src.gif"),
