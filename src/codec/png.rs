@@ -65,6 +65,131 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Raster> {
     super::webp::raster_from_decoder(decoder, ImageFormat::Png)
 }
 
+/// The box shrink factor for a PNG of `full` size (px) decoded for a plan
+/// that needs only `min_size`: the largest integer factor whose result
+/// still covers **twice** `min_size`, leaving Lanczos3 a real downscale
+/// after it (libvips' rule, as for a JPEG's 1/8 scale,
+/// [`super::jpeg::shrink_numerator`]); 1 (no shrink) for an image with
+/// alpha, which would need a premultiplied average.
+pub(crate) fn shrink_factor(
+    full: (u32, u32),
+    min_size: Option<(u32, u32)>,
+    has_alpha: bool,
+) -> u32 {
+    let Some(min) = min_size else { return 1 };
+    if has_alpha || min.0 == 0 || min.1 == 0 {
+        return 1;
+    }
+    let fits = |k: u32| {
+        full.0.div_ceil(k) >= min.0.saturating_mul(2)
+            && full.1.div_ceil(k) >= min.1.saturating_mul(2)
+    };
+    let mut k = (full.0 / min.0.saturating_mul(2))
+        .min(full.1 / min.1.saturating_mul(2))
+        .max(1);
+    while k > 1 && !fits(k) {
+        k -= 1;
+    }
+    k
+}
+
+/// [`decode`], then a box filter of `factor`×`factor` px ([`BoxShrink`]):
+/// what [`PngStream`] gives for the same factor, row by row.
+pub(crate) fn decode_shrunk(bytes: &[u8], factor: u32) -> Result<Raster> {
+    let raster = decode(bytes)?;
+    if factor <= 1 || raster.layout != PixelLayout::Rgb8 {
+        return Ok(raster);
+    }
+    let mut shrink = BoxShrink::new(raster.width, raster.height, factor);
+    for row in raster.data.chunks_exact(raster.width as usize * 3) {
+        shrink.push_row(row);
+    }
+    shrink.finish()
+}
+
+/// An 8-bit RGB image reduced by an integer factor as its rows come: each
+/// output pixel is the rounded mean of its `factor`×`factor` block of source
+/// pixels (fewer at the right and bottom edges), so only one row of sums is
+/// kept, never the whole image.
+pub(crate) struct BoxShrink {
+    width: usize,
+    height: usize,
+    factor: usize,
+    /// Sums of the block row being filled, 3 per output px.
+    sums: Vec<u32>,
+    /// Source rows added to `sums`.
+    rows_in_block: usize,
+    rows_done: usize,
+    out: Vec<u8>,
+}
+
+impl BoxShrink {
+    pub(crate) fn new(width: u32, height: u32, factor: u32) -> BoxShrink {
+        let factor = factor.max(1) as usize;
+        let (out_w, out_h) = (
+            (width as usize).div_ceil(factor),
+            (height as usize).div_ceil(factor),
+        );
+        BoxShrink {
+            width: width as usize,
+            height: height as usize,
+            factor,
+            sums: vec![0; out_w * 3],
+            rows_in_block: 0,
+            rows_done: 0,
+            out: Vec::with_capacity(out_w * out_h * 3),
+        }
+    }
+
+    /// Adds the next source row (`width` × 3 bytes).
+    pub(crate) fn push_row(&mut self, row: &[u8]) {
+        if self.rows_done >= self.height {
+            return;
+        }
+        for (block, sums) in row
+            .chunks(self.factor * 3)
+            .zip(self.sums.chunks_exact_mut(3))
+        {
+            for px in block.chunks_exact(3) {
+                sums[0] += u32::from(px[0]);
+                sums[1] += u32::from(px[1]);
+                sums[2] += u32::from(px[2]);
+            }
+        }
+        self.rows_done += 1;
+        self.rows_in_block += 1;
+        if self.rows_in_block == self.factor || self.rows_done == self.height {
+            self.emit_block_row();
+        }
+    }
+
+    fn emit_block_row(&mut self) {
+        let rows = self.rows_in_block as u32;
+        for (bx, sums) in self.sums.chunks_exact_mut(3).enumerate() {
+            let cols = (self.width - bx * self.factor).min(self.factor) as u32;
+            let n = cols * rows;
+            for sum in sums {
+                self.out.push(((*sum + n / 2) / n) as u8);
+                *sum = 0;
+            }
+        }
+        self.rows_in_block = 0;
+    }
+
+    /// The reduced image, once every row was pushed.
+    pub(crate) fn finish(self) -> Result<Raster> {
+        if self.rows_done < self.height {
+            return Err(ProcessError::internal("PNG box shrink: rows missing"));
+        }
+        Raster::new(
+            self.width.div_ceil(self.factor) as u32,
+            self.height.div_ceil(self.factor) as u32,
+            PixelLayout::Rgb8,
+            self.out,
+        )
+    }
+}
+
 /// Where the first `IDAT` chunk's data starts in `prefix`: `Ok(None)` while
 /// the chunks before it are not all in yet, `Err(())` when `prefix` is not a
 /// PNG or its chunk sequence is broken before the image data.
@@ -107,7 +232,10 @@ pub(crate) fn image_data_offset(prefix: &[u8]) -> std::result::Result<Option<usi
 pub(crate) struct PngStream {
     feed: Feed,
     reader: png::Reader<Feed>,
+    /// The decoded rows: the whole image, or with a box shrink only the
+    /// row being decoded.
     pixels: Vec<u8>,
+    shrink: Option<BoxShrink>,
     layout: PixelLayout,
     /// Bytes per output row.
     line: usize,
@@ -119,8 +247,11 @@ impl PngStream {
     /// Starts on `prefix`, which holds at least the chunks up to the first
     /// `IDAT` ([`image_data_offset`]). `None` for what is not streamed
     /// (interlaced, output other than 8-bit RGB or RGBA) and anything the
-    /// reader refuses: [`decode`] of the whole file answers those.
-    pub(crate) fn start(prefix: &[u8]) -> Option<PngStream> {
+    /// reader refuses: [`decode`] of the whole file answers those. With a
+    /// `shrink` factor over 1 (RGB only), the rows go through a
+    /// [`BoxShrink`] as [`decode_shrunk`] does, and the full image is never
+    /// held.
+    pub(crate) fn start(prefix: &[u8], shrink: u32) -> Option<PngStream> {
         let feed = Feed::default();
         feed.push(prefix);
         // As `image`'s `PngDecoder::new` sets the reader up.
@@ -147,11 +278,18 @@ impl PngStream {
             return None;
         }
         let line = reader.output_line_size(width)?;
-        let size = line.checked_mul(height as usize)?;
+        let shrink = (shrink > 1 && layout == PixelLayout::Rgb8)
+            .then(|| BoxShrink::new(width, height, shrink));
+        let size = if shrink.is_some() {
+            line
+        } else {
+            line.checked_mul(height as usize)?
+        };
         let mut stream = PngStream {
             feed,
             reader,
             pixels: vec![0; size],
+            shrink,
             layout,
             line,
             rows_done: 0,
@@ -171,10 +309,18 @@ impl PngStream {
 
     fn decode_rows(&mut self) -> Option<()> {
         while self.rows_done < self.height {
-            let start = self.rows_done * self.line;
+            let start = match self.shrink {
+                Some(_) => 0,
+                None => self.rows_done * self.line,
+            };
             let row = &mut self.pixels[start..start + self.line];
             match self.reader.read_row(row) {
-                Ok(Some(_)) => self.rows_done += 1,
+                Ok(Some(_)) => {
+                    if let Some(shrink) = &mut self.shrink {
+                        shrink.push_row(row);
+                    }
+                    self.rows_done += 1;
+                }
                 Err(png::DecodingError::IoError(e)) if e.kind() == ErrorKind::UnexpectedEof => {
                     return Some(())
                 }
@@ -201,6 +347,9 @@ impl PngStream {
         match self.reader.read_row(&mut []) {
             Ok(None) => {}
             _ => return None,
+        }
+        if let Some(shrink) = self.shrink {
+            return shrink.finish().ok();
         }
         let (width, height) = (self.reader.info().width, self.height as u32);
         Raster::new(width, height, self.layout, self.pixels).ok()
@@ -358,12 +507,12 @@ mod tests {
     /// Streams `bytes` in pieces of `piece` bytes as the intake does (the
     /// stream starts once the chunks before the image data are in); the
     /// raster it ends with, `None` when it declined or gave up.
-    fn stream(bytes: &[u8], piece: usize) -> Option<Raster> {
+    fn stream(bytes: &[u8], piece: usize, shrink: u32) -> Option<Raster> {
         let mut received = 0;
         let mut stream = loop {
             received = (received + piece).min(bytes.len());
             match image_data_offset(&bytes[..received]) {
-                Ok(Some(_)) => break PngStream::start(&bytes[..received])?,
+                Ok(Some(_)) => break PngStream::start(&bytes[..received], shrink)?,
                 Ok(None) if received < bytes.len() => continue,
                 _ => return None,
             }
@@ -408,12 +557,17 @@ mod tests {
                 &[13, 4096, 65536]
             };
             for &piece in pieces {
-                if let Some(raster) = stream(bytes, piece) {
+                if let Some(raster) = stream(bytes, piece, 1) {
                     match &whole {
                         Ok(w) => assert!(w == &raster, "{name} in {piece} B pieces"),
                         Err(e) => panic!("{name} in {piece} B pieces: streamed, but {e}"),
                     }
                     streamed.push(name.as_str());
+                }
+                // With a box shrink: decode_shrunk's result.
+                if let Some(raster) = stream(bytes, piece, 3) {
+                    let shrunk = decode_shrunk(bytes, 3).unwrap();
+                    assert!(shrunk == raster, "{name} in {piece} B pieces, shrunk by 3");
                 }
             }
             let simple = ihdr(bytes).is_some_and(|(_, _, colour)| matches!(colour, 2 | 3 | 6))
@@ -428,5 +582,57 @@ mod tests {
             }
         }
         assert!(streamed.contains(&"photo"));
+    }
+
+    /// Each output pixel is the rounded mean of its block, partial blocks
+    /// at the right and bottom edges included.
+    #[test]
+    fn box_shrink_averages_each_block() {
+        let (w, h) = (11u32, 7u32);
+        let data: Vec<u8> = (0..w * h * 3).map(|i| (i * 29 % 256) as u8).collect();
+        for factor in [1u32, 2, 3, 4, 11, 20] {
+            let mut shrink = BoxShrink::new(w, h, factor);
+            for row in data.chunks_exact(w as usize * 3) {
+                shrink.push_row(row);
+            }
+            let out = shrink.finish().unwrap();
+            let (ow, oh) = (w.div_ceil(factor), h.div_ceil(factor));
+            assert_eq!(out.size(), (ow, oh), "factor {factor}");
+            for by in 0..oh {
+                for bx in 0..ow {
+                    for c in 0..3 {
+                        let (mut sum, mut n) = (0u32, 0u32);
+                        for y in by * factor..((by + 1) * factor).min(h) {
+                            for x in bx * factor..((bx + 1) * factor).min(w) {
+                                sum += u32::from(data[((y * w + x) * 3 + c) as usize]);
+                                n += 1;
+                            }
+                        }
+                        let want = ((sum + n / 2) / n) as u8;
+                        let got = out.data[((by * ow + bx) * 3 + c) as usize];
+                        assert_eq!(got, want, "factor {factor} block {bx},{by} channel {c}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The factor covers twice the size the plan needs, and is 1 with alpha
+    /// or when nothing smaller is needed.
+    #[test]
+    fn shrink_factor_covers_twice_the_need() {
+        assert_eq!(shrink_factor((4272, 2848), Some((200, 133)), false), 10);
+        assert_eq!(shrink_factor((4272, 2848), Some((200, 133)), true), 1);
+        assert_eq!(shrink_factor((4272, 2848), None, false), 1);
+        assert_eq!(shrink_factor((4272, 2848), Some((1080, 720)), false), 1);
+        assert_eq!(shrink_factor((1000, 1000), Some((100, 250)), false), 2);
+        for (full, min) in [
+            ((4272, 2848), (200, 133)),
+            ((999, 333), (50, 7)),
+            ((7, 5), (1, 1)),
+        ] {
+            let k = shrink_factor(full, Some(min), false);
+            assert!(full.0.div_ceil(k) >= 2 * min.0 && full.1.div_ceil(k) >= 2 * min.1);
+        }
     }
 }

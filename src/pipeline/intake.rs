@@ -147,12 +147,15 @@ impl Intake {
             Ok(None) => return None,
             Ok(Some(_)) => {}
         }
-        if !self.admits(Plan::decodes_whole_png) {
+        let Some(shrink) = self
+            .admitted_plan(Plan::decodes_whole_png)
+            .map(|p| p.png_shrink())
+        else {
             return Some(Stage::Keeping);
-        }
+        };
         // The stream allocates the image only now, within the limits and
         // budget just checked.
-        Some(match PngStream::start(prefix) {
+        Some(match PngStream::start(prefix, shrink) {
             Some(stream) => Stage::Decoding(EarlyStream::Png(Box::new(stream))),
             None => Stage::Keeping,
         })
@@ -162,19 +165,23 @@ impl Intake {
     /// will be, decodes the way `decodes` says and fits the cost budget for
     /// the body's announced size.
     fn admits(&self, decodes: fn(&Plan) -> bool) -> bool {
+        self.admitted_plan(decodes).is_some()
+    }
+
+    /// The plan [`Intake::admits`] made, when it admits.
+    fn admitted_plan(&self, decodes: fn(&Plan) -> bool) -> Option<Plan> {
         let prefix = &self.bytes[..];
-        let admitted = codec::probe(prefix).ok().and_then(|source| {
-            let mut plan = Plan::new(&self.command, source, &self.ctx).ok()?;
-            if !decodes(&plan) {
-                return None;
-            }
-            let stages = plan.settle_format(prefix, &self.ctx.budget);
-            let body_bytes = self.expected?;
-            budget::estimate(body_bytes, &stages.stages())
-                .check(&self.ctx.budget)
-                .ok()
-        });
-        admitted.is_some()
+        let source = codec::probe(prefix).ok()?;
+        let mut plan = Plan::new(&self.command, source, &self.ctx).ok()?;
+        if !decodes(&plan) {
+            return None;
+        }
+        let stages = plan.settle_format(prefix, &self.ctx.budget);
+        let body_bytes = self.expected?;
+        budget::estimate(body_bytes, &stages.stages())
+            .check(&self.ctx.budget)
+            .ok()?;
+        Some(plan)
     }
 
     /// Bytes received so far.
