@@ -69,8 +69,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Raster> {
 /// that needs only `min_size`: the largest integer factor whose result
 /// still covers **twice** `min_size`, leaving Lanczos3 a real downscale
 /// after it (libvips' rule, as for a JPEG's 1/8 scale,
-/// [`super::jpeg::shrink_numerator`]); 1 (no shrink) for an image with
-/// alpha, which would need a premultiplied average.
+/// [`super::jpeg::shrink_numerator`]), at most [`MAX_SHRINK`]; 1 (no
+/// shrink) for an image with alpha, which would need a premultiplied average.
 pub(crate) fn shrink_factor(
     full: (u32, u32),
     min_size: Option<(u32, u32)>,
@@ -86,12 +86,16 @@ pub(crate) fn shrink_factor(
     };
     let mut k = (full.0 / min.0.saturating_mul(2))
         .min(full.1 / min.1.saturating_mul(2))
-        .max(1);
+        .clamp(1, MAX_SHRINK);
     while k > 1 && !fits(k) {
         k -= 1;
     }
     k
 }
+
+/// The largest box shrink factor: past it a thumbnail gains nothing, and a
+/// block's sum (255 × factor², u32) stays far from overflowing.
+pub(crate) const MAX_SHRINK: u32 = 64;
 
 /// [`decode`], then a box filter of `factor`×`factor` px ([`BoxShrink`]):
 /// what [`PngStream`] gives for the same factor, row by row.
@@ -124,8 +128,9 @@ pub(crate) struct BoxShrink {
 }
 
 impl BoxShrink {
+    /// `factor` is taken within 1 – [`MAX_SHRINK`].
     pub(crate) fn new(width: u32, height: u32, factor: u32) -> BoxShrink {
-        let factor = factor.max(1) as usize;
+        let factor = factor.clamp(1, MAX_SHRINK) as usize;
         let (out_w, out_h) = (
             (width as usize).div_ceil(factor),
             (height as usize).div_ceil(factor),
@@ -626,6 +631,17 @@ mod tests {
         assert_eq!(shrink_factor((4272, 2848), None, false), 1);
         assert_eq!(shrink_factor((4272, 2848), Some((1080, 720)), false), 1);
         assert_eq!(shrink_factor((1000, 1000), Some((100, 250)), false), 2);
+        // A 1 px result of the largest source: capped, so sums cannot overflow.
+        assert_eq!(shrink_factor((9999, 9999), Some((1, 1)), false), MAX_SHRINK);
+        let white = vec![255u8; 9999 * 3];
+        let mut shrink = BoxShrink::new(9999, 300, 1000);
+        for _ in 0..300 {
+            shrink.push_row(&white);
+        }
+        let out = shrink.finish().unwrap();
+        let side = |len: u32| len.div_ceil(MAX_SHRINK);
+        assert_eq!(out.size(), (side(9999), side(300)));
+        assert!(out.data.iter().all(|&v| v == 255));
         for (full, min) in [
             ((4272, 2848), (200, 133)),
             ((999, 333), (50, 7)),
