@@ -4,10 +4,17 @@
 //!
 //! `cargo run --release --example fidelity -- SOURCE OUTPUT...`
 //!
-//! Prints one line per output: `<path>\t<width>x<height>\t<PSNR in dB>` (RGB,
-//! 8 bit; `inf` for identical pixels). `cargo xtask bench` uses it to check
-//! that the fast path (1/2–1/8 IDCT scaling, then Lanczos3) stays close to the
-//! reference, and to put the peers' outputs on the same scale.
+//! Prints one line per output:
+//! `<path>\t<width>x<height>\t<PSNR in dB>\t<SSIMULACRA2>`.
+//!
+//! - PSNR: RGB, 8 bit; `inf` for identical pixels.
+//! - SSIMULACRA2 (Cloudinary's perceptual metric, the `ssimulacra2` crate):
+//!   100 for identical pixels, 90 and up visually lossless, 70 high quality,
+//!   50 medium; it can go below 0.
+//!
+//! `cargo xtask bench` uses it to check that the fast path (1/2–1/8 IDCT
+//! scaling, then Lanczos3) stays close to the reference, and to put the
+//! peers' outputs on the same scale.
 
 use image_process_filter::codec;
 use image_process_filter::raster::{Orientation, Raster};
@@ -40,6 +47,30 @@ fn psnr(a: &Raster, b: &Raster) -> f64 {
     }
 }
 
+/// SSIMULACRA2 of `distorted` against `source` (same size; alpha flattened
+/// on white), from 100 (identical) down.
+fn ssimulacra2(source: &Raster, distorted: &Raster) -> Result<f64, String> {
+    use ssimulacra2::{ColorPrimaries, Rgb, TransferCharacteristic};
+    let to_rgb = |r: &Raster| {
+        let flat = r.flatten([255, 255, 255]);
+        let data = flat
+            .data
+            .chunks_exact(3)
+            .map(|p| [p[0], p[1], p[2]].map(|c| f32::from(c) / 255.0))
+            .collect();
+        Rgb::new(
+            data,
+            flat.width as usize,
+            flat.height as usize,
+            TransferCharacteristic::SRGB,
+            ColorPrimaries::BT709,
+        )
+        .map_err(|e| format!("SSIMULACRA2 input: {e}"))
+    };
+    ssimulacra2::compute_frame_ssimulacra2(to_rgb(source)?, to_rgb(distorted)?)
+        .map_err(|e| format!("SSIMULACRA2: {e}"))
+}
+
 fn run(args: &[String]) -> Result<(), String> {
     let (source, outputs) = args
         .split_first()
@@ -53,10 +84,11 @@ fn run(args: &[String]) -> Result<(), String> {
             .resize(out.width, out.height)
             .map_err(|e| e.to_string())?;
         println!(
-            "{path}\t{}x{}\t{:.2}",
+            "{path}\t{}x{}\t{:.2}\t{:.2}",
             out.width,
             out.height,
-            psnr(&reference, &out)
+            psnr(&reference, &out),
+            ssimulacra2(&reference, &out)?
         );
     }
     Ok(())

@@ -999,12 +999,43 @@ fn describe_machine(tools: &Tools, sharp_dir: &Path) -> Vec<(String, String)> {
     ]
 }
 
+/// How close one output is to the full-decode Lanczos3 reference
+/// (`examples/fidelity`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Fidelity {
+    /// RGB PSNR, dB (`inf` for identical pixels).
+    psnr: f64,
+    /// SSIMULACRA2: 100 for identical pixels, 90+ visually lossless, 70 high
+    /// quality, 50 medium.
+    ssimulacra2: f64,
+}
+
+/// Parses one line of `examples/fidelity`:
+/// `<path>\t<w>x<h>\t<PSNR>\t<SSIMULACRA2>`.
+fn parse_fidelity_line(line: &str) -> Option<Fidelity> {
+    let mut fields = line.split('\t').skip(2).map(str::trim);
+    let number = |v: &str| match v {
+        "inf" => Some(f64::INFINITY),
+        v => v.parse().ok(),
+    };
+    Some(Fidelity {
+        psnr: number(fields.next()?)?,
+        ssimulacra2: number(fields.next()?)?,
+    })
+}
+
+/// `a` is at least as close to the reference as `b` by both metrics, up to
+/// their print precision (0.05 dB, 0.05 SSIMULACRA2 points).
+fn at_least_as_good(a: Fidelity, b: Fidelity) -> bool {
+    a.psnr >= b.psnr - 0.05 && a.ssimulacra2 >= b.ssimulacra2 - 0.05
+}
+
 /// Runs `examples/fidelity` on the saved outputs of one case.
 fn fidelity(
     tool: &Path,
     source: &Path,
     outputs: &[(Target, PathBuf)],
-) -> Result<Vec<(Target, f64)>> {
+) -> Result<Vec<(Target, Fidelity)>> {
     let out = Command::new(tool)
         .arg(source)
         .args(outputs.iter().map(|(_, p)| p))
@@ -1021,15 +1052,7 @@ fn fidelity(
     Ok(outputs
         .iter()
         .zip(text.lines())
-        .filter_map(|((t, _), line)| {
-            let db = line.rsplit('\t').next()?.trim();
-            let v = if db == "inf" {
-                f64::INFINITY
-            } else {
-                db.parse().ok()?
-            };
-            Some((*t, v))
-        })
+        .filter_map(|((t, _), line)| Some((*t, parse_fidelity_line(line)?)))
         .collect())
 }
 
@@ -1267,7 +1290,7 @@ pub fn bench(args: &[String]) -> Result<()> {
 
     // Quality of the thumbnails against a full-decode Lanczos3 reference.
     println!("bench: fidelity");
-    let mut psnr: BTreeMap<(usize, Target), f64> = BTreeMap::new();
+    let mut quality: BTreeMap<(usize, Target), Fidelity> = BTreeMap::new();
     for &i in selected.iter().filter(|&&i| CASES[i].fidelity) {
         let case = &CASES[i];
         let outs: Vec<(Target, PathBuf)> = case
@@ -1276,7 +1299,7 @@ pub fn bench(args: &[String]) -> Result<()> {
             .filter_map(|t| saved_output(&outputs, case, t).map(|p| (t, p)))
             .collect();
         for (t, v) in fidelity(&fidelity_tool, &bucket.join(case.key), &outs)? {
-            psnr.insert((i, t), v);
+            quality.insert((i, t), v);
         }
     }
 
@@ -1291,7 +1314,7 @@ pub fn bench(args: &[String]) -> Result<()> {
         &opts,
         &machine,
         &results,
-        &psnr,
+        &quality,
         memory.as_deref(),
         load_after.trim(),
         &NginxNotes {
@@ -1438,7 +1461,7 @@ fn render_report(
     opts: &BenchOptions,
     machine: &[(String, String)],
     results: &BTreeMap<(usize, Target), Samples>,
-    psnr: &BTreeMap<(usize, Target), f64>,
+    fidelity: &BTreeMap<(usize, Target), Fidelity>,
     memory: Option<&[MemoryReading]>,
     load_after: &str,
     nginx: &NginxNotes,
@@ -1816,21 +1839,25 @@ fn render_report(
             );
         }
         // Bytes count only at equal or better quality: the same quality
-        // setting gives different PSNR from different encoders.
+        // setting gives different quality from different encoders. Both
+        // metrics must agree: PSNR alone rewards an encoder tuned for it.
         let bytes = |t| get(av, t).map(|s| s.output_bytes);
-        let quality = |t| psnr.get(&(av, t)).copied();
+        let quality = |t| fidelity.get(&(av, t)).copied();
         let what = format!(
-            "{}: bytes ≤ sharp's at equal or better quality (PSNR)",
+            "{}: bytes ≤ sharp's at equal or better quality (SSIMULACRA2 and PSNR)",
             CASES[av].title
         );
         if let (Some(a), Some(b)) = (bytes(Target::Filter), bytes(Target::Sharp)) {
             match (quality(Target::Filter), quality(Target::Sharp)) {
                 (Some(qa), Some(qb)) => rows.row(
                     what,
-                    format!("{a} B at {qa:.1} dB vs {b} B at {qb:.1} dB"),
-                    a <= b && qa >= qb - 0.05,
+                    format!(
+                        "{a} B at {:.1} / {:.1} dB vs {b} B at {:.1} / {:.1} dB",
+                        qa.ssimulacra2, qa.psnr, qb.ssimulacra2, qb.psnr
+                    ),
+                    a <= b && at_least_as_good(qa, qb),
                 ),
-                _ => rows.unmeasured(what, format!("{a} vs {b} bytes, PSNR not measured")),
+                _ => rows.unmeasured(what, format!("{a} vs {b} bytes, quality not measured")),
             }
         }
     }
@@ -1883,14 +1910,17 @@ fn render_report(
 
     let _ = writeln!(
         r,
-        "\n## Quality: PSNR against a full-decode Lanczos3 reference\n"
+        "\n## Quality against a full-decode Lanczos3 reference: SSIMULACRA2 / PSNR\n"
     );
     let _ = writeln!(
         r,
         "`examples/fidelity`: the source decoded at full scale, resampled with Lanczos3 straight \
-         to each output's size, compared in 8-bit RGB (higher is closer; ≥ 40 dB is visually \
-         identical, 30–40 dB is good for thumbnails). The peers' outputs are measured the same \
-         way; their resamplers and encoders differ, so they are not expected to reach ours.\n"
+         to each output's size, then compared with each output in two ways. **SSIMULACRA2** \
+         (Cloudinary's perceptual metric, the `ssimulacra2` crate): 100 for identical pixels, \
+         90 and up visually lossless, 70 high quality, 50 medium. **PSNR** in 8-bit RGB: \
+         ≥ 40 dB is visually identical, 30–40 dB is good for thumbnails. Higher is closer for \
+         both. The peers' outputs are measured the same way; their resamplers and encoders \
+         differ, so they are not expected to reach ours.\n"
     );
     let targets = [
         Target::Filter,
@@ -1907,8 +1937,9 @@ fn render_report(
         let cells: Vec<String> = targets
             .iter()
             .map(|t| {
-                psnr.get(&(i, *t))
-                    .map_or("–".into(), |v| format!("{v:.1} dB"))
+                fidelity.get(&(i, *t)).map_or("–".into(), |v| {
+                    format!("{:.1} / {:.1} dB", v.ssimulacra2, v.psnr)
+                })
             })
             .collect();
         let _ = writeln!(r, "| {} | {} |", CASES[i].title, cells.join(" | "));
@@ -1922,6 +1953,41 @@ mod tests {
 
     fn args(a: &[&str]) -> Vec<String> {
         a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn fidelity_lines_give_both_metrics() {
+        let f = parse_fidelity_line("out/a.avif\t1620x1080\t38.25\t70.15").unwrap();
+        assert_eq!(
+            f,
+            Fidelity {
+                psnr: 38.25,
+                ssimulacra2: 70.15
+            }
+        );
+        let same = parse_fidelity_line("out/b.png\t200x150\tinf\t100.00").unwrap();
+        assert!(same.psnr.is_infinite());
+        // The old three-field form has no SSIMULACRA2: not a reading.
+        assert_eq!(parse_fidelity_line("out/a.avif\t1620x1080\t38.25"), None);
+    }
+
+    #[test]
+    fn equal_quality_needs_both_metrics() {
+        let sharp = Fidelity {
+            psnr: 38.25,
+            ssimulacra2: 70.15,
+        };
+        let psnr_only = Fidelity {
+            psnr: 39.4,
+            ssimulacra2: 62.4,
+        };
+        let both = Fidelity {
+            psnr: 38.22,
+            ssimulacra2: 70.8,
+        };
+        assert!(!at_least_as_good(psnr_only, sharp));
+        assert!(at_least_as_good(both, sharp));
+        assert!(!at_least_as_good(sharp, both));
     }
 
     #[test]
@@ -2047,7 +2113,7 @@ mod tests {
             "throughput at 2 clients ≥ 1.3× sharp | 50.0 vs 50.0 req/s = 1.00× | **no** |",
             "growth ≤ 3.0 MiB (the last full run before issue 21), compared at 0.1 MiB | 3.0 MiB | yes |",
             "AVIF within 1920×1080, quality 50: ≤ 1.0× sharp",
-            "AVIF within 1920×1080, quality 50: bytes ≤ sharp's at equal or better quality (PSNR) | 1000 vs 1000 bytes, PSNR not measured |",
+            "AVIF within 1920×1080, quality 50: bytes ≤ sharp's at equal or better quality (SSIMULACRA2 and PSNR) | 1000 vs 1000 bytes, quality not measured |",
         ] {
             assert!(issue21.contains(what), "no '{what}' in\n{issue21}");
         }
