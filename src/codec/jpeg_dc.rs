@@ -305,6 +305,8 @@ impl ScanCursor {
 pub(crate) struct DcStream {
     header: Header,
     scan: Scan,
+    /// Where the first scan's entropy-coded data starts.
+    data_start: usize,
     planes: DcPlanes,
     cursor: ScanCursor,
 }
@@ -335,6 +337,7 @@ impl DcStream {
         Ok(DcStream {
             header,
             scan,
+            data_start,
             planes: DcPlanes::default(),
             cursor,
         })
@@ -352,6 +355,27 @@ impl DcStream {
             bytes,
             Some(bytes.len()),
         )
+    }
+
+    /// How many of the bytes given to [`DcStream::advance`] the stream is
+    /// done with: the ones before this offset are never read again, so the
+    /// caller may drop those after [`DcStream::data_start`] (see
+    /// [`DcStream::forget`]).
+    pub(crate) fn consumed(&self) -> usize {
+        self.cursor.bits.pos()
+    }
+
+    /// Where the first scan's entropy-coded data starts: everything before
+    /// it is the file's header, which later calls must still be given.
+    pub(crate) fn data_start(&self) -> usize {
+        self.data_start
+    }
+
+    /// The caller dropped `n` bytes from `data_start` on (at most up to
+    /// [`DcStream::consumed`]): later calls get the bytes without them.
+    pub(crate) fn forget(&mut self, n: usize) {
+        debug_assert!(self.data_start + n <= self.consumed());
+        self.cursor.bits = self.cursor.bits.rebased(n);
     }
 
     /// The share of the first scan's units decoded so far, 0.0 – 1.0.
@@ -523,32 +547,51 @@ mod tests {
 
     /// Feeds `bytes` to a [`DcStream`] in pieces of `piece` bytes, as a
     /// proxy hands a body over; returns what it finished with (`None`: it
-    /// never started or gave up) and its progress when 90 % of the bytes
-    /// were in.
-    fn stream_in_pieces(bytes: &[u8], piece: usize) -> (Option<Option<Raster>>, f64) {
+    /// never started or gave up), its progress when 90 % of the bytes were
+    /// in, and the most bytes it was given at once. With `forget`, the bytes
+    /// the stream is done with are dropped after every piece, as the intake
+    /// does, and the stream gets the header and the rest only.
+    fn stream_in_pieces(
+        bytes: &[u8],
+        piece: usize,
+        forget: bool,
+    ) -> (Option<Option<Raster>>, f64, usize) {
         let mut stream: Option<DcStream> = None;
         let mut gave_up = false;
         let mut fed = 0;
         let mut progress_at_90 = 0.0;
+        let mut held: Vec<u8> = Vec::new();
+        let mut most_held = 0;
         while fed < bytes.len() {
-            fed = (fed + piece).min(bytes.len());
-            let prefix = &bytes[..fed];
+            let next = (fed + piece).min(bytes.len());
+            held.extend_from_slice(&bytes[fed..next]);
+            fed = next;
+            most_held = most_held.max(held.len());
             if let Some(s) = &mut stream {
-                if s.advance(prefix).is_none() {
+                if s.advance(&held).is_none() {
                     stream = None;
                     gave_up = true;
                 }
             } else if !gave_up {
-                match DcStream::start(prefix) {
+                match DcStream::start(&held) {
                     Ok(s) => stream = Some(s),
                     Err(declined) => gave_up = declined,
+                }
+            }
+            if let Some(s) = stream.as_mut().filter(|_| forget) {
+                let start = s.data_start();
+                let done = s.consumed().saturating_sub(start);
+                if done > 0 {
+                    held.drain(start..start + done);
+                    s.forget(done);
                 }
             }
             if fed * 10 <= bytes.len() * 9 {
                 progress_at_90 = stream.as_ref().map_or(0.0, DcStream::progress);
             }
         }
-        (stream.map(|s| s.finish(bytes)), progress_at_90)
+        let held = if forget { held } else { bytes.to_vec() };
+        (stream.map(|s| s.finish(&held)), progress_at_90, most_held)
     }
 
     /// Fed in pieces of any size, the stream ends with exactly what
@@ -565,9 +608,17 @@ mod tests {
             } else {
                 &[997, 16 * 1024, 300 * 1024]
             };
-            for &piece in pieces {
-                let (finished, progress_at_90) = stream_in_pieces(&bytes, piece);
+            for (&piece, forget) in pieces.iter().flat_map(|p| [(p, false), (p, true)]) {
+                let (finished, progress_at_90, most_held) = stream_in_pieces(&bytes, piece, forget);
                 let Some(finished) = finished else { continue };
+                if forget && bytes.len() > 200 * 1024 && piece < 300 * 1024 {
+                    // The header, one piece and what one unit may need.
+                    assert!(
+                        most_held < bytes.len() / 4,
+                        "{name}/{piece}: held {most_held} of {} bytes",
+                        bytes.len()
+                    );
+                }
                 match (&finished, &whole) {
                     (Some(a), Some(b)) => {
                         assert_eq!((a.width, a.height), (b.width, b.height), "{name}/{piece}");
@@ -575,7 +626,7 @@ mod tests {
                     }
                     (None, None) => {}
                     _ => panic!(
-                        "{name}/{piece}: streamed {:?}, whole {:?}",
+                        "{name}/{piece} (forget: {forget}): streamed {:?}, whole {:?}",
                         finished.is_some(),
                         whole.is_some()
                     ),

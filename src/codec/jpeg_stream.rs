@@ -350,6 +350,23 @@ pub(super) struct BitsState {
     at_marker: bool,
 }
 
+impl BitsState {
+    /// Where the next byte to load is, in the data the state was taken over.
+    pub(super) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// The same state over data that lost its `dropped` bytes before
+    /// [`BitsState::pos`] (none of which the reader needs again).
+    pub(super) fn rebased(self, dropped: usize) -> BitsState {
+        debug_assert!(dropped <= self.pos);
+        BitsState {
+            pos: self.pos - dropped,
+            ..self
+        }
+    }
+}
+
 /// Decodes one block's AC codes only to find where the next block starts.
 #[inline(always)]
 pub(super) fn skip_ac(bits: &mut Bits, ac: &Huffman) -> Option<()> {

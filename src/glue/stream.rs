@@ -532,16 +532,20 @@ impl<H: Host> FilterStream<H> {
 
     /// Runs the pipeline on `body` within `ctx.budget`, recording its time,
     /// its cost against the estimate and budget refusals.
+    /// `body` may be the file's header only (see [`EarlyDecode`]):
+    /// `body_size` bytes are read again from the host if the pipeline needs
+    /// them.
     fn run_pipeline(
         &self,
         command: &Command,
-        body: &[u8],
+        (body, body_size): (&[u8], usize),
         early: EarlyDecode,
         ctx: &RequestContext,
         request_id: &str,
     ) -> crate::error::Result<pipeline::Processed> {
         let started = self.host.now_unix_nanos();
-        let (result, cost) = pipeline::process_received(command, body, early, ctx);
+        let mut whole_body = || self.host.response_body(0, body_size).ok();
+        let (result, cost) = pipeline::process_received(command, body, early, ctx, &mut whole_body);
         let elapsed_ms = self.host.now_unix_nanos().saturating_sub(started) / 1_000_000;
         self.host.record_metric(Metric::ProcessingMs, elapsed_ms);
         if cost.refused {
@@ -579,19 +583,29 @@ impl<H: Host> FilterStream<H> {
         if body_size == have {
             return;
         }
-        match self.host.response_body(have, body_size - have) {
-            Ok(chunk) if chunk.len() == body_size - have => intake.push(&chunk),
-            _ => pending.intake = None,
+        // In slices: a JPEG decoded as it arrives is then held a slice at a
+        // time beyond its header, whatever the host buffered at once.
+        let mut at = have;
+        while at < body_size {
+            let n = (body_size - at).min(pipeline::PUSH_BYTES);
+            match self.host.response_body(at, n) {
+                Ok(slice) if slice.len() == n => intake.push(&slice),
+                _ => {
+                    pending.intake = None;
+                    return;
+                }
+            }
+            at += n;
         }
     }
 
     /// Processes the complete body (all watermark objects are in).
     fn finish_body(&mut self, mut pending: Pending, body_size: usize) {
-        let received = pending
+        let intake = pending
             .intake
             .take()
             .filter(|intake| intake.len() == body_size);
-        if let Some(share) = received.as_ref().and_then(Intake::decoded_before_latest) {
+        if let Some(share) = intake.as_ref().and_then(Intake::decoded_before_latest) {
             debug!(
                 "#{} {:.0} % of the image was decoded before the last chunk came",
                 self.id,
@@ -601,8 +615,10 @@ impl<H: Host> FilterStream<H> {
                 self.host.count(Metric::DecodedWhileArriving);
             }
         }
-        let (body, early) = match received {
-            Some(intake) => intake.into_parts(),
+        // The intake may hold the header only (with the decoded image), or
+        // have lost bytes it dropped: then the host's copy is read.
+        let (body, early) = match intake.and_then(Intake::into_parts) {
+            Some(parts) => parts,
             None => match self.host.response_body(0, body_size) {
                 Ok(body) => (body, EarlyDecode::default()),
                 Err(status) => {
@@ -640,11 +656,17 @@ impl<H: Host> FilterStream<H> {
             accept: pending.accept.as_deref(),
             budget: pending.budget,
         };
-        let result = self.run_pipeline(&pending.command, &body, early, &ctx, &pending.request_id);
+        let result = self.run_pipeline(
+            &pending.command,
+            (&body, body_size),
+            early,
+            &ctx,
+            &pending.request_id,
+        );
         match result {
             Ok(processed) => {
                 self.host.count(Metric::Processed);
-                self.host.add_to_metric(Metric::BytesIn, body.len() as u64);
+                self.host.add_to_metric(Metric::BytesIn, body_size as u64);
                 self.host
                     .add_to_metric(Metric::BytesOut, processed.body.len() as u64);
                 if self.header_mode == HeaderMode::Held {
@@ -1048,7 +1070,7 @@ impl<H: Host> FilterStream<H> {
         };
         let result = self.run_pipeline(
             &p.plan.command,
-            &source,
+            (&source, source.len()),
             EarlyDecode::default(),
             &ctx,
             &p.request_id,
@@ -1309,7 +1331,7 @@ impl<H: Host> FilterStream<H> {
                 };
                 self.run_pipeline(
                     &pending.command,
-                    &body,
+                    (&body, body.len()),
                     EarlyDecode::default(),
                     &ctx,
                     &pending.request_id,

@@ -16,6 +16,9 @@ use std::collections::BTreeMap;
 const CAT: &str = "/demo/cat.jpg";
 /// A 350 KB baseline photo (1800×1200).
 const LANDSCAPE: &str = "/demo/landscape.jpg";
+/// [`LANDSCAPE`] with its entropy-coded data broken off by end markers
+/// from a third of the way on.
+const DAMAGED_LANDSCAPE: &str = "/demo/damaged.jpg";
 const THUMB: &str = "image/resize,w_40/format,f_png";
 
 fn config(json: &str) -> FilterConfig {
@@ -62,6 +65,16 @@ impl Bucket {
         objects.insert(
             LANDSCAPE.to_string(),
             object("image/jpeg", &corpus("orientation/Landscape_5.jpg")),
+        );
+        let mut damaged = corpus("orientation/Landscape_5.jpg");
+        let len = damaged.len();
+        for at in (len / 3..len).step_by(len / 7) {
+            damaged[at] = 0xFF;
+            damaged[at + 1] = 0xD9;
+        }
+        objects.insert(
+            DAMAGED_LANDSCAPE.to_string(),
+            object("image/jpeg", &damaged),
         );
         objects.insert(
             "/demo/tiny.jpg".to_string(),
@@ -260,20 +273,22 @@ fn every_exact_setup_gives_the_client_the_same_processed_answer() {
 fn a_baseline_thumbnail_is_decoded_while_it_arrives_on_envoy() {
     let command = "image/resize,m_lfit,w_100,h_100";
     let expected = processed(LANDSCAPE, command);
-    for (kind, mode, config, overlaps) in [
-        (Envoy, "held", held(), true),
-        (Envoy, "early", early(), true),
-        (Envoy, "local_reply", local_reply(), false),
-        (Nginx, "held", held(), false),
-        (Nginx, "early", early(), false),
-        (Nginx, "local_reply", local_reply(), false),
+    // Chunks smaller and larger than the slices the glue pushes.
+    for (kind, mode, config, overlaps, chunk) in [
+        (Envoy, "held", held(), true, 16 * 1024),
+        (Envoy, "held", held(), true, 3 * crate::pipeline::PUSH_BYTES),
+        (Envoy, "early", early(), true, 16 * 1024),
+        (Envoy, "local_reply", local_reply(), false, 16 * 1024),
+        (Nginx, "held", held(), false, 16 * 1024),
+        (Nginx, "early", early(), false, 16 * 1024),
+        (Nginx, "local_reply", local_reply(), false, 16 * 1024),
     ] {
         let proxy = FakeProxy {
-            chunk: 16 * 1024,
+            chunk,
             ..FakeProxy::new(kind)
         };
         let out = run(&proxy, &config, with_command(LANDSCAPE, command));
-        let what = format!("{kind:?} {mode}");
+        let what = format!("{kind:?} {mode}, chunks of {chunk} bytes");
         assert_eq!(out.client.status, 200, "{what}");
         assert!(
             out.client.body == expected,
@@ -285,6 +300,43 @@ fn a_baseline_thumbnail_is_decoded_while_it_arrives_on_envoy() {
             u64::from(overlaps),
             "{what}"
         );
+    }
+}
+
+/// A baseline photo damaged after its header: on Envoy the stream gives up
+/// after the intake dropped what it had read, so the glue reads the body
+/// again from the host; the answer is the whole-file decoder's, the same as
+/// on nginx, which never streams.
+#[test]
+fn a_thumbnail_damaged_mid_body_gets_the_whole_file_answer_on_envoy() {
+    let command = "image/resize,m_lfit,w_100,h_100";
+    let mut answers = Vec::new();
+    for kind in [Envoy, Nginx] {
+        let proxy = FakeProxy {
+            chunk: 16 * 1024,
+            ..FakeProxy::new(kind)
+        };
+        let out = run(&proxy, &held(), with_command(DAMAGED_LANDSCAPE, command));
+        assert_eq!(out.metric(Metric::DecodedWhileArriving), 0, "{kind:?}");
+        answers.push((out.client.status, out.client.body.clone()));
+    }
+    assert_eq!(answers[0], answers[1]);
+    let (status, body) = &answers[0];
+    let whole = {
+        let bucket = Bucket::new();
+        let original = bucket.0[DAMAGED_LANDSCAPE].body.clone();
+        let command = Command::parse(command, &Default::default()).unwrap();
+        crate::pipeline::process(&command, &original, &RequestContext::default())
+    };
+    match whole {
+        Ok(processed) => {
+            assert_eq!(*status, 200);
+            assert!(*body == processed.body);
+        }
+        Err(error) => {
+            assert_eq!(u32::from(error.http_status()), *status);
+            assert!(String::from_utf8_lossy(body).contains(error.code.as_str()));
+        }
     }
 }
 

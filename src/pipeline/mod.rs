@@ -9,8 +9,8 @@ mod cost;
 mod intake;
 mod overlay;
 
-use intake::EarlyStream;
-pub use intake::{EarlyDecode, Intake};
+use intake::EarlyWork;
+pub use intake::{EarlyDecode, Intake, PUSH_BYTES};
 
 use crate::actions::blind_watermark::{
     self, BlindEmbedJob, BlindMethod, BlindMode, MAX_MARK_BYTES,
@@ -213,12 +213,19 @@ impl Plan {
     /// same source, command, `Accept` and budget always give the same format);
     /// otherwise the plan takes the format `f_auto` picks without AVIF. Returns
     /// the cost plan of the format that stands.
-    pub(crate) fn settle_format(&mut self, input: &[u8], budget: &Budget) -> cost::CostPlan {
+    /// `input` holds at least the file's header; `body_len` is the whole
+    /// body's length in bytes.
+    pub(crate) fn settle_format(
+        &mut self,
+        input: &[u8],
+        body_len: usize,
+        budget: &Budget,
+    ) -> cost::CostPlan {
         let stages = self.cost_plan(input);
         let Some(fallback) = self.auto_fallback.take() else {
             return stages;
         };
-        if budget::estimate(input.len() as u64, &stages.stages())
+        if budget::estimate(body_len as u64, &stages.stages())
             .check(budget)
             .is_ok()
         {
@@ -326,10 +333,8 @@ impl Plan {
         }
         let min = self.min_decode_size();
         if self.eighth_serves(min) {
-            let eighth = match early.0 {
-                Some(EarlyStream::JpegDc(stream)) => stream
-                    .finish(input)
-                    .or_else(|| codec::jpeg_dc::decode_eighth(input)),
+            let eighth = match early.work {
+                Some(EarlyWork::JpegEighth(raster)) => Some(raster),
                 _ => codec::jpeg_dc::decode_eighth(input),
             };
             if let Some(raster) = eighth {
@@ -344,7 +349,7 @@ impl Plan {
             return Ok((raster, false));
         }
         if self.decodes_whole_png() {
-            if let Some(EarlyStream::Png(stream)) = early.0 {
+            if let Some(EarlyWork::Png(stream)) = early.work {
                 // What the stream cannot end as the whole-file decoder would
                 // (damaged data) is decoded whole, to say what is wrong.
                 if let Some(raster) = stream.finish() {
@@ -546,19 +551,23 @@ pub fn process_metered(
     input: &[u8],
     ctx: &RequestContext,
 ) -> (Result<Processed>, CostReport) {
-    process_received(command, input, EarlyDecode::default(), ctx)
+    process_received(command, input, EarlyDecode::default(), ctx, &mut || None)
 }
 
 /// [`process_metered`] of a body an [`Intake`] received, with what it
-/// decoded while the body arrived.
+/// decoded while the body arrived. When `input` is only the file's header
+/// (see [`EarlyDecode`]) and the plan turns out to need more than what was
+/// decoded, `whole_body` is asked for the body (the glue reads it again from
+/// the host).
 pub fn process_received(
     command: &Command,
     input: &[u8],
     early: EarlyDecode,
     ctx: &RequestContext,
+    whole_body: &mut dyn FnMut() -> Option<Vec<u8>>,
 ) -> (Result<Processed>, CostReport) {
     let mut guard = Guard::start(ctx.budget);
-    let result = run(command, input, early, ctx, &mut guard);
+    let result = run(command, input, early, ctx, &mut guard, whole_body);
     (result, guard.finish())
 }
 
@@ -568,11 +577,12 @@ fn run(
     early: EarlyDecode,
     ctx: &RequestContext,
     guard: &mut Guard,
+    whole_body: &mut dyn FnMut() -> Option<Vec<u8>>,
 ) -> Result<Processed> {
-    if input.len() > MAX_SOURCE_BYTES {
+    let body_len = early.body_len.unwrap_or(input.len());
+    if body_len > MAX_SOURCE_BYTES {
         return Err(ProcessError::too_large(format!(
-            "the object is {} bytes, at most {MAX_SOURCE_BYTES} can be processed",
-            input.len()
+            "the object is {body_len} bytes, at most {MAX_SOURCE_BYTES} can be processed",
         )));
     }
     if let Some(inspection) = command.inspection() {
@@ -591,8 +601,23 @@ fn run(
     }
     let source = codec::probe(input)?;
     let mut plan = Plan::new(command, source, ctx)?;
-    let stages = plan.settle_format(input, &ctx.budget);
-    guard.admit(budget::estimate(input.len() as u64, &stages.stages()))?;
+    if early.has_header_only() && !plan.decodes_eighth() {
+        // The intake planned without this request's objects (watermarks)
+        // and took the thumbnail path; this plan needs the whole file.
+        let whole = whole_body().ok_or_else(|| {
+            ProcessError::internal("the response body could not be read again to process it")
+        })?;
+        return run(
+            command,
+            &whole,
+            EarlyDecode::default(),
+            ctx,
+            guard,
+            &mut || None,
+        );
+    }
+    let stages = plan.settle_format(input, body_len, &ctx.budget);
+    guard.admit(budget::estimate(body_len as u64, &stages.stages()))?;
     let overlays = plan.render_overlays(Some((&mut *guard, &stages)))?;
     if plan.animated {
         guard.begin();
