@@ -11,13 +11,17 @@
 //! processing rather than their sum. Anything else is only kept and
 //! processed at the end, as before.
 //!
-//! While a JPEG is decoded from its DC coefficients, the intake keeps only
-//! the file's header and the bytes the stream has not read yet: the host
-//! holds the whole body anyway (the proxy buffers it until the filter is
-//! done), so a second copy here would only raise the VM's memory for the
-//! thumbnail of a photo by the photo's size. The stream finishes when the
-//! last byte is in; should it give up after bytes were dropped, the glue
-//! reads the body again from the host ([`Intake::into_parts`] says so).
+//! While a file is decoded as it arrives, the intake does not keep a copy of
+//! what the decoder has taken: the host holds the whole body anyway (the
+//! proxy buffers it until the filter is done), so a second copy here would
+//! only raise the VM's memory by the file's size. It keeps the file's header
+//! and, for a JPEG, the bytes the stream has not read yet; for a PNG, every
+//! chunk but the image data (`IDAT`), whose metadata may come after it. The
+//! stream finishes with the last byte, and processing gets that header, with
+//! an empty `IDAT` in place of a PNG's image data, and the decoded image.
+//! Should a stream give up after bytes were dropped, or the plan made with
+//! the request's objects need more, the glue reads the body again from the
+//! host ([`Intake::into_parts`], [`super::process_received`]).
 //!
 //! The decision is made from the image header with the same plan, limits and
 //! cost budget as the processing itself ([`Plan::new`], [`budget::estimate`]),
@@ -46,14 +50,19 @@ const HEADER_CAPACITY: usize = 64 * 1024;
 /// header, whatever size of chunk the host buffered.
 pub const PUSH_BYTES: usize = 64 * 1024;
 
+/// An `IDAT` chunk without data (length 0, type, CRC-32 of the type): what
+/// processing gets in place of a PNG's image data once it is decoded.
+const EMPTY_IDAT: [u8; 12] = [0, 0, 0, 0, b'I', b'D', b'A', b'T', 0x35, 0xAF, 0x06, 0x1E];
+
 /// The body received so far, and its decoding when it is decoded early.
 pub struct Intake {
     command: Command,
     ctx: RequestContext,
     /// `Content-Length`, when the response has one.
     expected: Option<u64>,
-    /// The body received so far; while a JPEG is decoded as it arrives, its
-    /// header and the bytes the stream has not read yet only.
+    /// The body received so far; while a file is decoded as it arrives, the
+    /// part the decoder still needs or processing will read (see the module
+    /// documentation).
     bytes: Vec<u8>,
     /// Bytes received and no longer held (see `bytes`).
     dropped: usize,
@@ -69,11 +78,15 @@ enum Stage {
     Decoding(EarlyStream),
     /// Keeping the bytes only.
     Keeping,
-    /// A JPEG decoded at 1/8 scale as it arrived, finished with its last
-    /// byte. `bytes` holds its header only.
-    Finished(Raster),
-    /// The JPEG stream gave up after bytes were dropped: the body has to be
-    /// read again.
+    /// Decoded as it arrived, finished with the last byte. `bytes` holds
+    /// the header (and a PNG's chunks but its image data).
+    Finished {
+        work: EarlyWork,
+        /// Where a PNG's image data was, for the empty `IDAT` to stand in.
+        idat_at: Option<usize>,
+    },
+    /// A stream gave up after bytes were dropped: the body has to be read
+    /// again.
     Lost,
 }
 
@@ -84,17 +97,17 @@ enum Stage {
 pub struct EarlyDecode {
     pub(super) work: Option<EarlyWork>,
     /// The body's length in bytes when what comes with this is only the
-    /// file's header (a finished [`EarlyWork::JpegEighth`]); `None` when it
-    /// is the whole body.
+    /// file's header and the decoded image; `None` when it is the whole
+    /// body.
     pub(super) body_len: Option<usize>,
 }
 
 /// What was decoded early.
 pub(super) enum EarlyWork {
-    /// A baseline JPEG at 1/8 scale from its DC coefficients, finished.
+    /// A baseline JPEG at 1/8 scale from its DC coefficients.
     JpegEighth(Raster),
-    /// A still, non-interlaced PNG, decoded row by row up to its last byte.
-    Png(Box<PngStream>),
+    /// A still, non-interlaced PNG through a box shrink of `shrink` (1: none).
+    Png { raster: Raster, shrink: u32 },
 }
 
 impl EarlyDecode {
@@ -109,8 +122,44 @@ impl EarlyDecode {
 pub(super) enum EarlyStream {
     /// A baseline JPEG at 1/8 scale, from its DC coefficients.
     JpegDc(Box<DcStream>),
-    /// A still, non-interlaced PNG, row by row.
-    Png(Box<PngStream>),
+    /// A still, non-interlaced PNG, row by row, with where its chunks stand.
+    Png {
+        stream: Box<PngStream>,
+        chunks: PngChunks,
+        shrink: u32,
+    },
+}
+
+/// Where a PNG's chunks stand in the intake's `bytes`, so that its image
+/// data is dropped as it arrives (the stream has its own copy).
+pub(super) struct PngChunks {
+    /// Where the first `IDAT` chunk began.
+    first_idat: usize,
+    /// Where the next chunk's header starts (it may not be here yet).
+    next: usize,
+    /// Bytes of the current `IDAT` chunk still to come.
+    skip: usize,
+}
+
+impl PngChunks {
+    /// Drops from `bytes` the `IDAT` chunks from `self.next` on (what is
+    /// here of them); returns how many bytes were dropped.
+    fn drop_image_data(&mut self, bytes: &mut Vec<u8>) -> usize {
+        let mut dropped = 0;
+        while let Some(header) = bytes.get(self.next..self.next + 8) {
+            let length = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+            let end = self.next.saturating_add(length).saturating_add(12);
+            if &header[4..8] != b"IDAT" {
+                self.next = end;
+                continue;
+            }
+            let here = end.min(bytes.len());
+            bytes.drain(self.next..here);
+            dropped += here - self.next;
+            self.skip = end - here;
+        }
+        dropped
+    }
 }
 
 impl Intake {
@@ -143,12 +192,21 @@ impl Intake {
     /// Takes in the next `chunk` of the body and decodes what it can.
     pub fn push(&mut self, chunk: &[u8]) {
         self.decoded_before_latest = self.decoded();
-        if matches!(self.stage, Stage::Finished(_) | Stage::Lost) {
-            // More than `Content-Length` said: the glue reads the body again.
-            self.dropped += chunk.len();
-            return;
+        match &mut self.stage {
+            Stage::Finished { .. } | Stage::Lost => {
+                // More than `Content-Length` said: the glue reads the body again.
+                self.dropped += chunk.len();
+                return;
+            }
+            Stage::Decoding(EarlyStream::Png { chunks, .. }) => {
+                // The rest of an `IDAT` chunk: only the stream needs it.
+                let skip = chunks.skip.min(chunk.len());
+                chunks.skip -= skip;
+                self.dropped += skip;
+                self.bytes.extend_from_slice(&chunk[skip..]);
+            }
+            _ => self.bytes.extend_from_slice(chunk),
         }
-        self.bytes.extend_from_slice(chunk);
         let starting = matches!(self.stage, Stage::Header);
         if starting {
             self.stage = match self.start() {
@@ -156,67 +214,78 @@ impl Intake {
                 None if self.bytes.len() > HEADER_WINDOW => Stage::Keeping,
                 None => Stage::Header,
             };
-            if matches!(
-                self.stage,
-                Stage::Keeping | Stage::Decoding(EarlyStream::Png(_))
-            ) {
+            if matches!(self.stage, Stage::Keeping) {
                 // The whole body will be held: room for it at once.
-                let room = self.expected.map_or(0, room_for);
-                self.bytes
-                    .reserve_exact(room.saturating_sub(self.bytes.len()));
+                self.reserve_the_rest();
             }
         }
         let going = match &mut self.stage {
-            Stage::Decoding(stream) => match stream {
-                EarlyStream::JpegDc(stream) => {
-                    let going = stream.advance(&self.bytes).is_some();
-                    if going {
-                        // Drop what the stream is done with, after the header.
-                        let start = stream.data_start();
-                        let done = stream.consumed().saturating_sub(start);
-                        if done > 0 {
-                            self.bytes.drain(start..start + done);
-                            stream.forget(done);
-                            self.dropped += done;
-                        }
+            Stage::Decoding(EarlyStream::JpegDc(stream)) => {
+                let going = stream.advance(&self.bytes).is_some();
+                if going {
+                    // Drop what the stream is done with, after the header.
+                    let start = stream.data_start();
+                    let done = stream.consumed().saturating_sub(start);
+                    if done > 0 {
+                        self.bytes.drain(start..start + done);
+                        stream.forget(done);
+                        self.dropped += done;
                     }
-                    going
                 }
+                going
+            }
+            Stage::Decoding(EarlyStream::Png { stream, chunks, .. }) => {
                 // A PNG stream starts on every byte received so far.
-                EarlyStream::Png(_) if starting => true,
-                EarlyStream::Png(stream) => stream.push(chunk).is_some(),
-            },
+                let going = starting || stream.push(chunk).is_some();
+                if going {
+                    self.dropped += chunks.drop_image_data(&mut self.bytes);
+                }
+                going
+            }
             _ => true,
         };
         if !going {
             // Malformed: the whole-file decoder will say what is wrong.
             self.stage = self.fallback();
         } else if self.expected == Some(self.len() as u64) {
-            self.finish_jpeg();
+            self.finish_stream();
         }
     }
 
-    /// The last byte is in: a JPEG stream finishes here, so that the
-    /// dropped bytes are never needed again.
-    fn finish_jpeg(&mut self) {
-        if !matches!(self.stage, Stage::Decoding(EarlyStream::JpegDc(_))) {
+    /// The last byte is in: a stream finishes here, so that the dropped
+    /// bytes are never needed again.
+    fn finish_stream(&mut self) {
+        if !matches!(self.stage, Stage::Decoding(_)) {
             return;
         }
-        let Stage::Decoding(EarlyStream::JpegDc(stream)) =
-            std::mem::replace(&mut self.stage, Stage::Keeping)
-        else {
+        let Stage::Decoding(stream) = std::mem::replace(&mut self.stage, Stage::Keeping) else {
             unreachable!("checked above");
         };
-        let data_start = stream.data_start();
-        self.stage = match stream.finish(&self.bytes) {
-            Some(raster) => {
-                self.dropped += self.bytes.len() - data_start;
-                self.bytes.truncate(data_start);
-                self.bytes.shrink_to_fit();
-                Stage::Finished(raster)
+        let finished = match stream {
+            EarlyStream::JpegDc(stream) => {
+                let data_start = stream.data_start();
+                stream.finish(&self.bytes).map(|raster| {
+                    // Processing reads the header only.
+                    self.dropped += self.bytes.len() - data_start;
+                    self.bytes.truncate(data_start);
+                    (EarlyWork::JpegEighth(raster), None)
+                })
             }
-            // What the stream cannot end as the whole-file decoder would
-            // (damaged data) is decoded whole, to say what is wrong.
+            EarlyStream::Png {
+                stream,
+                chunks,
+                shrink,
+            } => stream
+                .finish()
+                .map(|raster| (EarlyWork::Png { raster, shrink }, Some(chunks.first_idat))),
+        };
+        // What a stream cannot end as the whole-file decoder would (damaged
+        // data) is decoded whole, to say what is wrong.
+        self.stage = match finished {
+            Some((work, idat_at)) => {
+                self.bytes.shrink_to_fit();
+                Stage::Finished { work, idat_at }
+            }
             None => self.fallback(),
         };
     }
@@ -225,15 +294,20 @@ impl Intake {
     /// still here, else to be read again.
     fn fallback(&mut self) -> Stage {
         if self.dropped == 0 {
-            let room = self.expected.map_or(0, room_for);
-            self.bytes
-                .reserve_exact(room.saturating_sub(self.bytes.len()));
+            self.reserve_the_rest();
             Stage::Keeping
         } else {
             self.dropped += self.bytes.len();
             self.bytes = Vec::new();
             Stage::Lost
         }
+    }
+
+    /// Room for the rest of the body, all of which will be held.
+    fn reserve_the_rest(&mut self) {
+        let room = self.expected.map_or(0, room_for);
+        self.bytes
+            .reserve_exact(room.saturating_sub(self.bytes.len()));
     }
 
     /// Decides from the header in `self.bytes`: `None` while it is not all
@@ -267,11 +341,11 @@ impl Intake {
 
     fn start_png(&self) -> Option<Stage> {
         let prefix = &self.bytes[..];
-        match codec::png::image_data_offset(prefix) {
+        let data_offset = match codec::png::image_data_offset(prefix) {
             Err(()) => return Some(Stage::Keeping),
             Ok(None) => return None,
-            Ok(Some(_)) => {}
-        }
+            Ok(Some(offset)) => offset,
+        };
         let Some(shrink) = self
             .admitted_plan(Plan::decodes_whole_png)
             .map(|p| p.png_shrink())
@@ -280,8 +354,17 @@ impl Intake {
         };
         // The stream allocates the image only now, within the limits and
         // budget just checked.
+        let first_idat = data_offset - 8;
         Some(match PngStream::start(prefix, shrink) {
-            Some(stream) => Stage::Decoding(EarlyStream::Png(Box::new(stream))),
+            Some(stream) => Stage::Decoding(EarlyStream::Png {
+                stream: Box::new(stream),
+                chunks: PngChunks {
+                    first_idat,
+                    next: first_idat,
+                    skip: 0,
+                },
+                shrink,
+            }),
             None => Stage::Keeping,
         })
     }
@@ -328,11 +411,9 @@ impl Intake {
     /// body is not decoded early.
     pub fn decoded(&self) -> Option<f64> {
         match &self.stage {
-            Stage::Decoding(stream) => Some(match stream {
-                EarlyStream::JpegDc(stream) => stream.progress(),
-                EarlyStream::Png(stream) => stream.progress(),
-            }),
-            Stage::Finished(_) => Some(1.0),
+            Stage::Decoding(EarlyStream::JpegDc(stream)) => Some(stream.progress()),
+            Stage::Decoding(EarlyStream::Png { stream, .. }) => Some(stream.progress()),
+            Stage::Finished { .. } => Some(1.0),
             _ => None,
         }
     }
@@ -345,28 +426,28 @@ impl Intake {
     }
 
     /// The body, and the decoding done while it arrived; `None` when the
-    /// body is not all here any more (a JPEG stream gave up after dropping
-    /// bytes, or the body ran past `Content-Length`): read it again from the
-    /// host and process it whole.
+    /// body is not all here any more (a stream gave up after dropping bytes,
+    /// or the body ran past `Content-Length`): read it again from the host
+    /// and process it whole.
     pub fn into_parts(self) -> Option<(Vec<u8>, EarlyDecode)> {
         let body_len = self.len();
         match self.stage {
-            Stage::Finished(raster) => Some((
-                self.bytes,
-                EarlyDecode {
-                    work: Some(EarlyWork::JpegEighth(raster)),
-                    body_len: Some(body_len),
-                },
-            )),
+            Stage::Finished { work, idat_at } => {
+                let mut bytes = self.bytes;
+                if let Some(at) = idat_at {
+                    bytes.splice(at..at, EMPTY_IDAT);
+                }
+                Some((
+                    bytes,
+                    EarlyDecode {
+                        work: Some(work),
+                        body_len: Some(body_len),
+                    },
+                ))
+            }
             _ if self.dropped > 0 => None,
-            Stage::Decoding(EarlyStream::Png(stream)) => Some((
-                self.bytes,
-                EarlyDecode {
-                    work: Some(EarlyWork::Png(stream)),
-                    body_len: None,
-                },
-            )),
-            // A JPEG stream short of its last byte: the body is all here.
+            // A stream short of its last byte, or nothing decoded early:
+            // the body is all here.
             _ => Some((self.bytes, EarlyDecode::default())),
         }
     }
@@ -554,15 +635,87 @@ mod tests {
                 "{what}: {share:.2} decoded before the last chunk"
             );
             assert_eq!(intake.decoded(), Some(1.0), "{what}");
+            // The image data was not kept: the header and an empty IDAT.
+            assert!(intake.held_bytes() < bytes.len() / 10, "{what}");
             let (body, early) = intake.into_parts().unwrap();
-            assert!(matches!(early.work, Some(EarlyWork::Png(_))), "{what}");
-            assert_eq!(body, bytes, "{what}");
+            assert!(matches!(early.work, Some(EarlyWork::Png { .. })), "{what}");
+            assert!(body.len() < 1024, "{what}: {} bytes", body.len());
+            let idat = codec::png::image_data_offset(&bytes).unwrap().unwrap() - 8;
+            assert_eq!(body[..idat], bytes[..idat], "{what}");
+            assert_eq!(body[idat..idat + 12], EMPTY_IDAT, "{what}");
+            assert!(body.ends_with(&bytes[bytes.len() - 12..]), "{what}: IEND");
             let parsed = Command::parse(command, &Styles::new()).unwrap();
+            let ctx = context(Budget::DEFAULT);
+            let streamed = super::super::process_received(&parsed, &body, early, &ctx, &mut || {
+                panic!("{what}: read again")
+            })
+            .0;
+            let whole = super::super::process(&parsed, &bytes, &ctx);
+            assert_eq!(streamed.unwrap(), whole.unwrap(), "{what}");
+        }
+    }
+
+    /// A PNG chunk.
+    fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+        let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+        chunk.extend_from_slice(kind);
+        chunk.extend_from_slice(data);
+        let crc = crc32fast::hash(&chunk[4..]);
+        chunk.extend_from_slice(&crc.to_be_bytes());
+        chunk
+    }
+
+    /// The empty IDAT's CRC is the CRC-32 of its type.
+    #[test]
+    fn the_empty_idat_is_a_valid_chunk() {
+        assert_eq!(png_chunk(b"IDAT", &[]), EMPTY_IDAT);
+    }
+
+    /// Metadata after the image data (XMP in an `iTXt` chunk, an ICC
+    /// profile cannot come there) and an image split over many `IDAT`
+    /// chunks: the intake keeps every chunk but the image data, so the
+    /// output keeps the XMP as processing the whole body does.
+    #[test]
+    fn png_chunks_after_the_image_data_are_kept() {
+        let jpeg = corpus("orientation/Landscape_5.jpg");
+        let photo = codec::decode(&jpeg, &codec::probe(&jpeg).unwrap(), None).unwrap();
+        let png = codec::png::encode(&photo).unwrap();
+        // Split the image data into IDAT chunks of 10 000 bytes.
+        let idat = codec::png::image_data_offset(&png).unwrap().unwrap() - 8;
+        let length = u32::from_be_bytes(png[idat..idat + 4].try_into().unwrap()) as usize;
+        let data = &png[idat + 8..idat + 8 + length];
+        let mut bytes = png[..idat].to_vec();
+        for piece in data.chunks(10_000) {
+            bytes.extend(png_chunk(b"IDAT", piece));
+        }
+        let mut itxt = b"XML:com.adobe.xmp\0\0\0\0\0".to_vec();
+        itxt.extend_from_slice(b"<x:xmpmeta xmlns:x='adobe:ns:meta/'>after IDAT</x:xmpmeta>");
+        bytes.extend(png_chunk(b"iTXt", &itxt));
+        bytes.extend(png_chunk(b"tEXt", b"Comment\0a comment"));
+        bytes.extend(png_chunk(b"IEND", &[]));
+        let command = "image/resize,w_100/format,f_png";
+        let len = Some(bytes.len() as u64);
+        for chunk in [1000, 9999, 16 * 1024, 100_000] {
+            let parsed = Command::parse(command, &Styles::new()).unwrap();
+            let mut intake = Intake::new(&parsed, context(Budget::DEFAULT), len);
+            let mut most_held = 0;
+            for piece in bytes.chunks(chunk) {
+                intake.push(piece);
+                most_held = most_held.max(intake.held_bytes());
+            }
+            assert!(
+                most_held <= HEADER_CAPACITY.max(2 * chunk),
+                "{chunk}: {most_held}"
+            );
+            let (body, early) = intake.into_parts().unwrap();
+            assert!(early.has_header_only(), "{chunk}");
+            assert!(body.windows(10).any(|w| w == b"after IDAT"), "{chunk}");
             let ctx = context(Budget::DEFAULT);
             let streamed =
                 super::super::process_received(&parsed, &body, early, &ctx, &mut || None).0;
-            let whole = super::super::process(&parsed, &bytes, &ctx);
-            assert_eq!(streamed.unwrap(), whole.unwrap(), "{what}");
+            let whole = super::super::process(&parsed, &bytes, &ctx).unwrap();
+            assert!(whole.body.windows(10).any(|w| w == b"after IDAT"));
+            assert_eq!(streamed.unwrap(), whole, "{chunk}");
         }
     }
 

@@ -286,6 +286,18 @@ impl Plan {
         self.source_window().is_none() && self.eighth_serves(self.min_decode_size())
     }
 
+    /// Whether what an [`Intake`] decoded early is what this plan decodes
+    /// (the intake planned without the request's watermark objects).
+    fn takes(&self, early: &EarlyDecode) -> bool {
+        match &early.work {
+            Some(EarlyWork::JpegEighth(_)) => self.decodes_eighth(),
+            Some(EarlyWork::Png { shrink, .. }) => {
+                self.decodes_whole_png() && self.png_shrink() == *shrink
+            }
+            None => true,
+        }
+    }
+
     /// Whether the plan decodes a still PNG source whole (PNG has no
     /// shrink-on-load and no window decode), which an [`Intake`] can do row
     /// by row as the body arrives.
@@ -349,12 +361,8 @@ impl Plan {
             return Ok((raster, false));
         }
         if self.decodes_whole_png() {
-            if let Some(EarlyWork::Png(stream)) = early.work {
-                // What the stream cannot end as the whole-file decoder would
-                // (damaged data) is decoded whole, to say what is wrong.
-                if let Some(raster) = stream.finish() {
-                    return Ok((raster, false));
-                }
+            if let Some(EarlyWork::Png { raster, .. }) = early.work {
+                return Ok((raster, false));
             }
             let raster = codec::png::decode_shrunk(input, self.png_shrink())?;
             return Ok((raster, false));
@@ -601,7 +609,7 @@ fn run(
     }
     let source = codec::probe(input)?;
     let mut plan = Plan::new(command, source, ctx)?;
-    if early.has_header_only() && !plan.decodes_eighth() {
+    if early.has_header_only() && !plan.takes(&early) {
         // The intake planned without this request's objects (watermarks)
         // and took the thumbnail path; this plan needs the whole file.
         let whole = whole_body().ok_or_else(|| {
