@@ -1369,6 +1369,13 @@ fn measure_memory_scenarios(
             None,
             "(no target)".to_string(),
         ),
+        (
+            "12 MP PNG → 200 px PNG thumbnail",
+            "sunset.png",
+            THUMB_PNG,
+            None,
+            "(no target)".to_string(),
+        ),
     ] {
         let growth = measure_memory(tools, bucket, work, key, command)?;
         memory.push(MemoryReading {
