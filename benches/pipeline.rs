@@ -99,6 +99,14 @@ fn decode(c: &mut Criterion) {
                 d.decode().unwrap()
             })
         });
+        // 1/2 as it was before `jpeg_region::decode_half`: jpeg-decoder's own.
+        g.bench_function(format!("{kind}/1_2_jpeg_decoder"), |b| {
+            b.iter(|| {
+                let mut d = jpeg_decoder::Decoder::new(black_box(&bytes[..]));
+                d.scale(2656, 1494).unwrap();
+                d.decode().unwrap()
+            })
+        });
     }
     g.finish();
     let mut g = c.benchmark_group("decode_1328x747");

@@ -1,4 +1,5 @@
-//! A pixel window of a baseline JPEG, decoded without the rest of the image.
+//! A pixel window of a baseline JPEG, decoded without the rest of the image;
+//! and the whole of one at half scale ([`decode_half`]).
 //!
 //! A crop of a large photo needs a fraction of its pixels, yet
 //! `jpeg-decoder` transforms and converts them all. Here the entropy-coded
@@ -44,23 +45,59 @@ pub fn decode_region(bytes: &[u8], (x, y, w, h): (u32, u32, u32, u32)) -> Option
         w: w as usize,
         h: h as usize,
     };
-    if window.w == 0 || window.h == 0 {
-        return None;
-    }
+    decode_scaled(bytes, FULL, |_| Some(window))
+}
+
+/// The whole image at half scale, RGB: `ceil(width / 2)` × `ceil(height /
+/// 2)` px, each block transformed by `jpeg-decoder`'s 4×4 IDCT from its
+/// top-left 4×4 coefficients, the pixels of `jpeg-decoder`'s `scale()` to
+/// 4/8 to the bit (its 4×4 IDCT has no SIMD code; its colour conversion
+/// has). `None` for what [`decode_region`] declines.
+///
+/// `jpeg-decoder` reaches the same pixels, but its entropy decoding is the
+/// larger part of a half-scale decode, and this decoder's table lookups
+/// (several bits per step, [`jpeg_stream::decode_ac`]) are faster.
+pub fn decode_half(bytes: &[u8]) -> Option<Raster> {
+    decode_scaled(bytes, HALF, |(w, h)| Some(Window { x: 0, y: 0, w, h }))
+}
+
+/// Samples per block side: 8 at full scale, 4 at half scale.
+const FULL: usize = 8;
+const HALF: usize = 4;
+
+/// Decodes `bytes` with `block` samples per block side (8 or 4), the window
+/// `window_of` names for the output size at that scale.
+fn decode_scaled(
+    bytes: &[u8],
+    block: usize,
+    window_of: impl Fn((usize, usize)) -> Option<Window>,
+) -> Option<Raster> {
     let mut targets: Vec<ComponentWindow> = Vec::new();
+    let mut window = None;
     let header = jpeg_stream::walk(bytes, |header, scan, pos| {
         if targets.is_empty() {
-            targets = plan_window(header, &window)?;
+            let w = window_of(scaled_size(header, block))?;
+            targets = plan_window(header, &w, block)?;
+            window = Some(w);
         }
         decode_scan(header, scan, bytes, pos, &mut targets)
     })?;
     if targets.is_empty() || targets.iter().any(|t| !t.seen) {
         return None;
     }
-    finish(&header, &targets, &window)
+    finish(&header, &targets, &window?)
 }
 
-/// The requested window, in image px.
+/// The image's size at `block`/8 scale, as `jpeg-decoder` rounds it.
+fn scaled_size(header: &Header, block: usize) -> (usize, usize) {
+    (
+        (header.width * block).div_ceil(8),
+        (header.height * block).div_ceil(8),
+    )
+}
+
+/// The requested window, in px of the output (the image at its scale).
+#[derive(Clone, Copy)]
 struct Window {
     x: usize,
     y: usize,
@@ -78,6 +115,10 @@ struct ComponentWindow {
     /// The samples of those blocks, `stride` per row.
     samples: Vec<u8>,
     stride: usize,
+    /// Samples per block side: 8, or 4 at half scale.
+    block: usize,
+    /// The component's whole size in samples at that scale.
+    size: (usize, usize),
     /// A scan decoded it.
     seen: bool,
 }
@@ -90,32 +131,40 @@ impl ComponentWindow {
 }
 
 /// Which blocks of each component the window needs, with room for their
-/// samples; `None` when the frame is not one handled here.
-fn plan_window(header: &Header, window: &Window) -> Option<Vec<ComponentWindow>> {
+/// samples at `block` samples per block side; `None` when the frame is not
+/// one handled here or the window is empty or not inside the image.
+fn plan_window(header: &Header, window: &Window, block: usize) -> Option<Vec<ComponentWindow>> {
+    let out = scaled_size(header, block);
     if header.progressive
-        || window.x + window.w > header.width
-        || window.y + window.h > header.height
+        || window.w == 0
+        || window.h == 0
+        || window.x + window.w > out.0
+        || window.y + window.h > out.1
     {
         return None;
     }
     header.is_ycbcr()?;
     let mut targets = Vec::with_capacity(header.components.len());
     for c in &header.components {
-        let modes = Upsampling::choose(
-            (header.h_max / c.h, header.v_max / c.v),
-            (header.width, header.height),
+        let modes = Upsampling::choose((header.h_max / c.h, header.v_max / c.v), out);
+        // jpeg-decoder's `component.size` at this scale.
+        let size = (
+            (header.width * c.h * block).div_ceil(header.h_max * 8),
+            (header.height * c.v * block).div_ceil(header.v_max * 8),
         );
         let (x, y) = (window.x, window.y);
-        let (sx0, sx1) = modes.0.reads(x, x + window.w - 1, c.samples_w);
-        let (sy0, sy1) = modes.1.reads(y, y + window.h - 1, c.samples_h);
-        let (bx, by) = ((sx0 / 8, sx1 / 8), (sy0 / 8, sy1 / 8));
-        let stride = (bx.1 - bx.0 + 1) * 8;
+        let (sx0, sx1) = modes.0.reads(x, x + window.w - 1, size.0);
+        let (sy0, sy1) = modes.1.reads(y, y + window.h - 1, size.1);
+        let (bx, by) = ((sx0 / block, sx1 / block), (sy0 / block, sy1 / block));
+        let stride = (bx.1 - bx.0 + 1) * block;
         targets.push(ComponentWindow {
             modes,
             bx,
             by,
-            samples: vec![0; stride * (by.1 - by.0 + 1) * 8],
+            samples: vec![0; stride * (by.1 - by.0 + 1) * block],
             stride,
+            block,
+            size,
             seen: false,
         });
     }
@@ -236,12 +285,13 @@ impl Blocks<'_> {
         self.coefficients = [0; 64];
         let has_ac = decode_ac(bits, ac, &mut self.coefficients)?;
         self.coefficients[0] = dc_value;
-        let at = (by - t.by.0) * 8 * t.stride + (bx - t.bx.0) * 8;
-        let out = t.samples.get_mut(at..at + 7 * t.stride + 8)?;
-        if has_ac {
-            idct(&self.coefficients, quant, out, t.stride);
-        } else {
-            idct_dc_only(dc_value, quant[0], out, t.stride);
+        let n = t.block;
+        let at = (by - t.by.0) * n * t.stride + (bx - t.bx.0) * n;
+        let out = t.samples.get_mut(at..at + (n - 1) * t.stride + n)?;
+        match (has_ac, n) {
+            (true, FULL) => idct(&self.coefficients, quant, out, t.stride),
+            (true, _) => idct_4x4(&self.coefficients, quant, out, t.stride),
+            (false, _) => idct_dc_only(dc_value, quant[0], out, t.stride, n),
         }
         Some(())
     }
@@ -254,12 +304,12 @@ fn finish(header: &Header, targets: &[ComponentWindow], window: &Window) -> Opti
     let mut lines = vec![vec![0u8; window.w]; targets.len()];
     let mut scratch = UpsampleScratch::default();
     for (row, out) in (window.y..).zip(rgb.chunks_exact_mut(window.w * 3)) {
-        for ((t, c), line) in targets.iter().zip(&header.components).zip(&mut lines) {
+        for (t, line) in targets.iter().zip(&mut lines) {
             let plane = Plane {
                 data: &t.samples,
                 stride: t.stride,
-                origin: (t.bx.0 * 8, t.by.0 * 8),
-                size: (c.samples_w, c.samples_h),
+                origin: (t.bx.0 * t.block, t.by.0 * t.block),
+                size: t.size,
             };
             upsample_row(&plane, t.modes, row, window.x, line, &mut scratch);
         }
@@ -387,11 +437,67 @@ fn idct(coefficients: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usi
     }
 }
 
-/// [`idct`] of a block with only its DC coefficient: one flat value.
-fn idct_dc_only(dc: i16, q: u16, out: &mut [u8], stride: usize) {
+/// [`idct`] or [`idct_4x4`] of a block with only its DC coefficient: one
+/// flat value (the same in both), `n`×`n` samples.
+fn idct_dc_only(dc: i16, q: u16, out: &mut [u8], stride: usize, n: usize) {
     let value = clamp((fsh(dequantize(dc, q) << 2) + Wrapping(X_SCALE)) >> 17);
     for line in out.chunks_mut(stride) {
-        line[..8].fill(value);
+        line[..n].fill(value);
+    }
+}
+
+/// The 4×4 IDCT of `jpeg-decoder` 0.3.2's `idct.rs`
+/// (`dequantize_and_idct_block_4x4`, after Dugad and Ahuja's scheme for
+/// size change in the compressed domain, libjpeg's `jidctred`): the
+/// top-left 4×4 of `coefficients` (natural order) to 4×4 samples in `out`,
+/// rows `stride` apart (`out` holds at least `3 × stride + 4`). Rounding as
+/// the reference's, to the bit.
+#[allow(clippy::excessive_precision)]
+fn idct_4x4(coefficients: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
+    const CONST_BITS: usize = 12;
+    const PASS1_BITS: usize = 2;
+    const FINAL_BITS: usize = CONST_BITS + PASS1_BITS + 3;
+    let mut temp = [Wrapping(0i32); 16];
+    // Columns.
+    for i in 0..4 {
+        if coefficients[i + 8] == 0 && coefficients[i + 16] == 0 && coefficients[i + 24] == 0 {
+            // What the full computation gives for a column of DC alone.
+            let dc = dequantize(coefficients[i], quant[i]) << PASS1_BITS;
+            for r in 0..4 {
+                temp[i + 4 * r] = dc;
+            }
+            continue;
+        }
+        let [s0, s1, s2, s3]: [W; 4] =
+            core::array::from_fn(|r| dequantize(coefficients[i + 8 * r], quant[i + 8 * r]));
+        let x0 = (s0 + s2) << PASS1_BITS;
+        let x2 = (s0 - s2) << PASS1_BITS;
+        let p1 = (s1 + s3) * f2f(0.541196100);
+        let t0 = (p1 + s3 * f2f(-1.847759065) + Wrapping(512)) >> (CONST_BITS - PASS1_BITS);
+        let t2 = (p1 + s1 * f2f(0.765366865) + Wrapping(512)) >> (CONST_BITS - PASS1_BITS);
+        temp[i] = x0 + t2;
+        temp[i + 12] = x0 - t2;
+        temp[i + 4] = x2 + t0;
+        temp[i + 8] = x2 - t0;
+    }
+    // Rows: 1 << 17 to remove, rounded, plus the level shift.
+    for (row, line) in temp.chunks_exact(4).zip(out.chunks_mut(stride)) {
+        let [s0, s1, s2, s3] = [row[0], row[1], row[2], row[3]];
+        let round = Wrapping((1 << (FINAL_BITS - 1)) + (128 << FINAL_BITS));
+        let line = &mut line[..4];
+        if row[1..] == [Wrapping(0); 3] {
+            line.fill(clamp(((s0 << CONST_BITS) + round) >> FINAL_BITS));
+            continue;
+        }
+        let x0 = ((s0 + s2) << CONST_BITS) + round;
+        let x2 = ((s0 - s2) << CONST_BITS) + round;
+        let p1 = (s1 + s3) * f2f(0.541196100);
+        let t0 = p1 + s3 * f2f(-1.847759065);
+        let t2 = p1 + s1 * f2f(0.765366865);
+        line[0] = clamp((x0 + t2) >> FINAL_BITS);
+        line[3] = clamp((x0 - t2) >> FINAL_BITS);
+        line[1] = clamp((x2 + t0) >> FINAL_BITS);
+        line[2] = clamp((x2 - t0) >> FINAL_BITS);
     }
 }
 
@@ -412,6 +518,27 @@ mod tests {
         };
         let (w, h) = (u32::from(info.width), u32::from(info.height));
         Raster::new(w, h, PixelLayout::Rgb8, rgb).ok()
+    }
+
+    /// `jpeg-decoder`'s decode at 4/8 scale as RGB, when it picks that
+    /// scale (for an image 1–3 px across it picks a smaller one).
+    fn reference_half(bytes: &[u8]) -> Option<Raster> {
+        let mut d = jpeg_decoder::Decoder::new(bytes);
+        d.read_info().ok()?;
+        let full = d.info()?;
+        let (w, h) = (full.width.div_ceil(2), full.height.div_ceil(2));
+        d.scale(w, h).ok()?;
+        let pixels = d.decode().ok()?;
+        let info = d.info()?;
+        if (info.width, info.height) != (w, h) {
+            return None;
+        }
+        let rgb: Vec<u8> = match info.pixel_format {
+            jpeg_decoder::PixelFormat::RGB24 => pixels,
+            jpeg_decoder::PixelFormat::L8 => pixels.iter().flat_map(|&l| [l, l, l]).collect(),
+            _ => return None,
+        };
+        Raster::new(u32::from(w), u32::from(h), PixelLayout::Rgb8, rgb).ok()
     }
 
     /// Largest difference the reference's SIMD rounding explains: none with
@@ -528,6 +655,57 @@ mod tests {
         }
     }
 
+    /// Every JPEG of the corpus at half scale: where this decoder answers,
+    /// its pixels are `jpeg-decoder`'s `scale()` to 4/8 (within
+    /// [`TOLERANCE`]); where `jpeg-decoder` refuses the file, so does this.
+    #[test]
+    fn half_scale_agrees_with_jpeg_decoder_on_the_corpus() {
+        let mut handled = Vec::new();
+        for (name, bytes) in corpus_jpegs() {
+            let Some(ours) = decode_half(&bytes) else {
+                continue;
+            };
+            handled.push(name.clone());
+            let Ok(info) = crate::codec::jpeg::probe(&bytes) else {
+                panic!("{name}: decoded here, refused by the probe");
+            };
+            let size = (info.width.div_ceil(2), info.height.div_ceil(2));
+            assert_eq!((ours.width, ours.height), size, "{name}");
+            if info.width < 4 {
+                continue; // jpeg-decoder picks a smaller scale
+            }
+            let theirs = reference_half(&bytes)
+                .unwrap_or_else(|| panic!("{name}: decoded here, refused by jpeg-decoder"));
+            let worst = max_diff(&ours.data, &theirs.data);
+            assert!(worst <= TOLERANCE, "{name}: max diff {worst}");
+        }
+        eprintln!("handled: {handled:?}");
+        for must in [
+            "restarts.jpg",
+            "sampling_factors.jpg",
+            "jpg-size-7x7.jpg",
+            "jpg-size-17x17.jpg",
+            "jpg-gray.jpg",
+            "hopper_16bit_qtables.jpg",
+            "Landscape_5.jpg",
+            "non_interleaved_420_64x64.jpg",
+        ] {
+            assert!(handled.iter().any(|n| n == must), "{must} not handled");
+        }
+        for must_decline in [
+            "jpg-progressive.jpg",
+            "cmyk-icc.jpg",
+            "testimgari.jpg",
+            "truncated_jpeg.jpg",
+            "dc-predictor-overflow.jpg",
+        ] {
+            assert!(
+                !handled.iter().any(|n| n == must_decline),
+                "{must_decline} handled"
+            );
+        }
+    }
+
     /// A `w`×`h` picture with detail in every channel, encoded by
     /// `jpeg-encoder` (baseline) with `sampling` and a restart interval.
     fn encoded(w: u32, h: u32, sampling: jpeg_encoder::SamplingFactor, restart: u16) -> Vec<u8> {
@@ -580,6 +758,26 @@ mod tests {
         }
     }
 
+    /// Half scale, every sampling and restart interval, sizes that are not
+    /// whole MCUs, odd and even: `jpeg-decoder`'s pixels.
+    #[test]
+    fn half_scale_samplings_and_restart_intervals_agree_with_jpeg_decoder() {
+        use jpeg_encoder::SamplingFactor as S;
+        for sampling in [S::F_1_1, S::F_2_1, S::F_1_2, S::F_2_2, S::F_4_1, S::F_2_4] {
+            for restart in [0, 1, 3] {
+                for (w, h) in [(77, 45), (64, 48), (5, 19), (33, 4), (161, 97)] {
+                    let label = format!("{sampling:?} restart {restart} {w}x{h}");
+                    let bytes = encoded(w, h, sampling, restart);
+                    let theirs = reference_half(&bytes).unwrap();
+                    let ours = decode_half(&bytes).unwrap_or_else(|| panic!("{label}: declined"));
+                    assert_eq!((ours.width, ours.height), (theirs.width, theirs.height));
+                    let worst = max_diff(&ours.data, &theirs.data);
+                    assert!(worst <= TOLERANCE, "{label}: max diff {worst}");
+                }
+            }
+        }
+    }
+
     /// Windows outside the image, or empty, are refused.
     #[test]
     fn windows_outside_the_image_are_refused() {
@@ -608,6 +806,9 @@ mod tests {
             broken[cut] ^= 0x5A;
             if let Some(r) = decode_region(&broken, (5, 7, 40, 30)) {
                 assert_eq!(r.data.len(), 40 * 30 * 3);
+            }
+            if let Some(r) = decode_half(&broken) {
+                assert_eq!((r.width, r.height), (17, 17));
             }
         }
     }
