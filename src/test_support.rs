@@ -38,3 +38,20 @@ pub fn max_diff(a: &[u8], b: &[u8]) -> u8 {
         .max()
         .unwrap_or(0)
 }
+
+/// Asserts that a decoder over [`corpus_jpegs`] answered every file of
+/// `must` (they are in `handled`) and declined every file of
+/// `must_decline` (they are in `declined`).
+pub fn assert_handled_and_declined(
+    handled: &[String],
+    declined: &[String],
+    must: &[&str],
+    must_decline: &[&str],
+) {
+    for name in must {
+        assert!(handled.iter().any(|n| n == name), "{name} not handled");
+    }
+    for name in must_decline {
+        assert!(declined.iter().any(|n| n == name), "{name} handled");
+    }
+}
