@@ -32,6 +32,7 @@ use super::jpeg_stream::{
     self, decode_ac, skip_ac, skip_entropy_data, upsample_row, Bits, Header, Huffman, Plane, Scan,
     UpsampleScratch, Upsampling,
 };
+use super::lanes::Lanes;
 use crate::raster::{PixelLayout, Raster};
 use core::num::Wrapping;
 
@@ -452,59 +453,151 @@ fn idct_dc_only(dc: i16, q: u16, out: &mut [u8], stride: usize, n: usize) {
 /// top-left 4×4 of `coefficients` (natural order) to 4×4 samples in `out`,
 /// rows `stride` apart (`out` holds at least `3 × stride + 4`). Rounding as
 /// the reference's, to the bit.
+///
+/// The reference works one column, then one row, at a time; here the four
+/// columns go at once, then (transposed) the four rows, as [`Lanes`]
+/// (simd128 in the filter). The arithmetic is the same wrapping integer
+/// arithmetic lane by lane, and the
+/// reference's shortcuts for zero coefficients give what the full
+/// computation gives, so the samples are the reference's to the bit (the
+/// tests compare it with a line-by-line port).
 #[allow(clippy::excessive_precision)]
 fn idct_4x4(coefficients: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
-    const CONST_BITS: usize = 12;
-    const PASS1_BITS: usize = 2;
-    const FINAL_BITS: usize = CONST_BITS + PASS1_BITS + 3;
-    let mut temp = [Wrapping(0i32); 16];
-    // Columns.
-    for i in 0..4 {
-        if coefficients[i + 8] == 0 && coefficients[i + 16] == 0 && coefficients[i + 24] == 0 {
-            // What the full computation gives for a column of DC alone.
-            let dc = dequantize(coefficients[i], quant[i]) << PASS1_BITS;
-            for r in 0..4 {
-                temp[i + 4 * r] = dc;
-            }
-            continue;
-        }
-        let [s0, s1, s2, s3]: [W; 4] =
-            core::array::from_fn(|r| dequantize(coefficients[i + 8 * r], quant[i + 8 * r]));
-        let x0 = (s0 + s2) << PASS1_BITS;
-        let x2 = (s0 - s2) << PASS1_BITS;
-        let p1 = (s1 + s3) * f2f(0.541196100);
-        let t0 = (p1 + s3 * f2f(-1.847759065) + Wrapping(512)) >> (CONST_BITS - PASS1_BITS);
-        let t2 = (p1 + s1 * f2f(0.765366865) + Wrapping(512)) >> (CONST_BITS - PASS1_BITS);
-        temp[i] = x0 + t2;
-        temp[i + 12] = x0 - t2;
-        temp[i + 4] = x2 + t0;
-        temp[i + 8] = x2 - t0;
-    }
-    // Rows: 1 << 17 to remove, rounded, plus the level shift.
-    for (row, line) in temp.chunks_exact(4).zip(out.chunks_mut(stride)) {
-        let [s0, s1, s2, s3] = [row[0], row[1], row[2], row[3]];
-        let round = Wrapping((1 << (FINAL_BITS - 1)) + (128 << FINAL_BITS));
-        let line = &mut line[..4];
-        if row[1..] == [Wrapping(0); 3] {
-            line.fill(clamp(((s0 << CONST_BITS) + round) >> FINAL_BITS));
-            continue;
-        }
-        let x0 = ((s0 + s2) << CONST_BITS) + round;
-        let x2 = ((s0 - s2) << CONST_BITS) + round;
-        let p1 = (s1 + s3) * f2f(0.541196100);
-        let t0 = p1 + s3 * f2f(-1.847759065);
-        let t2 = p1 + s1 * f2f(0.765366865);
-        line[0] = clamp((x0 + t2) >> FINAL_BITS);
-        line[3] = clamp((x0 - t2) >> FINAL_BITS);
-        line[1] = clamp((x2 + t0) >> FINAL_BITS);
-        line[2] = clamp((x2 - t0) >> FINAL_BITS);
-    }
+    const CONST_BITS: u32 = 12;
+    const PASS1_BITS: u32 = 2;
+    const FINAL_BITS: u32 = CONST_BITS + PASS1_BITS + 3;
+    let k0 = f2f(0.541196100).0;
+    let k1 = f2f(-1.847759065).0;
+    let k2 = f2f(0.765366865).0;
+    let row = |r: usize| Lanes::dequantize(&coefficients[8 * r..], &quant[8 * r..]);
+    // Columns (lanes: the four columns).
+    let [s0, s1, s2, s3] = [row(0), row(1), row(2), row(3)];
+    let x0 = (s0 + s2) << PASS1_BITS;
+    let x2 = (s0 - s2) << PASS1_BITS;
+    let p1 = (s1 + s3) * k0;
+    let t0 = (p1 + s3 * k1 + 512) >> (CONST_BITS - PASS1_BITS);
+    let t2 = (p1 + s1 * k2 + 512) >> (CONST_BITS - PASS1_BITS);
+    // Rows (lanes: the four rows): 1 << 17 to remove, rounded, plus the
+    // level shift.
+    let [s0, s1, s2, s3] = Lanes::transpose([x0 + t2, x2 + t0, x2 - t0, x0 - t2]);
+    let round = (1 << (FINAL_BITS - 1)) + (128 << FINAL_BITS);
+    let x0 = ((s0 + s2) << CONST_BITS) + round;
+    let x2 = ((s0 - s2) << CONST_BITS) + round;
+    let p1 = (s1 + s3) * k0;
+    let t0 = p1 + s3 * k1;
+    let t2 = p1 + s1 * k2;
+    let columns = [x0 + t2, x2 + t0, x2 - t0, x0 - t2].map(|c| c >> FINAL_BITS);
+    Lanes::store_samples(Lanes::transpose(columns), out, stride);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::test_support::{assert_handled_and_declined, corpus_jpegs, max_diff};
+
+    /// The 4×4 IDCT as `jpeg-decoder` 0.3.2's `idct.rs` writes it, a column
+    /// then a row at a time with its shortcuts: the reference for [`idct_4x4`].
+    /// (`dequantize_and_idct_block_4x4`, after Dugad and Ahuja's scheme for
+    /// size change in the compressed domain, libjpeg's `jidctred`): the
+    /// top-left 4×4 of `coefficients` (natural order) to 4×4 samples in `out`,
+    /// rows `stride` apart (`out` holds at least `3 × stride + 4`). Rounding as
+    /// the reference's, to the bit.
+    #[allow(clippy::excessive_precision)]
+    fn idct_4x4_reference(
+        coefficients: &[i16; 64],
+        quant: &[u16; 64],
+        out: &mut [u8],
+        stride: usize,
+    ) {
+        const CONST_BITS: usize = 12;
+        const PASS1_BITS: usize = 2;
+        const FINAL_BITS: usize = CONST_BITS + PASS1_BITS + 3;
+        let mut temp = [Wrapping(0i32); 16];
+        // Columns.
+        for i in 0..4 {
+            if coefficients[i + 8] == 0 && coefficients[i + 16] == 0 && coefficients[i + 24] == 0 {
+                // What the full computation gives for a column of DC alone.
+                let dc = dequantize(coefficients[i], quant[i]) << PASS1_BITS;
+                for r in 0..4 {
+                    temp[i + 4 * r] = dc;
+                }
+                continue;
+            }
+            let [s0, s1, s2, s3]: [W; 4] =
+                core::array::from_fn(|r| dequantize(coefficients[i + 8 * r], quant[i + 8 * r]));
+            let x0 = (s0 + s2) << PASS1_BITS;
+            let x2 = (s0 - s2) << PASS1_BITS;
+            let p1 = (s1 + s3) * f2f(0.541196100);
+            let t0 = (p1 + s3 * f2f(-1.847759065) + Wrapping(512)) >> (CONST_BITS - PASS1_BITS);
+            let t2 = (p1 + s1 * f2f(0.765366865) + Wrapping(512)) >> (CONST_BITS - PASS1_BITS);
+            temp[i] = x0 + t2;
+            temp[i + 12] = x0 - t2;
+            temp[i + 4] = x2 + t0;
+            temp[i + 8] = x2 - t0;
+        }
+        // Rows: 1 << 17 to remove, rounded, plus the level shift.
+        for (row, line) in temp.chunks_exact(4).zip(out.chunks_mut(stride)) {
+            let [s0, s1, s2, s3] = [row[0], row[1], row[2], row[3]];
+            let round = Wrapping((1 << (FINAL_BITS - 1)) + (128 << FINAL_BITS));
+            let line = &mut line[..4];
+            if row[1..] == [Wrapping(0); 3] {
+                line.fill(clamp(((s0 << CONST_BITS) + round) >> FINAL_BITS));
+                continue;
+            }
+            let x0 = ((s0 + s2) << CONST_BITS) + round;
+            let x2 = ((s0 - s2) << CONST_BITS) + round;
+            let p1 = (s1 + s3) * f2f(0.541196100);
+            let t0 = p1 + s3 * f2f(-1.847759065);
+            let t2 = p1 + s1 * f2f(0.765366865);
+            line[0] = clamp((x0 + t2) >> FINAL_BITS);
+            line[3] = clamp((x0 - t2) >> FINAL_BITS);
+            line[1] = clamp((x2 + t0) >> FINAL_BITS);
+            line[2] = clamp((x2 - t0) >> FINAL_BITS);
+        }
+    }
+
+    #[test]
+    fn idct_4x4_lanes_match_the_reference_line_by_line() {
+        // xorshift64: reproducible blocks of every kind.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut compared = 0;
+        for case in 0..20_000 {
+            let mut coefficients = [0i16; 64];
+            let mut quant = [0u16; 64];
+            for i in 0..64 {
+                let r = next();
+                coefficients[i] = match case % 4 {
+                    // Full range: the wrapping arithmetic overflows.
+                    0 => r as i16,
+                    // What photos hold: small values, most of them zero.
+                    1 | 2 if r % 3 == 0 => (r >> 8) as i16 % 64,
+                    1 | 2 => 0,
+                    // A DC, one AC coefficient in a column or a row.
+                    _ => [0, (r >> 8) as i16 % 2048]
+                        [usize::from(i == 0 || i == (r % 4) as usize * 8 || i == (r % 4) as usize)],
+                };
+                quant[i] = if case % 4 == 0 {
+                    (r >> 16) as u16
+                } else {
+                    1 + (r >> 16) as u16 % 64
+                };
+            }
+            let stride = 4 + (case % 3);
+            let mut ours = vec![0u8; 3 * stride + 4];
+            let mut theirs = ours.clone();
+            idct_4x4(&coefficients, &quant, &mut ours, stride);
+            idct_4x4_reference(&coefficients, &quant, &mut theirs, stride);
+            assert_eq!(ours, theirs, "block {case}: {coefficients:?} × {quant:?}");
+            compared += 1;
+        }
+        assert_eq!(compared, 20_000);
+    }
 
     /// `jpeg-decoder`'s full decode as RGB: the reference.
     fn reference(bytes: &[u8]) -> Option<Raster> {

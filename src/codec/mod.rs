@@ -17,6 +17,7 @@ pub mod jpeg;
 pub mod jpeg_dc;
 pub(crate) mod jpeg_region;
 mod jpeg_stream;
+mod lanes;
 pub(crate) mod metadata;
 pub mod png;
 pub(crate) mod webp;

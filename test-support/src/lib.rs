@@ -7,7 +7,13 @@
 //! - [`corpus`]: where the shared test corpus lives.
 //! - [`fault_upstream`]: a misbehaving storage server for the upstream-fault
 //!   tests.
+//!
+//! Only [`corpus`] builds for wasm32-wasip1, where `cargo xtask test` runs the
+//! filter's unit tests a second time (the stack and the fault server need
+//! Unix sockets and processes).
 
 pub mod corpus;
+#[cfg(unix)]
 pub mod fault_upstream;
+#[cfg(unix)]
 pub mod stack;

@@ -454,6 +454,13 @@ impl Stages {
     }
 }
 
+/// Filters (libtest substrings) for the unit tests `cargo xtask test` also
+/// runs inside wasm: those of code with a simd128 variant.
+const WASM_UNIT_TESTS: &[&str] = &[
+    "codec::jpeg_region::tests::idct_4x4_lanes",
+    "codec::jpeg_region::tests::half_scale",
+];
+
 /// Everything CI runs, in order, stopping at the first failure.
 ///
 /// Every cargo invocation on the main workspace passes `--workspace`: cargo
@@ -587,6 +594,22 @@ fn test() -> Result<()> {
             )?;
         }
         Ok(())
+    })?;
+    // The SIMD kernels' unit tests again inside wasm (node's WASI), where
+    // the filter's simd128 code is what gets compiled; natively those tests
+    // check the portable twin. Only these: the other unit tests assume a
+    // 64-bit address space (100 Mpx corpus photos) or threads.
+    stages.run("unit tests of the simd128 kernels, in wasm (node)", || {
+        let runner = format!(
+            "node --no-warnings {}",
+            root().join("tools/wasi-run.mjs").display()
+        );
+        run(cargo()
+            .args(["test", "-p", "image-process-filter", "--lib"])
+            .args(["--target", "wasm32-wasip1", "--"])
+            .args(WASM_UNIT_TESTS)
+            .args(["--test-threads", "1"])
+            .env("CARGO_TARGET_WASM32_WASIP1_RUNNER", runner))
     })?;
     // The fuzz targets, briefly: a crash, a timeout or a bomb fails the run.
     stages.run("fuzz targets (build, short runs)", || {
