@@ -854,21 +854,37 @@ pub(super) fn upsample_row(
             let (lo, hi) = (x / 2, (x + n - 1) / 2);
             let UpsampleScratch { weights, pairs } = scratch;
             weights.clear();
-            let clamp = |s: isize| (s.max(0) as usize).min(w - 1) - ox;
+            // Samples `lo - 1 ..= hi + 1` clamped to the component (`0
+            // ..= last`): the outer ones one at a time, the run inside it
+            // as plain loops over slices, which the compiler vectorises.
+            let last = w - 1;
+            let weight = |s: usize| {
+                let s = s.min(last) - ox;
+                match far {
+                    None => 4 * u16::from(near[s]),
+                    Some(far) => 3 * u16::from(near[s]) + u16::from(far[s]),
+                }
+            };
+            let inner_end = hi.min(last);
+            let inner = lo.min(inner_end + 1) - ox..inner_end + 1 - ox;
+            weights.push(weight(lo.saturating_sub(1)));
             match far {
-                None => weights.extend(
-                    (lo as isize - 1..=hi as isize + 1).map(|s| 4 * u16::from(near[clamp(s)])),
+                None => weights.extend(near[inner].iter().map(|&a| 4 * u16::from(a))),
+                Some(far) => weights.extend(
+                    near[inner.clone()]
+                        .iter()
+                        .zip(&far[inner])
+                        .map(|(&a, &b)| 3 * u16::from(a) + u16::from(b)),
                 ),
-                Some(far) => weights.extend((lo as isize - 1..=hi as isize + 1).map(|s| {
-                    let s = clamp(s);
-                    3 * u16::from(near[s]) + u16::from(far[s])
-                })),
             }
+            weights.extend(((inner_end + 1).max(lo)..=hi + 1).map(weight));
             pairs.resize(2 * (hi - lo + 1), 0);
-            for (pair, t) in pairs.chunks_exact_mut(2).zip(weights.windows(3)) {
-                let centre = 3 * t[1] + 8;
-                pair[0] = ((centre + t[0]) >> 4) as u8;
-                pair[1] = ((centre + t[2]) >> 4) as u8;
+            let (left, centre, right) = (&weights[..], &weights[1..], &weights[2..]);
+            for (((pair, &l), &c), &r) in pairs.chunks_exact_mut(2).zip(left).zip(centre).zip(right)
+            {
+                let c = 3 * c + 8;
+                pair[0] = ((c + l) >> 4) as u8;
+                pair[1] = ((c + r) >> 4) as u8;
             }
             line.copy_from_slice(&pairs[x - 2 * lo..x - 2 * lo + n]);
         }
