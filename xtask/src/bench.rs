@@ -1452,6 +1452,16 @@ impl TargetRows {
     }
 }
 
+/// `q` with two decimals, or with as many (up to 5) as it takes to tell
+/// it from `limit` when two would print the limit itself: a ratio a hair
+/// over its target reads "1.001×", not a "1.00×" marked missed.
+fn ratio_text(q: f64, limit: f64) -> String {
+    (2..=5)
+        .map(|decimals| format!("{q:.decimals$}"))
+        .find(|text| text.parse::<f64>().ok() != Some(limit) || q == limit)
+        .unwrap_or_else(|| format!("{q:.5}"))
+}
+
 /// `us / peer` when both were measured.
 fn quotient(us: f64, peer: f64) -> Option<f64> {
     (us.is_finite() && peer.is_finite() && peer > 0.0).then(|| us / peer)
@@ -1795,7 +1805,12 @@ fn render_report(
         if let Some(q) = quotient(f(i), sharp(i)) {
             rows.row(
                 format!("{}: ≤ {limit:?}× sharp{note}", CASES[i].title),
-                format!("{:.1} / {:.1} ms = {q:.2}×", f(i), sharp(i)),
+                format!(
+                    "{:.1} / {:.1} ms = {}×",
+                    f(i),
+                    sharp(i),
+                    ratio_text(q, limit)
+                ),
                 q <= limit,
             );
         }
@@ -1960,6 +1975,16 @@ mod tests {
 
     fn args(a: &[&str]) -> Vec<String> {
         a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn ratios_at_their_limit_show_enough_decimals_to_read_the_verdict() {
+        assert_eq!(ratio_text(1.0004, 1.0), "1.0004");
+        assert_eq!(ratio_text(1.004, 1.0), "1.004");
+        assert_eq!(ratio_text(0.9996, 1.0), "0.9996");
+        assert_eq!(ratio_text(1.0, 1.0), "1.00");
+        assert_eq!(ratio_text(1.11, 1.0), "1.11");
+        assert_eq!(ratio_text(0.568, 0.75), "0.57");
     }
 
     #[test]
