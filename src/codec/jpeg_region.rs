@@ -46,7 +46,7 @@ pub fn decode_region(bytes: &[u8], (x, y, w, h): (u32, u32, u32, u32)) -> Option
         w: w as usize,
         h: h as usize,
     };
-    decode_scaled(bytes, FULL, |_| Some(window))
+    decode_scaled(bytes, FULL, |_| window)
 }
 
 /// The whole image at half scale, RGB: `ceil(width / 2)` × `ceil(height /
@@ -59,7 +59,7 @@ pub fn decode_region(bytes: &[u8], (x, y, w, h): (u32, u32, u32, u32)) -> Option
 /// larger part of a half-scale decode, and this decoder's table lookups
 /// (several bits per step, [`jpeg_stream::decode_ac`]) are faster.
 pub fn decode_half(bytes: &[u8]) -> Option<Raster> {
-    decode_scaled(bytes, HALF, |(w, h)| Some(Window { x: 0, y: 0, w, h }))
+    decode_scaled(bytes, HALF, |(w, h)| Window { x: 0, y: 0, w, h })
 }
 
 /// Samples per block side: 8 at full scale, 4 at half scale.
@@ -71,13 +71,13 @@ const HALF: usize = 4;
 fn decode_scaled(
     bytes: &[u8],
     block: usize,
-    window_of: impl Fn((usize, usize)) -> Option<Window>,
+    window_of: impl Fn((usize, usize)) -> Window,
 ) -> Option<Raster> {
     let mut targets: Vec<ComponentWindow> = Vec::new();
     let mut window = None;
     let header = jpeg_stream::walk(bytes, |header, scan, pos| {
         if targets.is_empty() {
-            let w = window_of(scaled_size(header, block))?;
+            let w = window_of(scaled_size(header, block));
             targets = plan_window(header, &w, block)?;
             window = Some(w);
         }
@@ -457,10 +457,10 @@ fn idct_dc_only(dc: i16, q: u16, out: &mut [u8], stride: usize, n: usize) {
 /// The reference works one column, then one row, at a time; here the four
 /// columns go at once, then (transposed) the four rows, as [`Lanes`]
 /// (simd128 in the filter). The arithmetic is the same wrapping integer
-/// arithmetic lane by lane, and the
-/// reference's shortcuts for zero coefficients give what the full
-/// computation gives, so the samples are the reference's to the bit (the
-/// tests compare it with a line-by-line port).
+/// arithmetic lane by lane, and the reference's shortcuts for zero
+/// coefficients give what the full computation gives, so the samples are
+/// the reference's to the bit (the tests compare it with a line-by-line
+/// port).
 #[allow(clippy::excessive_precision)]
 fn idct_4x4(coefficients: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
     const CONST_BITS: u32 = 12;
@@ -495,13 +495,9 @@ mod tests {
     use super::*;
     use crate::test_support::{assert_handled_and_declined, corpus_jpegs, max_diff};
 
-    /// The 4×4 IDCT as `jpeg-decoder` 0.3.2's `idct.rs` writes it, a column
-    /// then a row at a time with its shortcuts: the reference for [`idct_4x4`].
-    /// (`dequantize_and_idct_block_4x4`, after Dugad and Ahuja's scheme for
-    /// size change in the compressed domain, libjpeg's `jidctred`): the
-    /// top-left 4×4 of `coefficients` (natural order) to 4×4 samples in `out`,
-    /// rows `stride` apart (`out` holds at least `3 × stride + 4`). Rounding as
-    /// the reference's, to the bit.
+    /// The reference for [`idct_4x4`]: `jpeg-decoder` 0.3.2's
+    /// `dequantize_and_idct_block_4x4` ported line by line, a column then a
+    /// row at a time, with its shortcuts for zero coefficients.
     #[allow(clippy::excessive_precision)]
     fn idct_4x4_reference(
         coefficients: &[i16; 64],
