@@ -125,6 +125,14 @@ pub(crate) trait Step: Debug + Send + Sync {
     fn turn(&self) -> Option<Orientation> {
         None
     }
+
+    /// The size (px) the step scales any image to when scaling is all it
+    /// does (a resize without a cut or a canvas): as the only step of a
+    /// JPEG → WebP plan, the decoder's planes are then scaled and encoded
+    /// without RGB ([`crate::codec::yuv`]).
+    fn plain_scale(&self) -> Option<(u32, u32)> {
+        None
+    }
 }
 
 /// Whether `step` has its planned size whatever the size of its input (a

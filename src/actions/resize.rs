@@ -165,6 +165,12 @@ impl Step for ResizeOutcome {
             _ => StepCost::once(Work::Resize, "resize"),
         }
     }
+    fn plain_scale(&self) -> Option<(u32, u32)> {
+        match *self {
+            ResizeOutcome::Scale { w, h } => Some((w, h)),
+            _ => None,
+        }
+    }
 }
 
 /// Parses `resize` and `pxresize`.

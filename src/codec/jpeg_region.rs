@@ -33,6 +33,7 @@ use super::jpeg_stream::{
     UpsampleScratch, Upsampling,
 };
 use super::lanes::Lanes;
+use super::yuv::{SamplePlane, YcbcrPlanes};
 use crate::raster::{PixelLayout, Raster};
 use core::num::Wrapping;
 
@@ -73,6 +74,64 @@ fn decode_scaled(
     block: usize,
     window_of: impl Fn((usize, usize)) -> Window,
 ) -> Option<Raster> {
+    let (header, targets, window) = decode_components(bytes, block, window_of)?;
+    finish(&header, &targets, &window)
+}
+
+/// The whole image at half scale as the file stores it: the luma plane at
+/// `ceil(width / 2)` × `ceil(height / 2)` samples and both chroma planes at
+/// their own sampling (for 4:2:2, half the luma width), full-range BT.601
+/// YCbCr as JPEG defines it, neither upsampled nor converted. The samples
+/// are those [`decode_half`] upsamples and converts, to the bit.
+///
+/// `None` for what [`decode_half`] declines, for greyscale files, and when
+/// the luma is not the most finely sampled component (no camera writes
+/// that; [`decode_half`] handles it).
+pub fn decode_half_planes(bytes: &[u8]) -> Option<YcbcrPlanes> {
+    let whole = |(w, h)| Window { x: 0, y: 0, w, h };
+    let (header, targets, _) = decode_components(bytes, HALF, whole)?;
+    if header.is_ycbcr() != Some(true) {
+        return None;
+    }
+    let luma = &header.components[0];
+    if (luma.h, luma.v) != (header.h_max, header.v_max) {
+        return None;
+    }
+    let mut planes = header.components.iter().zip(targets).map(|(c, t)| {
+        let (w, h) = t.size;
+        let data = if t.stride == w {
+            // Whole blocks across: the rows are the plane's already.
+            let mut samples = t.samples;
+            samples.truncate(w * h);
+            samples
+        } else {
+            let mut data = Vec::with_capacity(w * h);
+            for row in t.samples.chunks_exact(t.stride).take(h) {
+                data.extend_from_slice(&row[..w]);
+            }
+            data
+        };
+        // The picture's extent in this component's samples at half scale;
+        // `t.size` is that rounded up.
+        let covered = (
+            (header.width * c.h * HALF) as f64 / (header.h_max * 8) as f64,
+            (header.height * c.v * HALF) as f64 / (header.v_max * 8) as f64,
+        );
+        SamplePlane::new(w as u32, h as u32, data, covered)
+    });
+    let (y, cb, cr) = (planes.next()??, planes.next()??, planes.next()??);
+    Some(YcbcrPlanes { y, cb, cr })
+}
+
+/// Decodes every scan of `bytes` with `block` samples per block side (8 or
+/// 4), keeping the blocks of the window `window_of` names for the output
+/// size at that scale; with the header, the components' samples and the
+/// window.
+fn decode_components(
+    bytes: &[u8],
+    block: usize,
+    window_of: impl Fn((usize, usize)) -> Window,
+) -> Option<(Header, Vec<ComponentWindow>, Window)> {
     let mut targets: Vec<ComponentWindow> = Vec::new();
     let mut window = None;
     let header = jpeg_stream::walk(bytes, |header, scan, pos| {
@@ -86,7 +145,7 @@ fn decode_scaled(
     if targets.is_empty() || targets.iter().any(|t| !t.seen) {
         return None;
     }
-    finish(&header, &targets, &window?)
+    Some((header, targets, window?))
 }
 
 /// The image's size at `block`/8 scale, as `jpeg-decoder` rounds it.

@@ -21,6 +21,7 @@ mod lanes;
 pub(crate) mod metadata;
 pub mod png;
 pub(crate) mod webp;
+pub mod yuv;
 
 use crate::error::{ProcessError, Result};
 use crate::raster::Raster;

@@ -7,6 +7,7 @@
 //! `image-webp`; [`encode_animation`] uses libwebp's `WebPAnimEncoder`.
 
 use super::animation::{Animation, Frame};
+use super::yuv::Yuv420;
 use super::{decode_error, ImageFormat, SourceInfo};
 use crate::error::{ProcessError, Result};
 use crate::raster::{PixelLayout, Raster};
@@ -295,6 +296,87 @@ pub fn encode(raster: &Raster, quality: u8) -> Result<Vec<u8>> {
         .encode_simple(false, f32::from(quality.clamp(1, 100)))
         .map_err(|e| ProcessError::internal(format!("WebP encoder: {e:?}")))?;
     Ok(memory.to_vec())
+}
+
+/// Encodes a 4:2:0 picture as lossy WebP at `quality` (1–100), with the
+/// settings of [`encode`]: libwebp takes the planes as they are, without
+/// converting from RGB ([`super::yuv`]).
+pub fn encode_yuv420(picture: &Yuv420, quality: u8) -> Result<Vec<u8>> {
+    use libwebp_sys as sys;
+    use std::ffi::c_int;
+    let fail = |what: &str| ProcessError::internal(format!("WebP encoder: {what}"));
+    let (w, h) = (picture.width, picture.height);
+    if w > MAX_SIDE || h > MAX_SIDE {
+        return Err(ProcessError::too_large(format!(
+            "a webp is at most {MAX_SIDE} px on each side, the result is {w}x{h}"
+        )));
+    }
+    let (cw, ch) = picture.chroma_size();
+    let (luma, chroma) = ((w * h) as usize, (cw * ch) as usize);
+    if w == 0
+        || h == 0
+        || picture.y.len() != luma
+        || picture.u.len() != chroma
+        || picture.v.len() != chroma
+    {
+        return Err(fail("planes that do not match the picture size"));
+    }
+    let config = sys::WebPConfig::new_with_preset(
+        sys::WebPPreset::WEBP_PRESET_DEFAULT,
+        f32::from(quality.clamp(1, 100)),
+    )
+    .map_err(|()| fail("config"))?;
+    /// Frees the picture's planes on every path.
+    struct Picture(sys::WebPPicture);
+    impl Drop for Picture {
+        fn drop(&mut self) {
+            // SAFETY: the picture was initialised by WebPPictureInitInternal;
+            // freeing one without planes is a no-op.
+            unsafe { sys::WebPPictureFree(&mut self.0) }
+        }
+    }
+    /// Frees the output buffer on every path.
+    struct Writer(sys::WebPMemoryWriter);
+    impl Drop for Writer {
+        fn drop(&mut self) {
+            // SAFETY: initialised by WebPMemoryWriterInit, cleared once.
+            unsafe { sys::WebPMemoryWriterClear(&mut self.0) }
+        }
+    }
+    // SAFETY: the picture's planes are allocated by libwebp for its size and
+    // filled row by row within their strides from slices whose lengths were
+    // checked above; the writer outlives the encode and its output is
+    // copied before it is freed.
+    unsafe {
+        let mut picture_out = Picture(sys::WebPPicture::new().map_err(|()| fail("picture"))?);
+        let pic = &mut picture_out.0;
+        pic.use_argb = 0;
+        pic.colorspace = sys::WebPEncCSP::WEBP_YUV420;
+        pic.width = w as c_int;
+        pic.height = h as c_int;
+        if sys::WebPPictureAlloc(pic) == 0 {
+            return Err(fail("out of memory for the picture"));
+        }
+        let copy = |src: &[u8], width: usize, dst: *mut u8, stride: c_int| {
+            for (row, line) in src.chunks_exact(width).enumerate() {
+                std::ptr::copy_nonoverlapping(line.as_ptr(), dst.add(row * stride as usize), width);
+            }
+        };
+        copy(&picture.y, w as usize, pic.y, pic.y_stride);
+        copy(&picture.u, cw as usize, pic.u, pic.uv_stride);
+        copy(&picture.v, cw as usize, pic.v, pic.uv_stride);
+        let mut writer = Writer(std::mem::zeroed());
+        sys::WebPMemoryWriterInit(&mut writer.0);
+        pic.writer = Some(sys::WebPMemoryWrite);
+        pic.custom_ptr = std::ptr::from_mut(&mut writer.0).cast();
+        if sys::WebPEncode(&config, pic) == 0 {
+            return Err(fail(&format!("{:?}", pic.error_code)));
+        }
+        if writer.0.mem.is_null() {
+            return Err(fail("no output"));
+        }
+        Ok(std::slice::from_raw_parts(writer.0.mem, writer.0.size).to_vec())
+    }
 }
 
 /// Runs an `image` decoder to an 8-bit RGB or RGBA raster.

@@ -8,6 +8,7 @@
 mod cost;
 mod intake;
 mod overlay;
+mod planar;
 
 use intake::EarlyWork;
 pub use intake::{EarlyDecode, Intake, PUSH_BYTES};
@@ -377,6 +378,19 @@ impl Plan {
     /// so their CMYK profile is dropped. When the output cannot carry a
     /// profile (GIF, BMP), the pixels are converted to sRGB instead.
     fn kept_metadata(&self, input: &[u8], strip: bool, raster: &mut Raster) -> Result<Metadata> {
+        let mut meta = self.source_metadata(input, strip);
+        if !self.output.carries_metadata() {
+            if let Some(icc) = meta.icc.take() {
+                color::to_srgb(raster, &icc)?;
+            }
+            return Ok(Metadata::default());
+        }
+        Ok(meta)
+    }
+
+    /// The source metadata an output that carries metadata keeps
+    /// ([`Plan::kept_metadata`]).
+    fn source_metadata(&self, input: &[u8], strip: bool) -> Metadata {
         let mut meta = metadata::extract(input, self.source.format);
         if strip {
             meta = meta.stripped();
@@ -391,13 +405,7 @@ impl Plan {
         {
             meta.icc = None;
         }
-        if !self.output.carries_metadata() {
-            if let Some(icc) = meta.icc.take() {
-                color::to_srgb(raster, &icc)?;
-            }
-            return Ok(Metadata::default());
-        }
-        Ok(meta)
+        meta
     }
 
     /// The last op, when it only turns or flips the image and the output is a
@@ -644,6 +652,12 @@ fn run(
             content_type: plan.output.mime(),
             size: Some(plan.output_size),
         });
+    }
+    if let Some(size) = plan.planar_webp_size(&early) {
+        let strip = command.strips_metadata();
+        if let Some(done) = plan.run_planar_webp(input, size, strip, guard, &stages)? {
+            return Ok(done);
+        }
     }
     guard.begin();
     let (decoded, windowed) = plan.decode(input, early, Some(&mut *guard))?;

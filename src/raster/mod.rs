@@ -108,31 +108,14 @@ impl Raster {
         if (width, height) == self.size() && centre.is_none() {
             return Ok(self.clone());
         }
-        let pixel_type = self.layout.fir_type();
-        let src = fir::images::ImageRef::new(self.width, self.height, &self.data, pixel_type)
-            .map_err(|e| ProcessError::internal(format!("resize source: {e}")))?;
-        let mut dst = fir::images::Image::new(width, height, pixel_type);
-        let mut options = fir::ResizeOptions::new()
-            .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3));
-        if centre.is_some() {
-            options = options.fit_into_destination(centre);
-        }
-        #[allow(unused_mut)]
-        let mut resizer = fir::Resizer::new();
-        // With the `bit-identical` feature: the portable (scalar) kernels
-        // everywhere, so the filter (wasm32) and `imgproc` (native) give
-        // byte-identical output whatever SIMD the CPU has. Without it (the
-        // default) the fastest kernels the CPU has (simd128 in the filter);
-        // `cargo xtask bench` measures both.
-        #[cfg(feature = "bit-identical")]
-        // SAFETY: `None` selects code that runs on every CPU.
-        unsafe {
-            resizer.set_cpu_extensions(fir::CpuExtensions::None)
-        };
-        resizer
-            .resize(&src, &mut dst, &options)
-            .map_err(|e| ProcessError::internal(format!("resize: {e}")))?;
-        Raster::new(width, height, self.layout, dst.into_vec())
+        let data = resample_samples(
+            &self.data,
+            self.size(),
+            self.layout.fir_type(),
+            (width, height),
+            centre.map_or(Scope::Crop(None), Scope::Fill),
+        )?;
+        Raster::new(width, height, self.layout, data)
     }
 
     /// Places this image centred on a `width`×`height` canvas of `rgba` (resize `m_pad`).
@@ -202,6 +185,71 @@ impl Raster {
             }
         }
     }
+}
+
+/// Resamples one plane of 8-bit samples (`size` in samples, rows without
+/// padding) to `to`, with the same Lanczos3 as [`Raster::resize`], for the
+/// planes of [`crate::codec::yuv`]. Only the top-left `covered` part of the
+/// plane (in samples, fractional; at most `size`) is the picture: the
+/// rest pads the plane's last samples, and the output maps onto the
+/// covered part alone.
+pub(crate) fn resample_plane(
+    data: &[u8],
+    size: (u32, u32),
+    covered: (f64, f64),
+    to: (u32, u32),
+) -> Result<Vec<u8>> {
+    let whole = covered == (f64::from(size.0), f64::from(size.1));
+    if size == to && whole {
+        return Ok(data.to_vec());
+    }
+    let scope = Scope::Crop((!whole).then_some(covered));
+    resample_samples(data, size, fir::PixelType::U8, to, scope)
+}
+
+/// What part of the source [`resample_samples`] maps onto the output.
+enum Scope {
+    /// The top-left `w`×`h` px (fractional), or the whole source.
+    Crop(Option<(f64, f64)>),
+    /// The part of the cover that `m_fill` keeps, at this position (0–1 on
+    /// each axis).
+    Fill((f64, f64)),
+}
+
+/// Lanczos3 from `size` to `to` px of `pixel_type`, over `scope` of the source.
+fn resample_samples(
+    data: &[u8],
+    size: (u32, u32),
+    pixel_type: fir::PixelType,
+    to: (u32, u32),
+    scope: Scope,
+) -> Result<Vec<u8>> {
+    let src = fir::images::ImageRef::new(size.0, size.1, data, pixel_type)
+        .map_err(|e| ProcessError::internal(format!("resize source: {e}")))?;
+    let mut dst = fir::images::Image::new(to.0, to.1, pixel_type);
+    let mut options = fir::ResizeOptions::new()
+        .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3));
+    match scope {
+        Scope::Crop(Some((w, h))) => options = options.crop(0.0, 0.0, w, h),
+        Scope::Crop(None) => {}
+        Scope::Fill(centre) => options = options.fit_into_destination(Some(centre)),
+    }
+    #[allow(unused_mut)]
+    let mut resizer = fir::Resizer::new();
+    // With the `bit-identical` feature: the portable (scalar) kernels
+    // everywhere, so the filter (wasm32) and `imgproc` (native) give
+    // byte-identical output whatever SIMD the CPU has. Without it (the
+    // default) the fastest kernels the CPU has (simd128 in the filter);
+    // `cargo xtask bench` measures both.
+    #[cfg(feature = "bit-identical")]
+    // SAFETY: `None` selects code that runs on every CPU.
+    unsafe {
+        resizer.set_cpu_extensions(fir::CpuExtensions::None)
+    };
+    resizer
+        .resize(&src, &mut dst, &options)
+        .map_err(|e| ProcessError::internal(format!("resize: {e}")))?;
+    Ok(dst.into_vec())
 }
 
 #[cfg(test)]
