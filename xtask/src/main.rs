@@ -455,14 +455,10 @@ impl Stages {
 }
 
 /// Filters (libtest substrings) for the unit tests `cargo xtask test` also
-/// runs inside wasm: those of code with a simd128 variant, and the planar
-/// WebP route's (its quality bounds against the RGB route, with
-/// fast_image_resize's simd128 kernels and libwebp's SSE2-on-simd128 code).
+/// runs inside wasm: those of code with a simd128 variant.
 const WASM_UNIT_TESTS: &[&str] = &[
     "codec::jpeg_region::tests::idct_4x4_lanes",
     "codec::jpeg_region::tests::half_scale",
-    "codec::yuv::tests",
-    "pipeline::planar::tests",
 ];
 
 /// Everything CI runs, in order, stopping at the first failure.
