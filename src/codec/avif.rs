@@ -15,9 +15,11 @@
 //! still image (first-frame policy). The decoder refuses AV1 frames larger than
 //! the `ispe`-derived size the caller has checked.
 //!
-//! Encoding is slow (rav1e at speed 10: seconds per megapixel in wasm); how
-//! large a result may be is decided by the request's cost budget
-//! ([`crate::budget`]), not by a pixel cap here.
+//! [`encode`] drives rav1e and `avif-serialize` directly (module
+//! [`encode`](self::encode)): 4:2:0, libavif's quality scale. It is slow
+//! (about a second per megapixel in wasm); how large a result may be is
+//! decided by the request's cost budget ([`crate::budget`]), not by a pixel
+//! cap here.
 
 use super::heic::{alpha_item, display_size};
 use super::{decode_error, ImageFormat, SourceInfo};
@@ -26,8 +28,7 @@ use crate::raster::Raster;
 use heifer::heifer_isobmff::boxes::{ColorInfo, Property};
 use heifer::heifer_isobmff::{HeifFile, ItemId};
 
-/// rav1e speed preset for encoding, 1 (slowest, smallest) – 10 (fastest).
-const ENCODE_SPEED: u8 = 10;
+mod encode;
 
 /// Grid tiles decoded at most.
 const MAX_TILES: usize = 1024;
@@ -300,20 +301,10 @@ fn remap(img: &Rgba, swap: bool, src: impl Fn(u32, u32, u32, u32) -> (u32, u32))
     }
 }
 
-/// Encodes with rav1e at `quality` (1–100), keeping alpha when present.
+/// Encodes at `quality` (1–100) as 8-bit 4:2:0, keeping alpha when some pixel
+/// is not opaque (see [`encode`](self::encode::encode) for the settings).
 pub fn encode(raster: &Raster, quality: u8) -> Result<Vec<u8>> {
-    use image::codecs::avif::AvifEncoder;
-    use image::ImageEncoder;
-    let mut out = Vec::new();
-    AvifEncoder::new_with_speed_quality(&mut out, ENCODE_SPEED, quality.clamp(1, 100))
-        .write_image(
-            &raster.data,
-            raster.width,
-            raster.height,
-            super::webp::extended_color_type(raster),
-        )
-        .map_err(|e| ProcessError::internal(format!("AVIF encoder: {e}")))?;
-    Ok(out)
+    self::encode::encode(raster, quality)
 }
 
 /// AV1 decoding through rav1d's dav1d-compatible API, and YUV → RGBA.
