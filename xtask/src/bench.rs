@@ -1030,6 +1030,45 @@ fn at_least_as_good(a: Fidelity, b: Fidelity) -> bool {
     a.psnr >= b.psnr - 0.05 && a.ssimulacra2 >= b.ssimulacra2 - 0.05
 }
 
+/// The AVIF case, and the other qualities the filter is asked for after the
+/// timed rounds (its bytes at sharp's quality are interpolated from them).
+const AVIF_CASE: &str = "avif1080-12mp-baseline";
+const AVIF_LADDER: [u8; 5] = [40, 45, 55, 60, 65];
+
+/// How close the outputs are to the reference.
+struct Fidelities {
+    /// Each case's saved output per target.
+    outputs: BTreeMap<(usize, Target), Fidelity>,
+    /// The filter's AVIF at other qualities.
+    avif_ladder: Vec<LadderPoint>,
+}
+
+/// One output of the AVIF quality ladder.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct LadderPoint {
+    /// The request's `Q_`.
+    quality: u8,
+    bytes: usize,
+    fidelity: Fidelity,
+}
+
+/// The bytes the ladder needs to reach `target` by `metric`, interpolated
+/// linearly between the two neighbouring points whose metric brackets it;
+/// `None` when no pair brackets it (or the ladder is not monotonic there).
+fn bytes_at(ladder: &[LadderPoint], metric: fn(&Fidelity) -> f64, target: f64) -> Option<f64> {
+    let mut points: Vec<(f64, f64)> = ladder
+        .iter()
+        .map(|p| (metric(&p.fidelity), p.bytes as f64))
+        .filter(|(m, _)| m.is_finite())
+        .collect();
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    points.windows(2).find_map(|w| {
+        let ((m0, b0), (m1, b1)) = (w[0], w[1]);
+        (m0 <= target && target <= m1 && m1 > m0 && b1 >= b0)
+            .then(|| b0 + (b1 - b0) * (target - m0) / (m1 - m0))
+    })
+}
+
 /// Runs `examples/fidelity` on the saved outputs of one case.
 fn fidelity(
     tool: &Path,
@@ -1054,6 +1093,13 @@ fn fidelity(
         .zip(text.lines())
         .filter_map(|((t, _), line)| Some((*t, parse_fidelity_line(line)?)))
         .collect())
+}
+
+/// `40, 45, 50, …`: the qualities of a ladder, ascending.
+fn ladder_qualities(ladder: &[LadderPoint]) -> String {
+    let mut q: Vec<u8> = ladder.iter().map(|p| p.quality).collect();
+    q.sort_unstable();
+    q.iter().map(u8::to_string).collect::<Vec<_>>().join(", ")
 }
 
 fn ratio(us: f64, peer: f64) -> String {
@@ -1268,6 +1314,23 @@ pub fn bench(args: &[String]) -> Result<()> {
     for (k, (n, secs)) in tp {
         results.entry(k).or_default().throughput2 = Some(n as f64 / secs);
     }
+    // The AVIF case's quality ladder: the filter's bytes at other qualities,
+    // so its bytes at sharp's quality can be read off (one request each).
+    let mut ladder_outputs: Vec<(u8, PathBuf)> = Vec::new();
+    if let Some(&av) = selected.iter().find(|&&i| CASES[i].id == AVIF_CASE) {
+        println!("bench: AVIF quality ladder");
+        let (port, path) = ports.request(&CASES[av], Target::Filter);
+        for q in AVIF_LADDER {
+            let reply = http_get(port, &path.replace("Q_50", &format!("Q_{q}")))
+                .map_err(|e| format!("AVIF ladder Q_{q}: {e}"))?;
+            if reply.status != 200 {
+                return Err(format!("AVIF ladder Q_{q}: status {}", reply.status));
+            }
+            let file = outputs.join(format!("{AVIF_CASE}.ladder-q{q}.avif"));
+            std::fs::write(&file, &reply.body).map_err(|e| e.to_string())?;
+            ladder_outputs.push((q, file));
+        }
+    }
     let load_after = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let nginx_trouble = nginx_stack.nginx_trouble();
     for line in &nginx_trouble {
@@ -1303,6 +1366,33 @@ pub fn bench(args: &[String]) -> Result<()> {
         }
     }
 
+    let mut avif_ladder: Vec<LadderPoint> = Vec::new();
+    if let Some(&av) = selected.iter().find(|&&i| CASES[i].id == AVIF_CASE) {
+        let outs: Vec<(Target, PathBuf)> = ladder_outputs
+            .iter()
+            .map(|(_, p)| (Target::Filter, p.clone()))
+            .collect();
+        let measured = fidelity(&fidelity_tool, &bucket.join(CASES[av].key), &outs)?;
+        for ((q, path), (_, f)) in ladder_outputs.iter().zip(measured) {
+            let bytes = std::fs::metadata(path).map_err(|e| e.to_string())?.len() as usize;
+            avif_ladder.push(LadderPoint {
+                quality: *q,
+                bytes,
+                fidelity: f,
+            });
+        }
+        if let (Some(s), Some(f)) = (
+            results.get(&(av, Target::Filter)),
+            quality.get(&(av, Target::Filter)),
+        ) {
+            avif_ladder.push(LadderPoint {
+                quality: 50,
+                bytes: s.output_bytes,
+                fidelity: *f,
+            });
+        }
+    }
+
     // Memory, each scenario in a fresh Envoy (unless --no-memory).
     let memory = if opts.memory {
         Some(measure_memory_scenarios(&tools, &bucket, &work)?)
@@ -1314,7 +1404,10 @@ pub fn bench(args: &[String]) -> Result<()> {
         &opts,
         &machine,
         &results,
-        &quality,
+        &Fidelities {
+            outputs: quality,
+            avif_ladder,
+        },
         memory.as_deref(),
         load_after.trim(),
         &NginxNotes {
@@ -1478,11 +1571,12 @@ fn render_report(
     opts: &BenchOptions,
     machine: &[(String, String)],
     results: &BTreeMap<(usize, Target), Samples>,
-    fidelity: &BTreeMap<(usize, Target), Fidelity>,
+    fidelity: &Fidelities,
     memory: Option<&[MemoryReading]>,
     load_after: &str,
     nginx: &NginxNotes,
 ) -> String {
+    let (fidelity, avif_ladder) = (&fidelity.outputs, &fidelity.avif_ladder[..]);
     let mut r = String::new();
     let get = |i: usize, t: Target| results.get(&(i, t));
     let med = |i: usize, t: Target| get(i, t).map_or(f64::NAN, Samples::median);
@@ -1869,7 +1963,29 @@ fn render_report(
             "{}: bytes ≤ sharp's at equal or better quality (SSIMULACRA2 and PSNR)",
             CASES[av].title
         );
-        if let (Some(a), Some(b)) = (bytes(Target::Filter), bytes(Target::Sharp)) {
+        let at_sharps = quality(Target::Sharp).and_then(|qb| {
+            let by_ssimulacra2 = bytes_at(avif_ladder, |f| f.ssimulacra2, qb.ssimulacra2)?;
+            let by_psnr = bytes_at(avif_ladder, |f| f.psnr, qb.psnr)?;
+            Some((qb, by_ssimulacra2, by_psnr))
+        });
+        if let (Some(b), Some((qb, by_ssimulacra2, by_psnr))) = (bytes(Target::Sharp), at_sharps) {
+            let b = b as f64;
+            rows.row(
+                what,
+                format!(
+                    "at sharp's SSIMULACRA2 {:.1}: {:.0} B ({:.2}×); at its PSNR {:.1} dB: \
+                     {:.0} B ({:.2}×); sharp {b:.0} B (filter interpolated over its Q {})",
+                    qb.ssimulacra2,
+                    by_ssimulacra2,
+                    by_ssimulacra2 / b,
+                    qb.psnr,
+                    by_psnr,
+                    by_psnr / b,
+                    ladder_qualities(avif_ladder)
+                ),
+                by_ssimulacra2 <= b && by_psnr <= b,
+            );
+        } else if let (Some(a), Some(b)) = (bytes(Target::Filter), bytes(Target::Sharp)) {
             match (quality(Target::Filter), quality(Target::Sharp)) {
                 (Some(qa), Some(qb)) => rows.row(
                     what,
@@ -1884,6 +2000,23 @@ fn render_report(
         }
     }
     rows.render(&mut r);
+    if !avif_ladder.is_empty() {
+        let _ = writeln!(
+            r,
+            "\nThe filter's AVIF at other qualities (one request each after the timed rounds; \
+             the bytes target above interpolates between these):\n\n\
+             | Q | bytes | SSIMULACRA2 | PSNR |\n|---:|---:|---:|---:|"
+        );
+        let mut ladder = avif_ladder.to_vec();
+        ladder.sort_by_key(|p| p.quality);
+        for p in ladder {
+            let _ = writeln!(
+                r,
+                "| {} | {} | {:.1} | {:.1} dB |",
+                p.quality, p.bytes, p.fidelity.ssimulacra2, p.fidelity.psnr
+            );
+        }
+    }
 
     let _ = writeln!(
         r,
@@ -1985,6 +2118,74 @@ mod tests {
         assert_eq!(ratio_text(1.0, 1.0), "1.00");
         assert_eq!(ratio_text(1.11, 1.0), "1.11");
         assert_eq!(ratio_text(0.568, 0.75), "0.57");
+    }
+
+    #[test]
+    fn bytes_at_a_quality_interpolate_between_the_bracketing_rungs() {
+        let point = |quality, bytes, ssimulacra2, psnr| LadderPoint {
+            quality,
+            bytes,
+            fidelity: Fidelity { psnr, ssimulacra2 },
+        };
+        let ladder = [
+            point(60, 80_000, 72.0, 39.0),
+            point(40, 40_000, 60.0, 36.0),
+            point(50, 60_000, 68.0, 38.0),
+        ];
+        let ss = |f: &Fidelity| f.ssimulacra2;
+        assert_eq!(bytes_at(&ladder, ss, 70.0), Some(70_000.0));
+        assert_eq!(bytes_at(&ladder, ss, 64.0), Some(50_000.0));
+        assert_eq!(bytes_at(&ladder, ss, 60.0), Some(40_000.0));
+        assert_eq!(bytes_at(&ladder, |f| f.psnr, 38.5), Some(70_000.0));
+        assert_eq!(bytes_at(&ladder, ss, 72.5), None, "above the ladder");
+        assert_eq!(bytes_at(&ladder, ss, 59.0), None, "below the ladder");
+        assert_eq!(bytes_at(&ladder[..1], ss, 72.0), None, "one rung");
+        assert_eq!(ladder_qualities(&ladder), "40, 50, 60");
+    }
+
+    #[test]
+    fn avif_bytes_target_reads_the_ladder_at_sharps_quality() {
+        let av = CASES.iter().position(|c| c.id == AVIF_CASE).unwrap();
+        let mut results = BTreeMap::new();
+        for t in CASES[av].targets() {
+            results.insert(
+                (av, t),
+                Samples {
+                    latencies_ms: vec![1000.0],
+                    throughput2: None,
+                    output_bytes: 60_000,
+                },
+            );
+        }
+        let sharp = Fidelity {
+            psnr: 38.5,
+            ssimulacra2: 70.0,
+        };
+        let outputs = BTreeMap::from([((av, Target::Sharp), sharp)]);
+        let point = |quality, bytes, ssimulacra2, psnr| LadderPoint {
+            quality,
+            bytes,
+            fidelity: Fidelity { psnr, ssimulacra2 },
+        };
+        let ladder = [point(50, 60_000, 68.0, 38.0), point(60, 80_000, 72.0, 39.0)];
+        let opts = BenchOptions::parse(&[]).unwrap();
+        let nginx = NginxNotes {
+            outputs_differ: vec![],
+            error_log_trouble: vec![],
+        };
+        let fidelity = Fidelities {
+            outputs,
+            avif_ladder: ladder.to_vec(),
+        };
+        let r = render_report(&opts, &[], &results, &fidelity, None, "", &nginx);
+        assert!(
+            r.contains(
+                "at sharp's SSIMULACRA2 70.0: 70000 B (1.17×); at its PSNR 38.5 dB: 70000 B \
+                 (1.17×); sharp 60000 B (filter interpolated over its Q 50, 60) | **no** |"
+            ),
+            "{r}"
+        );
+        assert!(r.contains("| 60 | 80000 | 72.0 | 39.0 dB |"), "{r}");
     }
 
     #[test]
@@ -2097,7 +2298,10 @@ mod tests {
             &opts,
             &[],
             &results,
-            &BTreeMap::new(),
+            &Fidelities {
+                outputs: BTreeMap::new(),
+                avif_ladder: vec![],
+            },
             memory,
             "0",
             &NginxNotes {
