@@ -1,5 +1,5 @@
 //! AVIF (AV1 Image File Format, AOM v1.1): decoding with the pure-Rust AV1
-//! decoder `rav1d` (asm off), encoding with `image`'s `ravif`/`rav1e` path.
+//! decoder `rav1d` (asm off), encoding with `rav1e` (module [`mod@encode`]).
 //!
 //! [`probe`] parses only the container boxes (with `heifer`'s ISOBMFF parser):
 //! the size comes from the primary item's `ispe` (or its `grid` output size),
@@ -15,8 +15,8 @@
 //! still image (first-frame policy). The decoder refuses AV1 frames larger than
 //! the `ispe`-derived size the caller has checked.
 //!
-//! [`encode`] drives rav1e and `avif-serialize` directly (module
-//! [`encode`](self::encode)): 4:2:0, libavif's quality scale. It is slow
+//! [`encode()`] drives rav1e and `avif-serialize` directly (module
+//! [`mod@encode`]): 4:2:0, libavif's quality scale. It is slow
 //! (about a second per megapixel in wasm); how large a result may be is
 //! decided by the request's cost budget ([`crate::budget`]), not by a pixel
 //! cap here.
@@ -302,7 +302,7 @@ fn remap(img: &Rgba, swap: bool, src: impl Fn(u32, u32, u32, u32) -> (u32, u32))
 }
 
 /// Encodes at `quality` (1–100) as 8-bit 4:2:0, keeping alpha when some pixel
-/// is not opaque (see [`encode`](self::encode::encode) for the settings).
+/// is not opaque (see [`mod@encode`] for the settings).
 pub fn encode(raster: &Raster, quality: u8) -> Result<Vec<u8>> {
     self::encode::encode(raster, quality)
 }
