@@ -455,10 +455,16 @@ impl Stages {
 }
 
 /// Filters (libtest substrings) for the unit tests `cargo xtask test` also
-/// runs inside wasm: those of code with a simd128 variant.
+/// runs inside wasm: those of code with a simd128 variant, the planar WebP
+/// route's (its quality bounds against the RGB route, with fast_image_resize's
+/// simd128 kernels and libwebp's SSE2-on-simd128 code) and the AVIF
+/// encoder's (rav1e as the filter runs it, read back by rav1d).
 const WASM_UNIT_TESTS: &[&str] = &[
     "codec::jpeg_region::tests::idct_4x4_lanes",
     "codec::jpeg_region::tests::half_scale",
+    "codec::yuv::tests",
+    "pipeline::planar::tests",
+    "codec::avif::encode::tests",
 ];
 
 /// Everything CI runs, in order, stopping at the first failure.
@@ -599,18 +605,21 @@ fn test() -> Result<()> {
     // the filter's simd128 code is what gets compiled; natively those tests
     // check the portable twin. Only these: the other unit tests assume a
     // 64-bit address space (100 Mpx corpus photos) or threads.
-    stages.run("unit tests of the simd128 kernels, in wasm (node)", || {
-        let runner = format!(
-            "node --no-warnings {}",
-            root().join("tools/wasi-run.mjs").display()
-        );
-        run(cargo()
-            .args(["test", "-p", "image-process-filter", "--lib"])
-            .args(["--target", "wasm32-wasip1", "--"])
-            .args(WASM_UNIT_TESTS)
-            .args(["--test-threads", "1"])
-            .env("CARGO_TARGET_WASM32_WASIP1_RUNNER", runner))
-    })?;
+    stages.run(
+        "unit tests of the simd128 code paths, in wasm (node)",
+        || {
+            let runner = format!(
+                "node --no-warnings {}",
+                root().join("tools/wasi-run.mjs").display()
+            );
+            run(cargo()
+                .args(["test", "-p", "image-process-filter", "--lib"])
+                .args(["--target", "wasm32-wasip1", "--"])
+                .args(WASM_UNIT_TESTS)
+                .args(["--test-threads", "1"])
+                .env("CARGO_TARGET_WASM32_WASIP1_RUNNER", runner))
+        },
+    )?;
     // The fuzz targets, briefly: a crash, a timeout or a bomb fails the run.
     stages.run("fuzz targets (build, short runs)", || {
         fuzz::run_targets(&fuzz::TARGETS, fuzz::CI_SECONDS)
