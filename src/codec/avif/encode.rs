@@ -274,6 +274,26 @@ mod tests {
         assert_eq!(planes.cr, vec![181, 128]);
     }
 
+    /// Tiny and odd sizes (1 px, odd chroma edges, alpha) encode and read
+    /// back at their size: a panic in rav1e would abort the filter's VM.
+    #[test]
+    fn tiny_and_odd_sizes_round_trip() {
+        for (w, h) in [(1, 1), (1, 7), (3, 1), (5, 3), (17, 9)] {
+            for layout in [PixelLayout::Rgb8, PixelLayout::Rgba8] {
+                let channels = if layout == PixelLayout::Rgb8 { 3 } else { 4 };
+                let data = (0..w * h * channels)
+                    .map(|i| (i * 37 % 251) as u8)
+                    .collect();
+                let raster = Raster::new(w as u32, h as u32, layout, data).unwrap();
+                let bytes = encode(&raster, 60).unwrap();
+                let info = super::super::probe(&bytes).unwrap();
+                assert_eq!((info.width, info.height), (w as u32, h as u32));
+                let out = super::super::decode(&bytes, &info).unwrap();
+                assert_eq!(out.size(), (w as u32, h as u32), "{w}x{h} {layout:?}");
+            }
+        }
+    }
+
     #[test]
     fn opaque_alpha_is_dropped() {
         let opaque = Raster::new(4, 4, PixelLayout::Rgba8, [10, 20, 30, 255].repeat(16)).unwrap();
