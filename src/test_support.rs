@@ -39,6 +39,18 @@ pub fn max_diff(a: &[u8], b: &[u8]) -> u8 {
         .unwrap_or(0)
 }
 
+/// Peak signal-to-noise ratio of `b` against `a` (equally long 8-bit sample
+/// buffers), in dB; infinite for identical samples.
+pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let se: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+        .sum();
+    10.0 * (255.0f64.powi(2) / (se / a.len() as f64)).log10()
+}
+
 /// Asserts that a decoder over [`corpus_jpegs`] answered every file of
 /// `must` (they are in `handled`) and declined every file of
 /// `must_decline` (they are in `declined`).

@@ -91,6 +91,7 @@ mod tests {
     use crate::pipeline::{process, RequestContext};
     use crate::raster::{PixelLayout, Raster};
     use crate::test_support::corpus;
+    use crate::test_support::psnr;
 
     fn plan_for(input: &[u8], cmd: &str) -> Plan {
         let command = Command::parse(cmd, &Styles::new()).unwrap();
@@ -116,17 +117,6 @@ mod tests {
         let stages = plan.cost_plan(input);
         plan.run_planar_webp(input, size, strip, &mut guard, &stages)
             .unwrap()
-    }
-
-    /// PSNR of `b` against `a` in dB (8-bit samples).
-    fn psnr(a: &[u8], b: &[u8]) -> f64 {
-        assert_eq!(a.len(), b.len());
-        let se: f64 = a
-            .iter()
-            .zip(b)
-            .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
-            .sum();
-        10.0 * (255.0f64.powi(2) / (se / a.len() as f64)).log10()
     }
 
     fn rgb_of(webp: &[u8]) -> Vec<u8> {

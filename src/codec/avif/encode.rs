@@ -241,6 +241,7 @@ fn alpha_plane(raster: &Raster) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::psnr;
 
     #[test]
     fn quality_maps_to_libavifs_quantizer_index() {
@@ -310,16 +311,6 @@ mod tests {
         let full = crate::codec::decode(&bytes, &info, None).unwrap();
         let height = full.height * 240 / full.width;
         full.resize(240, height).unwrap()
-    }
-
-    fn psnr(a: &[u8], b: &[u8]) -> f64 {
-        assert_eq!(a.len(), b.len());
-        let se: f64 = a
-            .iter()
-            .zip(b)
-            .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
-            .sum();
-        10.0 * (255.0f64.powi(2) / (se / a.len() as f64)).log10()
     }
 
     /// The `av1C` box must say 8-bit 4:2:0, profile 0, as the AV1 sequence
